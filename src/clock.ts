@@ -1,0 +1,86 @@
+/** A handle returned by {@link Clock.setTimer}. */
+export interface ClockTimer {
+  /** Lets the process exit while this timer is the only thing left (Node's `unref`). */
+  unref?(): void
+}
+
+/**
+ * The time source and timer the engine uses. The default is the system clock; tests inject
+ * {@link ManualClock} to drive time without sleeping.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch (wall-clock time, like `Date.now()`). */
+  now(): number
+  /** Calls `callback` once after `ms` milliseconds. */
+  setTimer(callback: () => void, ms: number): ClockTimer
+  /** Cancels a timer from {@link Clock.setTimer}; a no-op for one that already fired. */
+  clearTimer(timer: ClockTimer): void
+}
+
+/** The system clock: `Date.now()` and Node timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+}
+
+interface ManualTimer extends ClockTimer {
+  dueAt: number
+  readonly callback: () => void
+}
+
+/**
+ * A clock that moves only when told to, for tests. `advance(ms)` lets `ms` pass: time moves forward
+ * and the timers that fall due on the way fire, in due order. `set(time)` changes the wall-clock
+ * time only, forward or back, as an administrator or NTP would: like Node's timers, pending timers
+ * keep their remaining durations, so the change is noticed when one of them next fires.
+ */
+export class ManualClock implements Clock {
+  #now: number
+  #timers = new Set<ManualTimer>()
+
+  /** @param start the initial time in ms since the epoch. */
+  constructor(start = Date.UTC(2030, 0, 1)) {
+    this.#now = start
+  }
+
+  now(): number {
+    return this.#now
+  }
+
+  setTimer(callback: () => void, ms: number): ClockTimer {
+    const timer: ManualTimer = { dueAt: this.#now + Math.max(1, ms), callback, unref() {} }
+    this.#timers.add(timer)
+    return timer
+  }
+
+  clearTimer(timer: ClockTimer): void {
+    this.#timers.delete(timer as ManualTimer)
+  }
+
+  /** Timers set and not yet fired or cleared. */
+  get pendingTimers(): number {
+    return this.#timers.size
+  }
+
+  /** Lets `ms` milliseconds pass, firing due timers in order (each sees `now()` at its due time). */
+  advance(ms: number): void {
+    const target = this.#now + ms
+    for (;;) {
+      let next: ManualTimer | undefined
+      for (const t of this.#timers) if (t.dueAt <= target && (next === undefined || t.dueAt < next.dueAt)) next = t
+      if (next === undefined) break
+      this.#timers.delete(next)
+      this.#now = Math.max(this.#now, next.dueAt)
+      next.callback()
+    }
+    this.#now = target
+  }
+
+  /** Sets the wall-clock time to `time` (earlier or later) without letting any time pass. */
+  set(time: number): void {
+    const shift = time - this.#now
+    for (const t of this.#timers) t.dueAt += shift
+    this.#now = time
+  }
+}

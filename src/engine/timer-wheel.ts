@@ -1,0 +1,316 @@
+import type { Clock, ClockTimer } from '../clock'
+import { InvalidOptionError, describeValue } from '../errors'
+
+const SLOT_BITS = 6
+const SLOTS = 1 << SLOT_BITS
+/** 9 levels of 64 one-millisecond-based slots span 2^54 ms: every time a `Date` can hold. */
+const LEVELS = 9
+/** The pseudo-slot holding nodes already due when scheduled; it fires on the next timer turn. */
+const DUE_SLOT = LEVELS * SLOTS
+const SPAN: readonly number[] = Array.from({ length: LEVELS + 1 }, (_, level) => SLOTS ** level)
+const UNSCHEDULED = -1
+/** The largest time a `Date` can hold, in ms. */
+const MAX_TIME = 8.64e15
+
+/**
+ * Something the {@link TimerWheel} can hold. Subclasses carry their own data (a job record, an
+ * attempt's timeout) and say what happens when the time comes in {@link TimerNode.expire}, so the
+ * wheel needs no second object per timer.
+ */
+export abstract class TimerNode {
+  /** @internal Due tick (integer ms). */
+  wheelDue = 0
+  /** @internal */
+  wheelPrev: TimerNode | null = null
+  /** @internal */
+  wheelNext: TimerNode | null = null
+  /** @internal Slot index in the wheel, or -1 when not scheduled. */
+  wheelSlot = UNSCHEDULED
+
+  /** Whether this node is in a wheel, waiting to expire. */
+  get isScheduled(): boolean {
+    return this.wheelSlot !== UNSCHEDULED
+  }
+
+  /** Called once when the node's time has come (never before). Errors thrown here are reported, not rethrown. */
+  abstract expire(): void
+}
+
+/** Options of a {@link TimerWheel}. */
+export interface TimerWheelOptions {
+  /** Time source and timer. */
+  readonly clock: Clock
+  /**
+   * Let the process exit while the wheel's timer is the only thing left.
+   * @default true
+   */
+  readonly unref?: boolean
+  /**
+   * The longest single sleep, in ms. The wheel wakes at least this often while it holds nodes and
+   * re-reads the clock, so a suspended machine or a clock set forward delays nothing by more.
+   * @default 1000
+   */
+  readonly maxSleepMs?: number
+  /** Receives an error thrown by a node's `expire`. */
+  readonly onError?: (error: unknown) => void
+}
+
+/**
+ * A hierarchical timer wheel: 9 levels of 64 slots, level 0 one millisecond per slot, each level
+ * 64 times coarser. Scheduling and cancelling are O(1) (a node is linked into or unlinked from a
+ * slot's list); a node cascades down at most once per level. A per-level bitmap finds the next
+ * non-empty slot, so at most one clock timer is armed, for that slot, and none while the wheel is
+ * empty. Nodes never expire before their due time: the wheel re-reads the clock on every turn.
+ */
+export class TimerWheel {
+  readonly #clock: Clock
+  readonly #unref: boolean
+  readonly #maxSleepMs: number
+  readonly #onError: (error: unknown) => void
+  readonly #heads: (TimerNode | null)[] = new Array<TimerNode | null>(DUE_SLOT + 1).fill(null)
+  /** Two 32-bit words per level: bit i set when slot i of that level holds nodes. */
+  readonly #occupied = new Uint32Array(LEVELS * 2)
+  #current: number
+  #size = 0
+  #timer: ClockTimer | undefined
+  #armedAt = Infinity
+  #isClosed = false
+
+  constructor(options: TimerWheelOptions) {
+    const { clock, unref = true, maxSleepMs = 1000, onError = () => {} } = options
+    if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') {
+      throw new InvalidOptionError(`Expected \`clock\` to be a Clock, got ${describeValue(clock)}.`)
+    }
+    if (!Number.isInteger(maxSleepMs) || maxSleepMs < 1 || maxSleepMs > 2 ** 31 - 1) {
+      throw new InvalidOptionError(`Expected \`maxSleepMs\` to be an integer from 1 to 2147483647, got ${describeValue(maxSleepMs)}.`)
+    }
+    this.#clock = clock
+    this.#unref = unref
+    this.#maxSleepMs = maxSleepMs
+    this.#onError = onError
+    this.#current = Math.floor(clock.now())
+  }
+
+  /** Nodes waiting to expire. */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Whether a clock timer is armed (false whenever the wheel is empty or closed). */
+  get isArmed(): boolean {
+    return this.#timer !== undefined
+  }
+
+  /**
+   * Schedules `node` to expire at `dueAt` (ms since the epoch; a time already past expires on the
+   * next turn). A node that is already scheduled is moved.
+   */
+  schedule(node: TimerNode, dueAt: number): void {
+    if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME) {
+      throw new InvalidOptionError(`Expected \`dueAt\` to be a time in ms within the range of a Date, got ${describeValue(dueAt)}.`)
+    }
+    if (node.wheelSlot !== UNSCHEDULED) {
+      this.#unlink(node)
+      this.#size--
+    }
+    const due = Math.ceil(dueAt)
+    if (due <= this.#current) {
+      // Past for the wheel; if the clock was set back it is still future for the caller, so rebase.
+      const now = Math.floor(this.#clock.now())
+      if (now < this.#current && due > now) this.#rebase(now)
+    }
+    node.wheelDue = due
+    this.#insert(node)
+    this.#size++
+    if (due < this.#armedAt) this.#arm()
+  }
+
+  /** Unschedules `node`. Returns false when it was not scheduled (already expired or cancelled). */
+  cancel(node: TimerNode): boolean {
+    if (node.wheelSlot === UNSCHEDULED) return false
+    this.#unlink(node)
+    this.#size--
+    if (this.#size === 0) this.#disarm()
+    return true
+  }
+
+  /** Expires every node due by the clock's time now. The armed timer calls this; tests may too. */
+  advance(): void {
+    const expired: TimerNode[] = []
+    this.#collectDue(Math.floor(this.#clock.now()), expired)
+    for (const node of expired) {
+      try {
+        node.expire()
+      } catch (error) {
+        try {
+          this.#onError(error)
+        } catch {
+          // The error reporter itself failed; the remaining nodes must still expire.
+        }
+      }
+    }
+    this.#arm()
+  }
+
+  /** Disarms the timer for good. Nodes stay scheduled but never expire; `advance()` still works. */
+  close(): void {
+    this.#isClosed = true
+    this.#disarm()
+  }
+
+  #collectDue(now: number, expired: TimerNode[]): void {
+    this.#drainSlot(DUE_SLOT, expired)
+    if (now < this.#current) return
+    for (;;) {
+      const next = this.#nextSlotStart()
+      if (next > now) break
+      this.#current = next
+      // Top-down, so nodes cascading from a coarse slot land in finer slots handled in this pass.
+      for (let level = LEVELS - 1; level >= 0; level--) {
+        const slot = level * SLOTS + (Math.floor(next / SPAN[level]!) % SLOTS)
+        if (this.#heads[slot] === null) continue
+        let node = this.#detach(slot)
+        while (node !== null) {
+          const following: TimerNode | null = node.wheelNext
+          node.wheelNext = null
+          node.wheelPrev = null
+          if (node.wheelDue <= next) {
+            node.wheelSlot = UNSCHEDULED
+            this.#size--
+            expired.push(node)
+          } else {
+            this.#insert(node)
+          }
+          node = following
+        }
+      }
+    }
+    this.#current = now
+  }
+
+  /** The start of the earliest non-empty slot, or Infinity. The lowest non-empty level holds it. */
+  #nextSlotStart(): number {
+    const current = this.#current
+    for (let level = 0; level < LEVELS; level++) {
+      const lo = this.#occupied[level * 2]!
+      const hi = this.#occupied[level * 2 + 1]!
+      if ((lo | hi) === 0) continue
+      const index = nextSetBit(lo, hi, (Math.floor(current / SPAN[level]!) % SLOTS) + 1)
+      if (index < 0) continue
+      const span = SPAN[level + 1]!
+      return Math.floor(current / span) * span + index * SPAN[level]!
+    }
+    return Infinity
+  }
+
+  #insert(node: TimerNode): void {
+    const due = node.wheelDue
+    const current = this.#current
+    let slot = DUE_SLOT
+    if (due > current) {
+      let level = 0
+      while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!)) level++
+      const index = Math.floor(due / SPAN[level]!) % SLOTS
+      slot = level * SLOTS + index
+      this.#occupied[level * 2 + (index >>> 5)]! |= 1 << (index & 31)
+    }
+    const head = this.#heads[slot]!
+    node.wheelSlot = slot
+    node.wheelPrev = null
+    node.wheelNext = head
+    if (head !== null) head.wheelPrev = node
+    this.#heads[slot] = node
+  }
+
+  #unlink(node: TimerNode): void {
+    const slot = node.wheelSlot
+    const { wheelPrev: prev, wheelNext: next } = node
+    if (prev === null) this.#heads[slot] = next
+    else prev.wheelNext = next
+    if (next !== null) next.wheelPrev = prev
+    node.wheelPrev = null
+    node.wheelNext = null
+    node.wheelSlot = UNSCHEDULED
+    if (this.#heads[slot] === null) this.#markEmpty(slot)
+  }
+
+  #detach(slot: number): TimerNode | null {
+    const head = this.#heads[slot]!
+    this.#heads[slot] = null
+    this.#markEmpty(slot)
+    return head
+  }
+
+  #drainSlot(slot: number, expired: TimerNode[]): void {
+    let node = this.#detach(slot)
+    while (node !== null) {
+      const following: TimerNode | null = node.wheelNext
+      node.wheelNext = null
+      node.wheelPrev = null
+      node.wheelSlot = UNSCHEDULED
+      this.#size--
+      expired.push(node)
+      node = following
+    }
+  }
+
+  #markEmpty(slot: number): void {
+    if (slot === DUE_SLOT) return
+    const index = slot % SLOTS
+    this.#occupied[Math.floor(slot / SLOTS) * 2 + (index >>> 5)]! &= ~(1 << (index & 31))
+  }
+
+  /** Re-files every node against an earlier current time, after the clock was set back. */
+  #rebase(now: number): void {
+    const nodes: TimerNode[] = []
+    for (let slot = 0; slot < DUE_SLOT; slot++) {
+      if (this.#heads[slot] === null) continue
+      for (let node = this.#detach(slot); node !== null; node = node.wheelNext) nodes.push(node)
+    }
+    this.#current = now
+    for (const node of nodes) this.#insert(node)
+  }
+
+  #arm(): void {
+    if (this.#isClosed) return
+    if (this.#size === 0) {
+      this.#disarm()
+      return
+    }
+    const now = this.#clock.now()
+    const next = this.#heads[DUE_SLOT] !== null ? now : this.#nextSlotStart()
+    // A clock set back leaves `next` far ahead; the capped sleep re-checks it regularly.
+    const wakeAt = Math.min(Math.max(next, now), now + this.#maxSleepMs)
+    if (this.#timer !== undefined) {
+      if (wakeAt >= this.#armedAt && this.#armedAt >= now) return
+      this.#clock.clearTimer(this.#timer)
+    }
+    this.#armedAt = wakeAt
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = undefined
+      this.#armedAt = Infinity
+      this.advance()
+    }, Math.max(0, Math.ceil(wakeAt - now)))
+    if (this.#unref) this.#timer.unref?.()
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer)
+    this.#timer = undefined
+    this.#armedAt = Infinity
+  }
+}
+
+/** The lowest set bit at index >= `from` in the 64-bit word (lo, hi), or -1. */
+function nextSetBit(lo: number, hi: number, from: number): number {
+  if (from < 32) {
+    const masked = lo & (~0 << from)
+    if (masked !== 0) return 31 - Math.clz32(masked & -masked)
+    from = 32
+  }
+  if (from < 64) {
+    const masked = hi & (~0 << (from - 32))
+    if (masked !== 0) return 63 - Math.clz32(masked & -masked)
+  }
+  return -1
+}

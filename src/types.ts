@@ -1,0 +1,177 @@
+/**
+ * The states a job moves through.
+ * - `pending`: waiting for its `runAt` (delayed, due, or waiting for a retry);
+ * - `running`: an attempt is executing;
+ * - `completed`: an attempt succeeded (kept in a bounded recent list);
+ * - `failed`: retries are exhausted or the job cannot run (kept, bounded, for inspection and retry);
+ * - `cancelled`: cancelled while pending (kept in a bounded recent list).
+ */
+export type JobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+/** The job states as a const object, for code that prefers names to string literals. */
+export const JobStates = {
+  Pending: 'pending',
+  Running: 'running',
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const satisfies Record<string, JobState>
+
+/** All job states, in lifecycle order. */
+export const JOB_STATES: readonly JobState[] = Object.values(JobStates)
+
+/** The error of a failed attempt, as stored with the job. */
+export interface JobErrorInfo {
+  /** The error's `name` (`'Error'` for thrown non-Error values). */
+  readonly name: string
+  /** The error's message, or the thrown value converted to a string. */
+  readonly message: string
+  /** The stack, when the thrown value had one. */
+  readonly stack?: string
+}
+
+/** A read-only snapshot of one job, as returned by the manager and the admin API. */
+export interface JobInfo<TArgs = unknown> {
+  /** Unique id (a UUID). */
+  readonly id: string
+  /** The job's name: the class's static `jobName`, or the class name. */
+  readonly name: string
+  /** A copy of the arguments given at enqueue time. */
+  readonly args: TArgs
+  readonly state: JobState
+  /** How many attempts have started (0 while the first is pending). */
+  readonly attempts: number
+  /** The most attempts this job may make (1 + its retries). */
+  readonly maxAttempts: number
+  readonly createdAt: Date
+  /** When the job is (or was last) due to run. */
+  readonly runAt: Date
+  /** When the last attempt started. */
+  readonly lastRunAt?: Date
+  /** When the job reached `completed`, `failed` or `cancelled`. */
+  readonly finishedAt?: Date
+  /** The error of the last failed attempt. */
+  readonly lastError?: JobErrorInfo
+  /** The recurring schedule that created this job, if any. */
+  readonly scheduleId?: string
+}
+
+/** Options for one enqueue. Give at most one of `delay` and `runAt`. */
+export interface EnqueueOptions {
+  /**
+   * Milliseconds from now until the job may run; a finite number >= 0.
+   * @default 0
+   */
+  readonly delay?: number
+  /** The earliest time the job may run. A time in the past means "now". */
+  readonly runAt?: Date
+}
+
+/** A page of jobs from {@link BackgroundJobEngine.listJobs}. */
+export interface JobPage {
+  readonly items: readonly JobInfo[]
+  /** Jobs in the requested state, in all pages. */
+  readonly total: number
+  readonly offset: number
+  readonly limit: number
+}
+
+/** Which jobs to list. */
+export interface ListJobsQuery {
+  readonly state: JobState
+  /** @default 0 */
+  readonly offset?: number
+  /** @default 50 */
+  readonly limit?: number
+}
+
+/** Number of jobs held in each state. */
+export type JobCounts = Readonly<Record<JobState, number>>
+
+/** What a job's `executing` method receives beside its arguments. */
+export interface JobContext {
+  readonly jobId: string
+  readonly jobName: string
+  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  readonly attempt: number
+  readonly maxAttempts: number
+  /** Aborted when the attempt times out or the manager stops without draining. */
+  readonly signal: AbortSignal
+}
+
+/** Retry policy: how often and how long to wait before retrying a failed attempt. */
+export interface RetryOptions {
+  /**
+   * Retries after the first failed attempt (0 disables retrying).
+   * @default 10
+   */
+  readonly maxRetries?: number
+  /**
+   * Wait before the first retry, in ms.
+   * @default 60000
+   */
+  readonly initialDelayMs?: number
+  /**
+   * Each further wait is the previous one times this factor.
+   * @default 2
+   */
+  readonly factor?: number
+  /**
+   * No wait is longer than this, in ms.
+   * @default 86400000 (one day)
+   */
+  readonly maxDelayMs?: number
+}
+
+/** A recurring schedule: a job enqueued at every occurrence of a cron expression. */
+export interface ScheduleInfo {
+  readonly id: string
+  readonly cron: string
+  readonly jobName: string
+  readonly args: unknown
+  /** IANA time zone the expression is evaluated in; the process's zone when absent. */
+  readonly timezone?: string
+  /** The next occurrence, or undefined when the expression has none left. */
+  readonly nextRunAt?: Date
+  /** When this schedule last enqueued a job. */
+  readonly lastEnqueuedAt?: Date
+  /** The id of the job last enqueued by this schedule. */
+  readonly lastJobId?: string
+}
+
+/** What {@link BackgroundJobEngine.stop} leaves behind. */
+export interface StopResult {
+  /** Jobs still pending: they were never started and are lost when the process exits. */
+  readonly pending: number
+  /** Attempts still running when `timeoutMs` elapsed; their signals were aborted. */
+  readonly running: number
+}
+
+/** Options for stopping the manager. */
+export interface StopOptions {
+  /**
+   * Wait for running attempts to finish (no new ones start either way).
+   * @default true
+   */
+  readonly drain?: boolean
+  /**
+   * The longest wait for running attempts when draining, in ms; then their signals are aborted.
+   * @default 30000
+   */
+  readonly timeoutMs?: number
+}
+
+/** Events emitted by the manager, with the job snapshot they carry. */
+export interface JobEvents {
+  enqueued: JobInfo
+  started: JobInfo
+  completed: JobInfo
+  /** A job failed for good: retries exhausted, unknown job, or not retryable. */
+  failed: JobInfo
+  /** An attempt failed and a retry is pending; `runAt` is the retry's time. */
+  retrying: JobInfo
+  cancelled: JobInfo
+}
+
+/** The name of a job event. */
+export type JobEventName = keyof JobEvents
