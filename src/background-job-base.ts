@@ -1,0 +1,63 @@
+import type { JobLogger } from './logger'
+import type { JobContext, RetryOptions } from './types'
+
+/** What a job's constructor receives from the container (awilix PROXY injection: the cradle). */
+export interface BackgroundJobDependencies {
+  /** The container's `logger` (a winston logger unless the application registered its own). */
+  readonly logger?: JobLogger
+}
+
+const silentLogger: JobLogger = { error() {}, warn() {}, info() {}, debug() {} }
+
+/**
+ * The base class of a job, MASA's `BackgroundJobBase<TArgs>`. Subclass it, override
+ * {@link BackgroundJobBase.executing}, and register the class with `o.addJob(MyJob)`.
+ * A fresh instance is resolved from a new awilix scope for every attempt, so constructor injection
+ * works (`constructor(deps: { logger: JobLogger; mailer: Mailer }) { super(deps) }`) and scoped
+ * services are disposed after the attempt.
+ *
+ * Static members a subclass may set:
+ * - `jobName`: the job's name (default: the class name); keep it stable, stored jobs refer to it;
+ * - `argsType`: the args class, so `enqueue(new RegisterUserDto(...))` finds this job;
+ * - `retry`: this job's retry policy, over the store's;
+ * - `timeoutMs`: this job's attempt timeout, over the store's.
+ */
+export abstract class BackgroundJobBase<TArgs> {
+  /** The job's name; the class name when not set. */
+  static jobName?: string
+  /** The args class whose instances enqueue this job (MASA's "job found from the args' type"). */
+  static argsType?: abstract new (...args: never[]) => object
+  /** This job's retry policy; fields left out come from the store's `retry` option. */
+  static retry?: RetryOptions
+  /** This job's attempt timeout in ms (0: none); the store's `timeoutMs` when not set. */
+  static timeoutMs?: number
+
+  /** The logger given at construction (silent when none was). */
+  protected readonly logger: JobLogger
+
+  constructor(dependencies?: BackgroundJobDependencies) {
+    this.logger = dependencies?.logger ?? silentLogger
+  }
+
+  /** Runs one attempt: the engine calls this, and it calls {@link BackgroundJobBase.executing}. */
+  execute(args: TArgs, context: JobContext): Promise<void> {
+    return this.executing(args, context)
+  }
+
+  /**
+   * The job's work. Resolve to succeed; throw or reject to fail the attempt (it is retried as the
+   * policy says). Long work should watch `context.signal`, aborted on timeout or shutdown.
+   */
+  protected abstract executing(args: TArgs, context: JobContext): Promise<void>
+}
+
+/** A job class: a subclass of {@link BackgroundJobBase} for args `TArgs`. */
+export type JobClass<TArgs = unknown> = (abstract new (...args: never[]) => BackgroundJobBase<TArgs>) & {
+  readonly jobName?: string
+  readonly argsType?: abstract new (...args: never[]) => object
+  readonly retry?: RetryOptions
+  readonly timeoutMs?: number
+}
+
+/** The args type of a job class. */
+export type JobArgsOf<J> = J extends abstract new (...args: never[]) => BackgroundJobBase<infer A> ? A : never

@@ -1,0 +1,80 @@
+import type { JobEventListener } from './job-events'
+import type { ResolvedRetryOptions } from './options'
+import type {
+  JobContext,
+  JobCounts,
+  JobEventName,
+  JobInfo,
+  JobPage,
+  ListJobsQuery,
+  ScheduleInfo,
+  StopOptions,
+  StopResult,
+} from './types'
+
+/** How the engine runs one job name: its policy and the function that runs one attempt. */
+export interface JobHandler {
+  /** 1 + the retries allowed. */
+  readonly maxAttempts: number
+  /** The longest an attempt may run, in ms (0: no limit). */
+  readonly timeoutMs: number
+  readonly retry: ResolvedRetryOptions
+  /** Runs one attempt; resolves on success, rejects (or throws) on failure. */
+  run(args: unknown, context: JobContext): Promise<void>
+}
+
+/** Looks up job handlers by job name; the job registry implements it. */
+export interface JobHandlerSource {
+  /** The handler of `name`, or undefined when no job by that name is registered. */
+  handler(name: string): JobHandler | undefined
+}
+
+/** A job to store, with validated and copied arguments. */
+export interface NewJob {
+  readonly name: string
+  readonly args: unknown
+  /** When the job may run, in ms since the epoch. */
+  readonly runAt: number
+  readonly scheduleId?: string
+}
+
+/** A recurring schedule to add or replace. */
+export interface NewSchedule {
+  readonly id: string
+  readonly cron: string
+  readonly name: string
+  readonly args: unknown
+  readonly timezone?: string
+}
+
+/**
+ * What the manager and the admin router need from a store and its scheduler. The in-memory engine
+ * implements it today; a distributed engine (BullMQ on Redis) implements the same interface, so
+ * jobs, the manager API and the admin router stay as they are when an application moves to it.
+ * Every method is asynchronous for that reason, even where the memory engine could answer at once.
+ */
+export interface BackgroundJobEngine {
+  /** Stores a job and schedules it; resolves with its id. */
+  enqueue(job: NewJob): Promise<string>
+  getJob(id: string): Promise<JobInfo | undefined>
+  listJobs(query: Required<ListJobsQuery>): Promise<JobPage>
+  counts(): Promise<JobCounts>
+  /** Cancels a pending job. */
+  cancel(id: string): Promise<JobInfo>
+  /** Moves a failed job back to pending, due now, with a fresh retry budget. */
+  retry(id: string): Promise<JobInfo>
+  /** Forgets a completed, failed or cancelled job. */
+  deleteJob(id: string): Promise<void>
+  upsertSchedule(schedule: NewSchedule): Promise<ScheduleInfo>
+  /** Removes a schedule; resolves false when there was none. Jobs it enqueued stay. */
+  removeSchedule(id: string): Promise<boolean>
+  listSchedules(): Promise<ScheduleInfo[]>
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void
+  /** Resolves when no job is pending or running. */
+  onIdle(): Promise<void>
+  /** Resolves with the job once it is completed, failed for good, or cancelled. */
+  onSettled(id: string): Promise<JobInfo>
+  /** Stops for good: memoised, so every call returns the same promise. */
+  stop(options?: StopOptions): Promise<StopResult>
+  readonly isStopped: boolean
+}

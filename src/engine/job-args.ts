@@ -1,0 +1,111 @@
+import { InvalidJobArgsError, describeValue } from '../errors'
+
+/** Nesting deeper than this is refused rather than risking a stack overflow. */
+export const MAX_ARGS_DEPTH = 64
+
+/**
+ * Returns a deep copy of job arguments, so a later change by the caller cannot change the job,
+ * and checks on the way that they survive a JSON round trip (what a distributed store keeps):
+ * plain objects (class instances are copied as their own enumerable data), arrays, strings,
+ * finite numbers, booleans and null. `undefined` properties are left out, as JSON does.
+ *
+ * @param maxBytes the largest JSON size allowed, roughly counted
+ * @throws InvalidJobArgsError naming the path and kind of the first bad value
+ */
+export function copyJobArgs<T>(args: T, maxBytes: number): T {
+  const budget = { left: maxBytes }
+  return copy(args, 'args', 0, budget, new Set()) as T
+}
+
+function fail(path: string, what: string, fix: string): never {
+  throw new InvalidJobArgsError(`Job arguments must be JSON data, but \`${path}\` ${what}. ${fix}`, path)
+}
+
+function spend(budget: { left: number }, bytes: number, path: string): void {
+  budget.left -= bytes
+  if (budget.left < 0) {
+    fail(path, 'pushes the arguments past the `maxArgsBytes` limit', 'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.')
+  }
+}
+
+function copy(value: unknown, path: string, depth: number, budget: { left: number }, seen: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+      spend(budget, value.length + 2, path)
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, `is ${describeValue(value)}`, 'Use a finite number or null.')
+      spend(budget, 8, path)
+      return value
+    case 'boolean':
+      spend(budget, 5, path)
+      return value
+    case 'function':
+      return fail(path, `is a function ${describeValue(value)}`, 'Pass data the job needs, and resolve services inside the job.')
+    case 'symbol':
+      return fail(path, `is a symbol ${describeValue(value)}`, 'Use a string instead.')
+    case 'bigint':
+      return fail(path, `is a bigint ${describeValue(value)}`, 'Pass it as a string (value.toString()).')
+    case 'undefined':
+      return fail(path, 'is undefined', 'Pass null, or leave the property out.')
+  }
+  if (value === null) {
+    spend(budget, 4, path)
+    return null
+  }
+  const object = value as object
+  if (depth >= MAX_ARGS_DEPTH) fail(path, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
+  if (seen.has(object)) fail(path, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
+  seen.add(object)
+  let result: unknown
+  if (Array.isArray(object)) {
+    spend(budget, 2, path)
+    const out = new Array<unknown>(object.length)
+    for (let i = 0; i < object.length; i++) {
+      const item: unknown = object[i]
+      // JSON turns holes and undefined items into null; keep them as null for the same result.
+      out[i] = item === undefined ? null : copy(item, `${path}[${i}]`, depth + 1, budget, seen)
+    }
+    result = out
+  } else {
+    if (!isDataObject(object)) {
+      const kind = object.constructor?.name ?? 'object'
+      fail(path, `is a ${kind}`, kind === 'Date' ? 'Pass date.toISOString() and parse it in the job.' : `Convert the ${kind} to a plain object or array.`)
+    }
+    spend(budget, 2, path)
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(object)) {
+      const item = (object as Record<string, unknown>)[key]
+      if (item === undefined) continue
+      spend(budget, key.length + 3, path)
+      const copied = copy(item, `${path}.${key}`, depth + 1, budget, seen)
+      // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
+      else out[key] = copied
+    }
+    result = out
+  }
+  seen.delete(object)
+  return result
+}
+
+/** A plain object or an instance of a user's own data class (not a built-in like Date or Map). */
+function isDataObject(object: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(object)
+  if (proto === null || proto === Object.prototype) return true
+  const tag = Object.prototype.toString.call(object)
+  if (tag !== '[object Object]') return false
+  // A class instance: accept it when its class is a plain user class, not a built-in one.
+  return typeof object.constructor === 'function' && !isNative(object.constructor)
+}
+
+const nativeByClass = new WeakMap<Function, boolean>()
+
+function isNative(fn: Function): boolean {
+  let native = nativeByClass.get(fn)
+  if (native === undefined) {
+    native = /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
+    nativeByClass.set(fn, native)
+  }
+  return native
+}

@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto'
+import { Cron } from 'croner'
+import type { BackgroundJobEngine, JobHandlerSource, NewJob, NewSchedule } from '../background-job-engine'
+import type { Clock } from '../clock'
+import {
+  InvalidScheduleError,
+  JobNotFoundError,
+  JobStateError,
+  JobTimeoutError,
+  ManagerStoppedError,
+  PendingJobsLimitError,
+  UnknownJobError,
+} from '../errors'
+import { JobEventHub, type JobEventListener } from '../job-events'
+import { safeLog, type JobLogger } from '../logger'
+import type { ResolvedMemoryStoreOptions, ResolvedRetryOptions } from '../options'
+import type {
+  JobContext,
+  JobCounts,
+  JobErrorInfo,
+  JobEventName,
+  JobInfo,
+  JobPage,
+  ListJobsQuery,
+  ScheduleInfo,
+  StopOptions,
+  StopResult,
+} from '../types'
+import { JobRecord, JobStore } from './job-store'
+import { TimerNode, TimerWheel } from './timer-wheel'
+
+/** What the memory engine is built from; the container wires these. */
+export interface MemoryEngineParts {
+  readonly store: JobStore
+  readonly wheel: TimerWheel
+  readonly handlers: JobHandlerSource
+  readonly options: ResolvedMemoryStoreOptions
+  readonly logger: JobLogger
+}
+
+/** Fires when a running attempt has run longer than its timeout. */
+class AttemptTimeout extends TimerNode {
+  constructor(readonly onTimeout: () => void) {
+    super()
+  }
+  override expire(): void {
+    this.onTimeout()
+  }
+}
+
+/** A recurring schedule: enqueues its job at each occurrence of its cron expression. */
+class ScheduleRecord extends TimerNode {
+  nextRunAt: number | undefined = undefined
+  lastEnqueuedAt = 0
+  lastJobId: string | undefined = undefined
+
+  constructor(
+    readonly definition: NewSchedule,
+    readonly cron: Cron,
+    readonly onDue: (schedule: ScheduleRecord) => void,
+  ) {
+    super()
+  }
+  override expire(): void {
+    this.onDue(this)
+  }
+  toInfo(): ScheduleInfo {
+    const { id, cron, name, args, timezone } = this.definition
+    return {
+      id,
+      cron,
+      jobName: name,
+      args: structuredClone(args),
+      ...(timezone !== undefined && { timezone }),
+      ...(this.nextRunAt !== undefined && { nextRunAt: new Date(this.nextRunAt) }),
+      ...(this.lastEnqueuedAt > 0 && { lastEnqueuedAt: new Date(this.lastEnqueuedAt) }),
+      ...(this.lastJobId !== undefined && { lastJobId: this.lastJobId }),
+    }
+  }
+}
+
+interface Waiter {
+  resolve(info: JobInfo): void
+}
+
+/** Converts anything thrown into the stored error shape. */
+export function toErrorInfo(error: unknown): JobErrorInfo {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, ...(error.stack !== undefined && { stack: error.stack }) }
+  }
+  let message: string
+  try {
+    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error)
+  } catch {
+    message = String(error)
+  }
+  return { name: 'Error', message: `Non-error value thrown: ${message}` }
+}
+
+/** The wait before retry number `attempt` (1-based attempt that just failed). */
+export function backoffDelay(retry: ResolvedRetryOptions, attempt: number): number {
+  return Math.min(retry.initialDelayMs * retry.factor ** (attempt - 1), retry.maxDelayMs)
+}
+
+/**
+ * The in-memory engine: jobs in a {@link JobStore}, delayed ones in a {@link TimerWheel}, due ones
+ * in a FIFO ready queue drained by a processor that runs at most `concurrency` attempts at once,
+ * times them out, retries them with exponential backoff and records every outcome. Nothing is
+ * dropped: a job ends completed, failed (kept), cancelled, or stays pending.
+ */
+export class MemoryJobEngine implements BackgroundJobEngine {
+  readonly #store: JobStore
+  readonly #wheel: TimerWheel
+  readonly #handlers: JobHandlerSource
+  readonly #options: ResolvedMemoryStoreOptions
+  readonly #clock: Clock
+  readonly #logger: JobLogger
+  readonly #events: JobEventHub
+  readonly #schedules = new Map<string, ScheduleRecord>()
+  readonly #settledWaiters = new Map<string, Waiter[]>()
+  #idleWaiters: (() => void)[] = []
+  /** Due jobs in start order; `#readyHead` avoids shifting the array on every start. */
+  #ready: (JobRecord | undefined)[] = []
+  #readyHead = 0
+  #active = 0
+  #isPumpQueued = false
+  #stopPromise: Promise<StopResult> | undefined
+  #drained: (() => void) | undefined
+  readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
+  readonly #onScheduleDue = (schedule: ScheduleRecord): void => this.#fireSchedule(schedule)
+  readonly #pump = (): void => {
+    this.#isPumpQueued = false
+    this.#startReady()
+  }
+
+  constructor(parts: MemoryEngineParts) {
+    this.#store = parts.store
+    this.#wheel = parts.wheel
+    this.#handlers = parts.handlers
+    this.#options = parts.options
+    this.#clock = parts.options.clock
+    this.#logger = parts.logger
+    this.#events = new JobEventHub(parts.logger)
+  }
+
+  get isStopped(): boolean {
+    return this.#stopPromise !== undefined
+  }
+
+  async enqueue(job: NewJob): Promise<string> {
+    return this.#add(job).id
+  }
+
+  async getJob(id: string): Promise<JobInfo | undefined> {
+    return this.#store.get(id)?.toInfo()
+  }
+
+  async listJobs(query: Required<ListJobsQuery>): Promise<JobPage> {
+    const items = this.#store.list(query.state, query.offset, query.limit).map((record) => record.toInfo())
+    return { items, total: this.#store.count(query.state), offset: query.offset, limit: query.limit }
+  }
+
+  async counts(): Promise<JobCounts> {
+    return this.#store.counts()
+  }
+
+  async cancel(id: string): Promise<JobInfo> {
+    const record = this.#require(id)
+    if (record.state !== 'pending') {
+      throw new JobStateError(`Job ${id} is ${record.state}; only pending jobs can be cancelled.`)
+    }
+    this.#wheel.cancel(record)
+    record.finishedAt = this.#clock.now()
+    // A cancelled record may still sit in the ready queue; the processor skips it there.
+    this.#finish(record, 'cancelled')
+    return record.toInfo()
+  }
+
+  async retry(id: string): Promise<JobInfo> {
+    const record = this.#require(id)
+    if (record.state !== 'failed') {
+      throw new JobStateError(`Job ${id} is ${record.state}; only failed jobs can be retried.`)
+    }
+    this.#assertRunning()
+    record.attempts = 0
+    record.finishedAt = 0
+    record.runAt = this.#clock.now()
+    this.#store.transition(record, 'pending')
+    this.#makeReady(record)
+    return record.toInfo()
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    const record = this.#require(id)
+    if (record.state === 'pending' || record.state === 'running') {
+      throw new JobStateError(`Job ${id} is ${record.state}; cancel it or wait for it to finish before deleting it.`)
+    }
+    this.#store.delete(record)
+  }
+
+  async upsertSchedule(definition: NewSchedule): Promise<ScheduleInfo> {
+    this.#assertRunning()
+    let cron: Cron
+    try {
+      cron = new Cron(definition.cron, { ...(definition.timezone !== undefined && { timezone: definition.timezone }), paused: true })
+      cron.nextRun(new Date(this.#clock.now()))
+    } catch (error) {
+      throw new InvalidScheduleError(
+        `Schedule "${definition.id}" has an invalid cron expression or time zone (${JSON.stringify(definition.cron)}${definition.timezone !== undefined ? `, ${JSON.stringify(definition.timezone)}` : ''}): ${error instanceof Error ? error.message : String(error)}. Use five fields (minute hour day month weekday) or six with seconds first, and an IANA time zone.`,
+        { cause: error },
+      )
+    }
+    const previous = this.#schedules.get(definition.id)
+    if (previous !== undefined) this.#wheel.cancel(previous)
+    const schedule = new ScheduleRecord(definition, cron, this.#onScheduleDue)
+    this.#schedules.set(definition.id, schedule)
+    this.#armSchedule(schedule)
+    return schedule.toInfo()
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    const schedule = this.#schedules.get(id)
+    if (schedule === undefined) return false
+    this.#wheel.cancel(schedule)
+    this.#schedules.delete(id)
+    return true
+  }
+
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return [...this.#schedules.values()].map((schedule) => schedule.toInfo())
+  }
+
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  onIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  onSettled(id: string): Promise<JobInfo> {
+    const record = this.#store.get(id)
+    if (record === undefined) return Promise.reject(this.#notFound(id))
+    if (this.#isSettled(record)) return Promise.resolve(record.toInfo())
+    return new Promise((resolve) => {
+      const waiters = this.#settledWaiters.get(id)
+      if (waiters === undefined) this.#settledWaiters.set(id, [{ resolve }])
+      else waiters.push({ resolve })
+    })
+  }
+
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    this.#stopPromise ??= this.#stop(options)
+    return this.#stopPromise
+  }
+
+  async #stop({ drain = true, timeoutMs = 30_000 }: StopOptions): Promise<StopResult> {
+    // Each step in its own try: a failure in one must not leave the others undone.
+    try {
+      this.#wheel.close()
+    } catch (error) {
+      safeLog(this.#logger, 'error', 'Closing the timer wheel failed', { error: String(error) })
+    }
+    if (drain && this.#active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimer(() => resolve(), timeoutMs)
+        this.#drained = () => {
+          this.#clock.clearTimer(timer)
+          resolve()
+        }
+      })
+      this.#drained = undefined
+    }
+    const running = this.#active
+    for (const record of this.#store.list('running', 0, Infinity)) {
+      try {
+        record.controller?.abort(new ManagerStoppedError('The background-job manager stopped while this attempt was running.'))
+      } catch (error) {
+        safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: String(error) })
+      }
+    }
+    const pending = this.#store.count('pending')
+    if (pending > 0 || running > 0) {
+      safeLog(this.#logger, 'warn', `Background jobs stopped with ${pending} pending and ${running} running; in-memory jobs are lost when the process exits`, { pending, running })
+    }
+    return { pending, running }
+  }
+
+  #add(job: NewJob): JobRecord {
+    this.#assertRunning()
+    const max = this.#options.maxPendingJobs
+    if (this.#store.count('pending') >= max) {
+      throw new PendingJobsLimitError(
+        `Cannot enqueue "${job.name}": ${max} jobs are already pending (\`maxPendingJobs\`). Nothing was enqueued; retry later, slow the producer down, or raise \`maxPendingJobs\`.`,
+      )
+    }
+    const now = this.#clock.now()
+    const record = new JobRecord(randomUUID(), job.name, job.args, now, Math.max(job.runAt, now), job.scheduleId, this.#onJobDue)
+    record.maxAttempts = this.#handlers.handler(job.name)?.maxAttempts ?? 1
+    this.#store.add(record)
+    if (record.runAt > now) this.#wheel.schedule(record, record.runAt)
+    else this.#makeReady(record)
+    this.#events.emit('enqueued', () => record.toInfo())
+    return record
+  }
+
+  #makeReady(record: JobRecord): void {
+    this.#ready.push(record)
+    if (!this.#isPumpQueued && this.#stopPromise === undefined) {
+      this.#isPumpQueued = true
+      // A macrotask, not a microtask: the enqueuing code (and its HTTP response) goes first.
+      setImmediate(this.#pump)
+    }
+  }
+
+  #startReady(): void {
+    const concurrency = this.#options.concurrency
+    while (this.#active < concurrency && this.#readyHead < this.#ready.length && this.#stopPromise === undefined) {
+      const record = this.#ready[this.#readyHead]
+      this.#ready[this.#readyHead++] = undefined
+      if (record !== undefined && record.state === 'pending' && !record.isScheduled) this.#start(record)
+    }
+    if (this.#readyHead === this.#ready.length) {
+      this.#ready = []
+      this.#readyHead = 0
+    } else if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead)
+      this.#readyHead = 0
+    }
+  }
+
+  #start(record: JobRecord): void {
+    const now = this.#clock.now()
+    this.#store.transition(record, 'running')
+    record.attempts++
+    record.lastRunAt = now
+    const handler = this.#handlers.handler(record.name)
+    if (handler === undefined) {
+      this.#fail(record, new UnknownJobError(`No job named "${record.name}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`), false)
+      return
+    }
+    record.maxAttempts = handler.maxAttempts
+    this.#active++
+    const controller = new AbortController()
+    record.controller = controller
+    let isSettled = false
+    let timeout: AttemptTimeout | undefined
+    const settle = (error: unknown, failed: boolean): void => {
+      if (isSettled) return
+      isSettled = true
+      if (timeout !== undefined) this.#wheel.cancel(timeout)
+      record.controller = undefined
+      this.#active--
+      if (failed) this.#fail(record, error, true)
+      else this.#complete(record)
+      if (this.#active === 0) this.#drained?.()
+      this.#startReady()
+    }
+    if (handler.timeoutMs > 0) {
+      timeout = new AttemptTimeout(() => {
+        const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${record.attempts} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
+        try {
+          controller.abort(error)
+        } catch (abortError) {
+          safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: String(abortError) })
+        }
+        settle(error, true)
+      })
+      this.#wheel.schedule(timeout, now + handler.timeoutMs)
+    }
+    const context: JobContext = {
+      jobId: record.id,
+      jobName: record.name,
+      attempt: record.attempts,
+      maxAttempts: record.maxAttempts,
+      signal: controller.signal,
+    }
+    this.#events.emit('started', () => record.toInfo())
+    safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: record.attempts })
+    let attempt: Promise<void>
+    try {
+      attempt = Promise.resolve(handler.run(record.args, context))
+    } catch (error) {
+      // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
+      attempt = Promise.reject(error)
+    }
+    attempt.then(
+      () => settle(undefined, false),
+      (error: unknown) => settle(error, true),
+    )
+  }
+
+  #complete(record: JobRecord): void {
+    record.finishedAt = this.#clock.now()
+    record.lastError = undefined
+    safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
+    this.#finish(record, 'completed')
+  }
+
+  #fail(record: JobRecord, error: unknown, isRetryable: boolean): void {
+    record.lastError = toErrorInfo(error)
+    const handler = isRetryable ? this.#handlers.handler(record.name) : undefined
+    const meta = { jobName: record.name, jobId: record.id, attempt: record.attempts, maxAttempts: record.maxAttempts, error: record.lastError.message }
+    if (handler !== undefined && record.attempts < record.maxAttempts) {
+      const delay = backoffDelay(handler.retry, record.attempts)
+      record.runAt = this.#clock.now() + delay
+      this.#store.transition(record, 'pending')
+      safeLog(this.#logger, 'error', `Job ${record.name} (${record.id}) attempt ${record.attempts}/${record.maxAttempts} failed: ${record.lastError.message}; retrying in ${delay} ms`, meta)
+      if (delay > 0) this.#wheel.schedule(record, record.runAt)
+      else this.#makeReady(record)
+      this.#events.emit('retrying', () => record.toInfo())
+      return
+    }
+    record.finishedAt = this.#clock.now()
+    safeLog(this.#logger, 'error', `Job ${record.name} (${record.id}) attempt ${record.attempts}/${record.maxAttempts} failed for good: ${record.lastError.message}`, meta)
+    this.#finish(record, 'failed')
+  }
+
+  /** Moves a job to its final state, tells listeners and waiters, and checks for idleness. */
+  #finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled'): void {
+    this.#store.transition(record, state)
+    this.#events.emit(state, () => record.toInfo())
+    const waiters = this.#settledWaiters.get(record.id)
+    if (waiters !== undefined) {
+      this.#settledWaiters.delete(record.id)
+      const info = record.toInfo()
+      for (const waiter of waiters) waiter.resolve(info)
+    }
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) {
+      const waiting = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const resolve of waiting) resolve()
+    }
+  }
+
+  #armSchedule(schedule: ScheduleRecord): void {
+    const next = schedule.cron.nextRun(new Date(this.#clock.now()))
+    schedule.nextRunAt = next?.getTime()
+    if (schedule.nextRunAt !== undefined) this.#wheel.schedule(schedule, schedule.nextRunAt)
+  }
+
+  #fireSchedule(schedule: ScheduleRecord): void {
+    if (this.#schedules.get(schedule.definition.id) !== schedule) return
+    const { id, name, args } = schedule.definition
+    try {
+      const record = this.#add({ name, args: structuredClone(args), runAt: this.#clock.now(), scheduleId: id })
+      schedule.lastEnqueuedAt = record.createdAt
+      schedule.lastJobId = record.id
+    } catch (error) {
+      // No job was created, so none is lost; the occurrence is skipped and said so.
+      safeLog(this.#logger, 'error', `Schedule "${id}" could not enqueue job "${name}": ${error instanceof Error ? error.message : String(error)}`, { scheduleId: id })
+    }
+    this.#armSchedule(schedule)
+  }
+
+  #isIdle(): boolean {
+    return this.#store.count('pending') === 0 && this.#store.count('running') === 0
+  }
+
+  #isSettled(record: JobRecord): boolean {
+    return record.state === 'completed' || record.state === 'failed' || record.state === 'cancelled'
+  }
+
+  #require(id: string): JobRecord {
+    const record = this.#store.get(id)
+    if (record === undefined) throw this.#notFound(id)
+    return record
+  }
+
+  #notFound(id: string): JobNotFoundError {
+    return new JobNotFoundError(`No job has id ${JSON.stringify(id)}. It never existed, or it finished and was dropped from the bounded history (keepCompleted/keepFailed/keepCancelled).`)
+  }
+
+  #assertRunning(): void {
+    if (this.#stopPromise !== undefined) {
+      throw new ManagerStoppedError('The background-job manager has been stopped and accepts no new work. Create a new container to start again.')
+    }
+  }
+}

@@ -1,0 +1,53 @@
+export { BackgroundJobBase } from './background-job-base'
+export type { BackgroundJobDependencies, JobArgsOf, JobClass } from './background-job-base'
+export type { BackgroundJobEngine, JobHandler, JobHandlerSource, NewJob, NewSchedule } from './background-job-engine'
+export { BackgroundJobManager } from './background-job-manager'
+export type { ScheduleDefinition } from './background-job-manager'
+export { BackgroundJobs } from './background-jobs'
+export { ManualClock, systemClock } from './clock'
+export type { Clock, ClockTimer } from './clock'
+export { TimerNode, TimerWheel } from './engine/timer-wheel'
+export type { TimerWheelOptions } from './engine/timer-wheel'
+export {
+  BackgroundJobError,
+  BackgroundJobsNotBuiltError,
+  DuplicateJobError,
+  InvalidEnqueueOptionsError,
+  InvalidJobArgsError,
+  InvalidJobClassError,
+  InvalidOptionError,
+  InvalidScheduleError,
+  JobNotFoundError,
+  JobNotRegisteredError,
+  JobStateError,
+  JobTimeoutError,
+  ManagerStoppedError,
+  PendingJobsLimitError,
+  RouteConventionError,
+  ScheduleNotFoundError,
+  UnknownJobError,
+} from './errors'
+export { backgroundJobsMiddleware } from './express/middleware'
+export type { JobEventListener } from './job-events'
+export { createDefaultLogger } from './logger'
+export type { JobLogger } from './logger'
+export { DEFAULT_MEMORY_STORE_OPTIONS, DEFAULT_RETRY } from './options'
+export type { MemoryStoreOptions } from './options'
+export { BackgroundJobsBuilder, REGISTRATIONS, addBackgroundJobs } from './register'
+export { JOB_STATES, JobStates } from './types'
+export type {
+  EnqueueOptions,
+  JobContext,
+  JobCounts,
+  JobErrorInfo,
+  JobEventName,
+  JobEvents,
+  JobInfo,
+  JobPage,
+  JobState,
+  ListJobsQuery,
+  RetryOptions,
+  ScheduleInfo,
+  StopOptions,
+  StopResult,
+} from './types'

@@ -1,0 +1,47 @@
+import { safeLog, type JobLogger } from './logger'
+import type { JobEventName, JobEvents } from './types'
+
+/** A listener of one job event. */
+export type JobEventListener<E extends JobEventName> = (payload: JobEvents[E]) => void
+
+/**
+ * A typed event hub whose listeners cannot hurt the engine: each one is called in its own
+ * try/catch, a throw is logged and the remaining listeners still run.
+ */
+export class JobEventHub {
+  readonly #listeners = new Map<JobEventName, Set<(payload: never) => void>>()
+  readonly #logger: JobLogger
+
+  constructor(logger: JobLogger) {
+    this.#logger = logger
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
+    let set = this.#listeners.get(event)
+    if (set === undefined) this.#listeners.set(event, (set = new Set()))
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+    }
+  }
+
+  /** Whether `event` has listeners (so payloads are built only when someone listens). */
+  has(event: JobEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0
+  }
+
+  /** Calls each listener of `event` with the payload `make()` builds once. */
+  emit<E extends JobEventName>(event: E, make: () => JobEvents[E]): void {
+    const set = this.#listeners.get(event)
+    if (set === undefined || set.size === 0) return
+    const payload = make()
+    for (const listener of [...set] as JobEventListener<E>[]) {
+      try {
+        listener(payload)
+      } catch (error) {
+        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: String(error) })
+      }
+    }
+  }
+}

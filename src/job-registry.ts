@@ -1,0 +1,132 @@
+import { asClass, type AwilixContainer } from 'awilix'
+import type { JobHandler, JobHandlerSource } from './background-job-engine'
+import { BackgroundJobBase, type JobClass } from './background-job-base'
+import { DuplicateJobError, InvalidJobClassError, InvalidOptionError, JobNotRegisteredError, describeValue } from './errors'
+import { safeLog, type JobLogger } from './logger'
+import { assertInteger, resolveRetryOptions, type ResolvedMemoryStoreOptions } from './options'
+
+/** A registered job: its class, name, container registration and run policy. */
+export interface RegisteredJob extends JobHandler {
+  readonly name: string
+  readonly jobClass: JobClass
+}
+
+/**
+ * Knows every registered job by name, by class and by args class, and runs an attempt by resolving
+ * the job from a fresh awilix scope (disposed afterwards). Engines look handlers up by name.
+ */
+export class JobRegistry implements JobHandlerSource {
+  readonly #container: AwilixContainer
+  readonly #options: ResolvedMemoryStoreOptions
+  readonly #logger: () => JobLogger
+  readonly #byName = new Map<string, RegisteredJob>()
+  readonly #byClass = new Map<Function, RegisteredJob>()
+  readonly #byArgsType = new Map<Function, RegisteredJob>()
+
+  constructor(container: AwilixContainer, options: ResolvedMemoryStoreOptions, logger: () => JobLogger) {
+    this.#container = container
+    this.#options = options
+    this.#logger = logger
+  }
+
+  /**
+   * Registers a job class. Registering the same class twice is a no-op.
+   * @throws InvalidJobClassError when it is not a subclass of BackgroundJobBase
+   * @throws DuplicateJobError when another class has the same name or args class
+   */
+  add(jobClass: JobClass): RegisteredJob {
+    if (typeof jobClass !== 'function' || !(jobClass.prototype instanceof BackgroundJobBase)) {
+      throw new InvalidJobClassError(
+        `Expected a job class extending BackgroundJobBase, got ${describeValue(jobClass)}. Declare \`class MyJob extends BackgroundJobBase<MyArgs> { protected async executing(args) {...} }\` and pass the class itself.`,
+      )
+    }
+    const existing = this.#byClass.get(jobClass)
+    if (existing !== undefined) return existing
+    const name = jobClass.jobName ?? jobClass.name
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+      throw new InvalidJobClassError(`Expected the job name (static \`jobName\` or the class name) to be a non-empty string of at most 200 characters, got ${describeValue(name)}.`)
+    }
+    const other = this.#byName.get(name)
+    if (other !== undefined) {
+      throw new DuplicateJobError(`Two job classes are named "${name}". Give one of them a distinct static \`jobName\`.`)
+    }
+    const { argsType } = jobClass
+    if (argsType !== undefined && typeof argsType !== 'function') {
+      throw new InvalidJobClassError(`Expected static \`argsType\` of job "${name}" to be a class, got ${describeValue(argsType)}.`)
+    }
+    if (argsType !== undefined && this.#byArgsType.has(argsType)) {
+      throw new DuplicateJobError(
+        `Args class ${argsType.name} is used by jobs "${this.#byArgsType.get(argsType)?.name}" and "${name}", so enqueue(new ${argsType.name}(...)) cannot tell which to run. Enqueue with the job class instead: enqueue(${jobClass.name}, args).`,
+      )
+    }
+    const timeoutMs = jobClass.timeoutMs ?? this.#options.timeoutMs
+    assertInteger(`${name}.timeoutMs`, timeoutMs, 0, 2 ** 31 - 1)
+    const retry = resolveRetryOptions(jobClass.retry, this.#options.retry, `${name}.retry`)
+    const registration = `backgroundJob:${name}`
+    this.#container.register(registration, asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped())
+    const job: RegisteredJob = {
+      name,
+      jobClass,
+      maxAttempts: retry.maxRetries + 1,
+      timeoutMs,
+      retry,
+      run: async (args, context) => {
+        const scope = this.#container.createScope()
+        try {
+          await scope.resolve<BackgroundJobBase<unknown>>(registration).execute(args, context)
+        } finally {
+          try {
+            await scope.dispose()
+          } catch (error) {
+            safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, { jobId: context.jobId, error: String(error) })
+          }
+        }
+      },
+    }
+    this.#byName.set(name, job)
+    this.#byClass.set(jobClass, job)
+    if (argsType !== undefined) this.#byArgsType.set(argsType, job)
+    return job
+  }
+
+  handler(name: string): RegisteredJob | undefined {
+    return this.#byName.get(name)
+  }
+
+  /** The registered job of `jobClass`. @throws JobNotRegisteredError */
+  byClass(jobClass: JobClass): RegisteredJob {
+    const job = this.#byClass.get(jobClass)
+    if (job === undefined) {
+      throw new JobNotRegisteredError(`Job class ${describeValue(jobClass)} is not registered. Add it with addBackgroundJobs(container, o => o.useInMemoryStore().addJob(${jobClass?.name || 'MyJob'})).`)
+    }
+    return job
+  }
+
+  /** The job whose static `argsType` is the class of `args` (or one of its base classes). @throws JobNotRegisteredError */
+  byArgs(args: object): RegisteredJob {
+    for (let proto: unknown = Object.getPrototypeOf(args); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      const job = this.#byArgsType.get((proto as { constructor: Function }).constructor)
+      if (job !== undefined) return job
+    }
+    const type = (args as { constructor?: Function }).constructor?.name ?? 'Object'
+    throw new JobNotRegisteredError(
+      type === 'Object'
+        ? 'Cannot tell which job to run from a plain object. Enqueue with the job class, enqueue(MyJob, args), or pass an instance of an args class that a registered job names as its static `argsType`.'
+        : `No registered job has \`static argsType = ${type}\`. Set it on the job class and register the job with o.addJob(...), or enqueue with the job class: enqueue(MyJob, args).`,
+    )
+  }
+
+  /** Names of all registered jobs. */
+  get names(): string[] {
+    return [...this.#byName.keys()]
+  }
+}
+
+/** Throws unless every entry is a function (checked before any is registered). */
+export function assertJobClasses(jobClasses: readonly unknown[]): void {
+  for (const [index, jobClass] of jobClasses.entries()) {
+    if (typeof jobClass !== 'function') {
+      throw new InvalidOptionError(`Expected job class #${index + 1} to be a class extending BackgroundJobBase, got ${describeValue(jobClass)}.`)
+    }
+  }
+}
