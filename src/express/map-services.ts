@@ -1,0 +1,194 @@
+import type { AwilixContainer } from 'awilix'
+import type { Application, IRouter, NextFunction, Request, RequestHandler, Response, Router } from 'express'
+import { BackgroundJobs } from '../background-jobs'
+import { InvalidOptionError, RouteConventionError, describeValue } from '../errors'
+import {
+  getServiceRoutes,
+  resolveRouteConventionOptions,
+  routesClash,
+  type RouteConventionOptions,
+  type RouteMethod,
+  type ServiceClass,
+  type ServiceRoute,
+} from './route-conventions'
+
+/** Options of {@link mapServices}: the root container plus the route conventions shared by all services. */
+export interface MapServicesOptions extends RouteConventionOptions {
+  /**
+   * The root container, on which `addBackgroundJobs(container, ...)` registered the manager. It is
+   * given to `BackgroundJobs.build(container)` and builds each service once.
+   * @default none (required)
+   */
+  container: AwilixContainer
+}
+
+/** One route registered by {@link mapServices}, for logs and tests. */
+export interface MappedRoute {
+  /** The HTTP method, or `ALL` for a method name with no verb prefix. */
+  readonly method: RouteMethod
+  /** The Express path, e.g. `/api/v1/users/:id`. */
+  readonly path: string
+  /** The service class's name, e.g. `UserService`. */
+  readonly service: string
+  /** The name of the service method the route calls, e.g. `getAsync`. */
+  readonly handler: string
+}
+
+const MAP_SERVICES_KEYS = ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId']
+const QUERY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
+
+type Binder = (req: Request, res: Response) => unknown
+
+/**
+ * Maps each service's own prototype methods to Express routes by MASA's minimal-API conventions
+ * (see `route-conventions.ts`), like MASA's `app.MapMasaMinimalAPIs()`:
+ * `UserService.getListAsync()` -> `GET /api/v1/users/List`, `addAsync(user)` -> `POST /api/v1/users`,
+ * `deleteAsync(id)` -> `DELETE /api/v1/users/:id`.
+ *
+ * It first calls `BackgroundJobs.build(options.container)`, so `ServiceBase.backgroundJobManager`
+ * works, then builds each service once with `options.container.build(ServiceClass)` (the services
+ * are singletons; per-request state comes from the `req` parameter).
+ *
+ * Arguments are bound by parameter name: `id` <- `req.params.id` (when the route has `:id`);
+ * `req` and `res` <- the Express objects. The other parameters come from `req.query[name]` for GET
+ * and DELETE routes, and from the body for POST and PUT: the whole `req.body` when there is exactly
+ * one such parameter, else `req.body[name]`. A destructuring parameter receives the whole query or
+ * body. An `ALL` route reads the query for GET, HEAD, DELETE and OPTIONS requests and the body
+ * otherwise. Query values are strings (or arrays of strings): convert them in the method.
+ *
+ * Parsing the body is the app's job: call `app.use(express.json())` before `mapServices`, or
+ * `req.body` is `undefined` and body parameters are `undefined`.
+ *
+ * The return value (awaited) is sent with `res.json` (status 200 unless the method set another);
+ * `undefined` sends 204 with no body; nothing is sent if the method already responded through
+ * `res`. A thrown or rejected error is passed to `next(err)`, for the app's error handler.
+ *
+ * Nothing is registered unless every service maps cleanly and builds (the routes are checked first,
+ * then the root is set, then every service is built, then the routes are registered), and routes
+ * without `:id` are registered before routes with it, so `/users/List` is not captured by `/users/:id`.
+ *
+ * @returns The registered routes, in registration order.
+ * @throws InvalidOptionError for invalid options.
+ * @throws RouteConventionError for a value that is not a class, a method that cannot be mapped, or
+ * two methods (of any services) that map to the same method and path.
+ * @throws BackgroundJobsNotBuiltError when the container has no background-job service.
+ */
+export function mapServices(
+  app: Application | Router,
+  services: readonly ServiceClass[],
+  options: MapServicesOptions,
+): MappedRoute[] {
+  if (app === null || typeof app !== 'function' || typeof (app as Partial<IRouter>).all !== 'function') {
+    throw new InvalidOptionError(`Expected \`app\` to be an Express application or router, got ${describeValue(app)}.`)
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(
+      `Expected \`options\` to be an object with a \`container\`, got ${describeValue(options)}. Call mapServices(app, services, { container }).`,
+    )
+  }
+  for (const key of Object.keys(options)) {
+    if (!MAP_SERVICES_KEYS.includes(key)) {
+      throw new InvalidOptionError(`Unknown option \`${key}\` in mapServices options. Known options: ${MAP_SERVICES_KEYS.join(', ')}.`)
+    }
+  }
+  const { container, ...conventions } = options
+  if (container === null || typeof container !== 'object' || typeof container.build !== 'function') {
+    throw new InvalidOptionError(
+      `Expected \`container\` to be an awilix container, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`,
+    )
+  }
+  const resolved = resolveRouteConventionOptions(conventions)
+  if (!Array.isArray(services)) {
+    throw new InvalidOptionError(`Expected \`services\` to be an array of service classes, got ${describeValue(services)}.`)
+  }
+
+  const routes: Array<ServiceRoute & { readonly serviceClass: ServiceClass }> = []
+  services.forEach((serviceClass, index) => {
+    if (typeof serviceClass !== 'function' || serviceClass.prototype === undefined) {
+      throw new RouteConventionError(
+        `Expected \`services[${index}]\` to be a class, got ${describeValue(serviceClass)}. Pass the service class itself (e.g. \`UserService\`), not an instance.`,
+      )
+    }
+    if (services.indexOf(serviceClass) !== index) {
+      throw new RouteConventionError(`\`services\` lists \`${serviceClass.name}\` twice (at ${services.indexOf(serviceClass)} and ${index}). List each service once.`)
+    }
+    for (const route of getServiceRoutes(serviceClass, resolved)) {
+      const clash = routes.find((other) => routesClash(other, route))
+      if (clash !== undefined) {
+        throw new RouteConventionError(
+          `\`${clash.serviceName}.${clash.methodName}\` (${clash.method}) and \`${route.serviceName}.${route.methodName}\` (${route.method}) both map to ${route.path}. Give one service another \`routeOptions\` (serviceName, baseUri or version), or rename one method.`,
+        )
+      }
+      routes.push({ ...route, serviceClass })
+    }
+  })
+
+  BackgroundJobs.build(container)
+  const instances = new Map<ServiceClass, object>()
+  for (const serviceClass of services) {
+    // awilix's types want `new (...args: any[])`; ServiceClass accepts any constructor signature.
+    instances.set(serviceClass, container.build(serviceClass as unknown as new (...args: unknown[]) => object))
+  }
+
+  const router: IRouter = app
+  const ordered = [...routes.filter((route) => !route.hasIdSegment), ...routes.filter((route) => route.hasIdSegment)]
+  const mapped: MappedRoute[] = []
+  for (const route of ordered) {
+    const handler = createRouteHandler(route, instances.get(route.serviceClass))
+    if (route.method === 'ALL') router.all(route.path, handler)
+    else if (route.method === 'GET') router.get(route.path, handler)
+    else if (route.method === 'POST') router.post(route.path, handler)
+    else if (route.method === 'PUT') router.put(route.path, handler)
+    else router.delete(route.path, handler)
+    mapped.push({ method: route.method, path: route.path, service: route.serviceName, handler: route.methodName })
+  }
+  return mapped
+}
+
+function createRouteHandler(route: ServiceRoute, instance: object | undefined): RequestHandler {
+  const method: unknown = instance === undefined ? undefined : Reflect.get(instance, route.methodName)
+  if (typeof method !== 'function') {
+    throw new RouteConventionError(
+      `\`${route.serviceName}.${route.methodName}\` is not a function on the built service instance. Do not replace prototype methods in the constructor.`,
+    )
+  }
+  const binders = createBinders(route)
+  return async function serviceRouteHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const result: unknown = await Reflect.apply(method, instance, binders.map((bind) => bind(req, res)))
+      if (res.headersSent) return
+      if (result === undefined) {
+        if (res.statusCode === 200) res.status(204)
+        res.end()
+      } else {
+        res.json(result)
+      }
+    } catch (error) {
+      next(error)
+    }
+  }
+}
+
+function createBinders(route: ServiceRoute): Binder[] {
+  const isFromRequest = (name: string | undefined): boolean =>
+    name === 'req' || name === 'res' || (route.hasIdSegment && name?.toLowerCase() === 'id')
+  const valueParameters = route.parameters.filter((parameter) => !isFromRequest(parameter.name))
+  const source = (req: Request): 'query' | 'body' => {
+    if (route.method === 'GET' || route.method === 'DELETE') return 'query'
+    if (route.method === 'ALL' && QUERY_METHODS.has(req.method)) return 'query'
+    return 'body'
+  }
+  return route.parameters.map((parameter): Binder => {
+    const { name } = parameter
+    if (name === 'req') return (req) => req
+    if (name === 'res') return (_req, res) => res
+    if (isFromRequest(name)) return (req) => req.params['id']
+    return (req) => {
+      const from = source(req)
+      const values: unknown = from === 'query' ? req.query : req.body
+      const whole = name === undefined || (from === 'body' && valueParameters.length === 1)
+      if (whole) return values
+      return values !== null && typeof values === 'object' && Object.hasOwn(values, name) ? Reflect.get(values, name) : undefined
+    }
+  })
+}

@@ -1,0 +1,470 @@
+import pluralize from 'pluralize'
+import { InvalidOptionError, RouteConventionError, describeValue } from '../errors'
+
+/**
+ * @packageDocumentation
+ * The route conventions of MASA Framework's minimal APIs (`Masa.Contrib.Service.MinimalAPIs`),
+ * as pure functions: a service class and its method names and parameter names give each method's
+ * HTTP method and Express 5 path. `mapServices` registers the routes; these functions only compute
+ * them, so they can be tested and printed without an app.
+ *
+ * Decisions where JavaScript differs from C#, or where this port departs from MASA:
+ * - Verb prefixes match case-insensitively and with no word boundary, as in MASA, so both
+ *   `getListAsync` and `GetListAsync` are GET, and also `address()` is POST (prefix `Add`) with the
+ *   action `ress`. Rename such a method, or start its name with `_` to leave it unmapped.
+ * - The service name is lower-cased after pluralising (`OrderItemService` -> `orderitems`); MASA
+ *   keeps the class name's casing (`Users`).
+ * - The action segment keeps the method name's casing after the verb prefix and the `Async` suffix
+ *   are trimmed, as MASA's tests show (`AuditState` stays `AuditState`, `GetUser` gives `User`), so
+ *   `getListAsync` gives `List`. Express routers match paths case-insensitively by default (as
+ *   ASP.NET Core does), so `/api/v1/users/list` reaches it; with `caseSensitive: true` use the
+ *   segment exactly as {@link getServiceRoutes} reports it.
+ * - MASA's `{id?}` (a nullable `id`, or one with a default value) becomes Express 5's optional
+ *   group `{/:id}` for an `id` parameter with a default value.
+ */
+
+/** The HTTP method of a mapped route; `ALL` matches every method (MASA's `App.Map`). */
+export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'ALL'
+
+/** The route methods as a const object, for code that prefers names to string literals. */
+export const RouteMethods = {
+  Get: 'GET',
+  Post: 'POST',
+  Put: 'PUT',
+  Delete: 'DELETE',
+  All: 'ALL',
+} as const satisfies Record<string, RouteMethod>
+
+/** Method-name prefixes that select an HTTP method, checked in the order GET, POST, PUT, DELETE. */
+export interface HttpMethodPrefixes {
+  readonly GET: readonly string[]
+  readonly POST: readonly string[]
+  readonly PUT: readonly string[]
+  readonly DELETE: readonly string[]
+}
+
+/** MASA's default verb prefixes (`ServiceGlobalRouteOptions`). */
+export const DEFAULT_HTTP_METHOD_PREFIXES: HttpMethodPrefixes = Object.freeze({
+  GET: Object.freeze(['Get', 'Select', 'Find']),
+  POST: Object.freeze(['Post', 'Add', 'Upsert', 'Create', 'Insert']),
+  PUT: Object.freeze(['Put', 'Update', 'Modify']),
+  DELETE: Object.freeze(['Delete', 'Remove']),
+})
+
+/** Route conventions shared by all services; each service may override them with {@link ServiceRouteOptions}. */
+export interface RouteConventionOptions {
+  /**
+   * The first path segment. An empty string leaves it out.
+   * @default 'api'
+   */
+  prefix?: string
+  /**
+   * The segment after the prefix. An empty string leaves it out.
+   * @default 'v1'
+   */
+  version?: string
+  /**
+   * Whether the service name derived from the class name is pluralised (`UserService` -> `users`).
+   * An explicit `serviceName` is never pluralised.
+   * @default true
+   */
+  pluralizeServiceName?: boolean
+  /**
+   * Whether a method with a parameter named `id` gets a trailing `:id` route parameter
+   * (`{/:id}`, optional, when the parameter has a default value).
+   * @default true
+   */
+  autoAppendId?: boolean
+}
+
+/**
+ * Per-service route overrides, read from a service class's static `routeOptions`. Fields left out
+ * fall back to the {@link RouteConventionOptions} given to `mapServices`.
+ */
+export interface ServiceRouteOptions extends RouteConventionOptions {
+  /**
+   * The whole base path, replacing `/prefix/version/serviceName` (e.g. `'/api/catalog'`). It may hold
+   * Express route parameters (`'/tenants/:tenant/users'`); `'/'` maps the methods at the root.
+   * @default undefined (the base path is built from prefix, version and service name)
+   */
+  baseUri?: string
+  /**
+   * The service segment, used as given (not pluralised, not lower-cased).
+   * @default undefined (the class name minus a trailing `Service`, pluralised, lower-cased)
+   */
+  serviceName?: string
+}
+
+/** The defaults of {@link RouteConventionOptions}, MASA's `ServiceGlobalRouteOptions`. */
+export const ROUTE_CONVENTION_DEFAULTS: Readonly<Required<RouteConventionOptions>> = Object.freeze({
+  prefix: 'api',
+  version: 'v1',
+  pluralizeServiceName: true,
+  autoAppendId: true,
+})
+
+/**
+ * A class whose own prototype methods are mapped to routes. Usually it extends `ServiceBase`, but
+ * any class works; its static `routeOptions`, if any, override the conventions for it.
+ */
+export type ServiceClass = (new (...args: never) => object) & { readonly routeOptions?: ServiceRouteOptions }
+
+/** One parameter of a function, as read from its source text by {@link parseParameters}. */
+export interface ParameterInfo {
+  /** The parameter's name, or `undefined` for a destructuring pattern (`{ a, b }`, `[a, b]`). */
+  readonly name: string | undefined
+  /** Whether the parameter declares a default value (`id = 0`). */
+  readonly hasDefault: boolean
+  /** Whether it is a rest parameter (`...items`). */
+  readonly isRest: boolean
+}
+
+/** The route one service method maps to, as computed by {@link getServiceRoutes}. */
+export interface ServiceRoute {
+  readonly method: RouteMethod
+  /** The Express 5 path, e.g. `/api/v1/users/List` or `/api/v1/users/:id`. */
+  readonly path: string
+  /** The service class's name. */
+  readonly serviceName: string
+  /** The name of the prototype method the route calls. */
+  readonly methodName: string
+  /** The method's parameters, in order. */
+  readonly parameters: readonly ParameterInfo[]
+  /** Whether the path ends with the `:id` parameter that the method's `id` parameter receives. */
+  readonly hasIdSegment: boolean
+}
+
+const ROUTE_CONVENTION_KEYS = ['prefix', 'version', 'pluralizeServiceName', 'autoAppendId'] as const
+const SERVICE_ROUTE_KEYS = [...ROUTE_CONVENTION_KEYS, 'baseUri', 'serviceName'] as const
+const ACTION_SEGMENT = /^[\p{L}\p{N}_$.~-]*$/u
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/u
+
+/**
+ * Returns the `Async` suffix trimmed from a method name, matched case-insensitively as MASA does
+ * (`GetAsync` -> `Get`, `getListAsync` -> `getList`). Other names are returned unchanged.
+ */
+export function trimAsyncSuffix(methodName: string): string {
+  return methodName.toLowerCase().endsWith('async') ? methodName.slice(0, -'async'.length) : methodName
+}
+
+/**
+ * Returns the first of `prefixes` that `methodName` starts with, compared case-insensitively, or
+ * `''` when none does (MASA's `ParseMethodPrefix`). Surrounding spaces in a prefix are ignored.
+ */
+export function getMethodPrefix(prefixes: readonly string[], methodName: string): string {
+  const lower = methodName.toLowerCase()
+  for (const raw of prefixes) {
+    const prefix = raw.trim()
+    if (prefix !== '' && lower.startsWith(prefix.toLowerCase())) return prefix
+  }
+  return ''
+}
+
+/**
+ * Splits a method name into its HTTP method, the verb prefix that selected it, and the action
+ * segment: the name minus that prefix and an `Async` suffix. A name with no verb prefix maps to
+ * `ALL` and keeps its whole name (minus `Async`) as the action.
+ *
+ * `addAsync` -> `POST` + `''`; `getListAsync` -> `GET` + `List`; `auditState` -> `ALL` + `auditState`.
+ */
+export function parseMethodName(
+  methodName: string,
+  prefixes: HttpMethodPrefixes = DEFAULT_HTTP_METHOD_PREFIXES,
+): { method: RouteMethod; prefix: string; action: string } {
+  for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
+    const prefix = getMethodPrefix(prefixes[method], methodName)
+    if (prefix !== '') return { method, prefix, action: trimAsyncSuffix(methodName.slice(prefix.length)) }
+  }
+  return { method: 'ALL', prefix: '', action: trimAsyncSuffix(methodName) }
+}
+
+/**
+ * Derives the service segment from a class name: a trailing `Service` (any case) is removed, the
+ * rest is pluralised with `pluralize` when asked and lower-cased. `UserService` -> `users`,
+ * `GoodsService` -> `goods`, `PersonService` -> `people`; `''` when nothing is left.
+ */
+export function getServiceName(className: string, options: { pluralize: boolean }): string {
+  const base = className.toLowerCase().endsWith('service') ? className.slice(0, -'service'.length) : className
+  if (base === '') return ''
+  return (options.pluralize ? pluralize(base) : base).toLowerCase()
+}
+
+/**
+ * Joins path parts with single slashes, dropping empty parts and the slashes around each part, and
+ * starts the result with `/`: `('api', '/v1/', 'order')` -> `/api/v1/order`; no parts -> `/`.
+ */
+export function combineUris(...parts: readonly string[]): string {
+  const kept = parts.map((part) => part.replace(/^\/+|\/+$/g, '')).filter((part) => part !== '')
+  return `/${kept.join('/')}`
+}
+
+/**
+ * Resolves convention options against {@link ROUTE_CONVENTION_DEFAULTS} and validates each field.
+ * @throws InvalidOptionError naming the option, the value and its type.
+ */
+export function resolveRouteConventionOptions(
+  options: RouteConventionOptions = {},
+  where = 'options',
+): Required<RouteConventionOptions> {
+  checkPlainObject(options, where)
+  const resolved = { ...ROUTE_CONVENTION_DEFAULTS, ...definedFields(options, ROUTE_CONVENTION_KEYS) }
+  checkPath(resolved.prefix, `${where}.prefix`, 'segment')
+  checkPath(resolved.version, `${where}.version`, 'segment')
+  checkBoolean(resolved.pluralizeServiceName, `${where}.pluralizeServiceName`)
+  checkBoolean(resolved.autoAppendId, `${where}.autoAppendId`)
+  return resolved
+}
+
+/**
+ * Validates a service's static `routeOptions` (`undefined` means no overrides).
+ * @throws InvalidOptionError naming the option, the value and its type.
+ */
+export function validateServiceRouteOptions(options: unknown, where: string): ServiceRouteOptions {
+  if (options === undefined) return {}
+  checkPlainObject(options, where)
+  for (const key of Object.keys(options)) {
+    if (!(SERVICE_ROUTE_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(`Unknown option \`${where}.${key}\`. Known options: ${SERVICE_ROUTE_KEYS.join(', ')}.`)
+    }
+  }
+  const overrides = definedFields(options as ServiceRouteOptions, SERVICE_ROUTE_KEYS)
+  if (overrides.prefix !== undefined) checkPath(overrides.prefix, `${where}.prefix`, 'segment')
+  if (overrides.version !== undefined) checkPath(overrides.version, `${where}.version`, 'segment')
+  if (overrides.serviceName !== undefined) checkPath(overrides.serviceName, `${where}.serviceName`, 'serviceName')
+  if (overrides.baseUri !== undefined) checkPath(overrides.baseUri, `${where}.baseUri`, 'baseUri')
+  if (overrides.pluralizeServiceName !== undefined) checkBoolean(overrides.pluralizeServiceName, `${where}.pluralizeServiceName`)
+  if (overrides.autoAppendId !== undefined) checkBoolean(overrides.autoAppendId, `${where}.autoAppendId`)
+  return overrides
+}
+
+/**
+ * Returns the base path of a service: its `routeOptions.baseUri` if set, else
+ * `/prefix/version/serviceName` with empty parts left out (`/api/v1/users`).
+ * @throws RouteConventionError when no service name can be derived (an anonymous class, or one
+ * named just `Service`) and none is given.
+ */
+export function getBaseUri(serviceClass: ServiceClass, options: RouteConventionOptions = {}): string {
+  return resolveService(serviceClass, options).baseUri
+}
+
+/**
+ * Computes the routes of a service class: one per own prototype method, skipping the constructor,
+ * getters and setters, symbol keys and names starting with `_` or `#` (inherited methods are not
+ * mapped, like MASA's `DeclaredOnly`). Routes without an `:id` come first, so a literal segment
+ * (`/users/List`) is matched before `/users/:id` would capture it.
+ * @throws RouteConventionError for a value that is not a class, a service name that cannot be
+ * derived, a method name that is not a valid path segment, a rest parameter, or two methods that
+ * map to the same method and path.
+ * @throws InvalidOptionError for invalid `options` or `routeOptions`.
+ */
+export function getServiceRoutes(serviceClass: ServiceClass, options: RouteConventionOptions = {}): ServiceRoute[] {
+  const { className, resolved, baseUri } = resolveService(serviceClass, options)
+  const prototype: object = serviceClass.prototype
+  const routes: ServiceRoute[] = []
+  for (const methodName of Object.getOwnPropertyNames(prototype)) {
+    if (methodName === 'constructor' || methodName.startsWith('_') || methodName.startsWith('#')) continue
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, methodName)
+    if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) continue
+    const value: unknown = descriptor.value
+    if (typeof value !== 'function') continue
+    const where = `${className}.${methodName}`
+    const { method, action } = parseMethodName(methodName)
+    if (!ACTION_SEGMENT.test(action)) {
+      throw new RouteConventionError(
+        `Cannot map \`${where}\`: its action segment ${describeValue(action)} is not a valid path segment. Rename the method, or start its name with \`_\` to leave it unmapped.`,
+      )
+    }
+    const parameters = parseParameters(value as (...args: never) => unknown)
+    const rest = parameters.find((parameter) => parameter.isRest)
+    if (rest !== undefined) {
+      throw new RouteConventionError(
+        `Cannot map \`${where}\`: a rest parameter (\`...${rest.name ?? '[...]'}\`) cannot be bound from a request. Declare named parameters, or start the method name with \`_\` to leave it unmapped.`,
+      )
+    }
+    const id = resolved.autoAppendId ? parameters.find((parameter) => parameter.name?.toLowerCase() === 'id') : undefined
+    let path = combineUris(baseUri, action)
+    if (id !== undefined && id.hasDefault) path = path === '/' ? '/{:id}' : `${path}{/:id}`
+    else if (id !== undefined) path = combineUris(path, ':id')
+    const duplicate = routes.find((route) => routesClash(route, { method, path }))
+    if (duplicate !== undefined) {
+      throw new RouteConventionError(
+        `\`${className}.${duplicate.methodName}\` (${duplicate.method}) and \`${where}\` (${method}) both map to ${path}. Rename one of them, or start its name with \`_\` to leave it unmapped.`,
+      )
+    }
+    routes.push({ method, path, serviceName: className, methodName, parameters, hasIdSegment: id !== undefined })
+  }
+  // Express tries routes in registration order; ASP.NET Core prefers literal segments over parameters.
+  return [...routes.filter((route) => !route.hasIdSegment), ...routes.filter((route) => route.hasIdSegment)]
+}
+
+/**
+ * Reads a function's parameters from `Function.prototype.toString()`: plain, async and generator
+ * functions, methods (including computed names), arrow functions with or without parentheses.
+ * Comments are ignored; default values are detected, not evaluated; a destructuring pattern has no
+ * name. Native and bound functions report no parameters.
+ *
+ * Limits: a regular-expression literal or a template literal with a nested template inside a
+ * default value can confuse the scanner, and a minifier that renames parameters breaks the names.
+ */
+export function parseParameters(fn: (...args: never) => unknown): ParameterInfo[] {
+  const source = blankCommentsAndStrings(Function.prototype.toString.call(fn))
+  const arrow = /^\s*(?:async\s+)?([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*=>/u.exec(source)
+  if (arrow?.[1] !== undefined) return [{ name: arrow[1], hasDefault: false, isRest: false }]
+  const open = findParameterListStart(source)
+  if (open < 0) return []
+  const pieces: string[] = []
+  let depth = 0
+  let start = open + 1
+  for (let i = open + 1; i < source.length; i++) {
+    const char = source[i]
+    if (char === '(' || char === '[' || char === '{') depth++
+    else if (char === ')' || char === ']' || char === '}') {
+      if (depth === 0) {
+        pieces.push(source.slice(start, i))
+        break
+      }
+      depth--
+    } else if (char === ',' && depth === 0) {
+      pieces.push(source.slice(start, i))
+      start = i + 1
+    }
+  }
+  return pieces.map((piece) => piece.trim()).filter((piece) => piece !== '').map(toParameterInfo)
+}
+
+function toParameterInfo(piece: string): ParameterInfo {
+  const isRest = piece.startsWith('...')
+  const text = isRest ? piece.slice(3).trimStart() : piece
+  const name = IDENTIFIER.exec(text)?.[0]
+  if (name !== undefined) return { name, hasDefault: text.slice(name.length).trimStart().startsWith('='), isRest }
+  // A destructuring pattern: a default follows the pattern's closing bracket at depth 0.
+  let depth = 0
+  let hasDefault = false
+  for (const char of text) {
+    if (char === '(' || char === '[' || char === '{') depth++
+    else if (char === ')' || char === ']' || char === '}') depth--
+    else if (char === '=' && depth === 0) {
+      hasDefault = true
+      break
+    }
+  }
+  return { name: undefined, hasDefault, isRest }
+}
+
+/** The index of the `(` that opens the parameter list, skipping a computed method name `[...]`. */
+function findParameterListStart(source: string): number {
+  let brackets = 0
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i]
+    if (char === '[') brackets++
+    else if (char === ']') brackets--
+    else if (char === '(' && brackets === 0) return i
+    else if (char === '{' && brackets === 0) return -1
+  }
+  return -1
+}
+
+/** Replaces comments with a space and the contents of string and template literals with nothing. */
+function blankCommentsAndStrings(source: string): string {
+  let out = ''
+  let i = 0
+  while (i < source.length) {
+    const char = source[i]
+    const next = source[i + 1]
+    if (char === '/' && next === '/') {
+      const end = source.indexOf('\n', i)
+      i = end < 0 ? source.length : end
+      out += ' '
+    } else if (char === '/' && next === '*') {
+      const end = source.indexOf('*/', i + 2)
+      i = end < 0 ? source.length : end + 2
+      out += ' '
+    } else if (char === '"' || char === "'" || char === '`') {
+      let j = i + 1
+      while (j < source.length && source[j] !== char) j += source[j] === '\\' ? 2 : 1
+      out += `${char}${char}`
+      i = j + 1
+    } else {
+      out += char
+      i++
+    }
+  }
+  return out
+}
+
+/**
+ * Whether two routes would catch the same requests: the same path, compared case-insensitively as
+ * Express routers match by default (`/users/list` and `/users/List` clash), and the same method or
+ * either one `ALL`.
+ */
+export function routesClash(
+  a: { readonly method: RouteMethod; readonly path: string },
+  b: { readonly method: RouteMethod; readonly path: string },
+): boolean {
+  return a.path.toLowerCase() === b.path.toLowerCase() && (a.method === b.method || a.method === 'ALL' || b.method === 'ALL')
+}
+
+function resolveService(
+  serviceClass: ServiceClass,
+  options: RouteConventionOptions,
+): { className: string; resolved: Required<RouteConventionOptions> & ServiceRouteOptions; baseUri: string } {
+  const className = checkServiceClass(serviceClass, 'serviceClass')
+  const globals = resolveRouteConventionOptions(options)
+  const overrides = validateServiceRouteOptions(serviceClass.routeOptions, `${className || 'serviceClass'}.routeOptions`)
+  const resolved = { ...globals, ...overrides }
+  return { className, resolved, baseUri: baseUriOf(className, resolved) }
+}
+
+function baseUriOf(className: string, options: Required<RouteConventionOptions> & ServiceRouteOptions): string {
+  if (options.baseUri !== undefined) return combineUris(options.baseUri)
+  const serviceName = options.serviceName ?? getServiceName(className, { pluralize: options.pluralizeServiceName })
+  if (serviceName === '') {
+    throw new RouteConventionError(
+      `Cannot derive a service name from the class name ${describeValue(className)}: nothing is left once the \`Service\` suffix is removed. Set \`static routeOptions = { serviceName: 'users' }\` (or \`baseUri\`) on the class, or rename it (e.g. \`UserService\`).`,
+    )
+  }
+  return combineUris(options.prefix, options.version, serviceName)
+}
+
+function checkServiceClass(value: unknown, where: string): string {
+  if (typeof value !== 'function' || value.prototype === undefined || value.prototype === null) {
+    throw new RouteConventionError(
+      `Expected \`${where}\` to be a class, got ${describeValue(value)}. Pass the service class itself (e.g. \`UserService\`), not an instance or an arrow function.`,
+    )
+  }
+  return value.name
+}
+
+function checkPlainObject(value: unknown, where: string): asserts value is object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(`Expected \`${where}\` to be an object, got ${describeValue(value)}.`)
+  }
+}
+
+type PathKind = 'segment' | 'serviceName' | 'baseUri'
+
+const PATH_SHAPES: Record<PathKind, string> = {
+  segment: "a path segment without spaces, `?` or `#` (or `''` to leave it out)",
+  serviceName: 'a non-empty path segment without spaces, `?` or `#`',
+  baseUri: "a path without spaces, `?` or `#`, such as `'/api/catalog'` (or `'/'` for the root)",
+}
+
+function checkPath(value: unknown, where: string, kind: PathKind): void {
+  const valid =
+    typeof value === 'string' &&
+    !/[\s?#]/.test(value) &&
+    (kind === 'segment' || value.replace(/^\/+|\/+$/g, '') !== '' || (kind === 'baseUri' && value !== ''))
+  if (!valid) throw new InvalidOptionError(`Expected \`${where}\` to be ${PATH_SHAPES[kind]}, got ${describeValue(value)}.`)
+}
+
+function checkBoolean(value: unknown, where: string): void {
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(`Expected \`${where}\` to be a boolean, got ${describeValue(value)}.`)
+  }
+}
+
+function definedFields<T extends object, K extends keyof T>(options: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key]
+  return picked
+}

@@ -1,0 +1,48 @@
+import { BackgroundJobs } from '../background-jobs'
+import type { BackgroundJobManager } from '../background-job-manager'
+import type { ServiceRouteOptions } from './route-conventions'
+
+/**
+ * The base class of minimal-API services, like MASA's `ServiceBase`: `mapServices` maps each own
+ * prototype method of a subclass to a route by the conventions in `route-conventions.ts`
+ * (`class UserService extends ServiceBase { getListAsync() {} }` -> `GET /api/v1/users/List`).
+ *
+ * The constructor receives what `container.build(UserService)` passes (the awilix cradle in the
+ * default PROXY mode), so dependencies are destructured from the first argument.
+ *
+ * @example
+ * ```ts
+ * class OrderService extends ServiceBase {
+ *   static override routeOptions = { version: 'v2' }
+ *   readonly #orders: OrderRepository
+ *   constructor({ orderRepository }: { orderRepository: OrderRepository }) {
+ *     super()
+ *     this.#orders = orderRepository
+ *   }
+ *   // POST /api/v2/orders, bound to the JSON body (the app must use express.json()).
+ *   async addAsync(order: Order) {
+ *     const saved = await this.#orders.save(order)
+ *     // OrderService.backgroundJobManager is the app's manager, e.g. to enqueue a follow-up job.
+ *     return saved
+ *   }
+ * }
+ * ```
+ */
+export abstract class ServiceBase {
+  /**
+   * Route overrides for this service (`baseUri`, `serviceName`, `version`, `prefix`,
+   * `pluralizeServiceName`, `autoAppendId`); fields left out use the `mapServices` options.
+   * @default undefined
+   */
+  static routeOptions?: ServiceRouteOptions
+
+  /**
+   * The root container's singleton manager, the same instance as `req.backgroundJobs` and
+   * `container.resolve('backgroundJobManager')` (MASA's static `BackgroundJobManager`).
+   * @throws BackgroundJobsNotBuiltError before `BackgroundJobs.build(container)`, which
+   * `mapServices` calls for you.
+   */
+  static get backgroundJobManager(): BackgroundJobManager {
+    return BackgroundJobs.manager
+  }
+}

@@ -1,0 +1,356 @@
+import assert from 'node:assert/strict'
+import { asValue, createContainer } from 'awilix'
+import { BackgroundJobBase } from '../src/background-job-base'
+import type { BackgroundJobManager } from '../src/background-job-manager'
+import { BackgroundJobs } from '../src/background-jobs'
+import {
+  BackgroundJobError,
+  BackgroundJobsNotBuiltError,
+  DuplicateJobError,
+  InvalidEnqueueOptionsError,
+  InvalidJobArgsError,
+  InvalidJobClassError,
+  InvalidOptionError,
+  InvalidScheduleError,
+  JobNotFoundError,
+  JobNotRegisteredError,
+  JobStateError,
+  PendingJobsLimitError,
+} from '../src/errors'
+import { ServiceBase } from '../src/express/service-base'
+import { addBackgroundJobs } from '../src/register'
+import type { JobContext } from '../src/types'
+import { CapturingLogger, createHarness, type Harness } from './support/harness'
+
+class RegisterUserDto {
+  constructor(public name: string) {}
+}
+
+const executed: { name: string; attempt: number }[] = []
+
+class RegisterUserBackgroundJob extends BackgroundJobBase<RegisterUserDto> {
+  static override argsType = RegisterUserDto
+  protected override async executing(args: RegisterUserDto, ctx: JobContext): Promise<void> {
+    this.logger.info(`Execute registered account: ${args.name}`)
+    executed.push({ name: args.name, attempt: ctx.attempt })
+  }
+}
+
+class SendMailJob extends BackgroundJobBase<{ to: string }> {
+  static override jobName = 'mail.send'
+  protected override async executing(): Promise<void> {}
+}
+
+describe('BackgroundJobManager', () => {
+  let h: Harness
+
+  beforeEach(() => {
+    executed.length = 0
+    h = createHarness((o) => o.addJob(RegisterUserBackgroundJob, SendMailJob))
+  })
+
+  afterEach(async () => {
+    await h.container.dispose()
+    BackgroundJobs.reset()
+  })
+
+  describe('enqueue', () => {
+    it('finds the job from an args instance, as MASA does, and runs it after the delay', async () => {
+      const id = await h.manager.enqueue(new RegisterUserDto('masa'), { delay: 3000 })
+      assert.match(id, /^[0-9a-f-]{36}$/)
+      await h.tick(2999)
+      assert.deepEqual(executed, [])
+      await h.tick(1)
+      await h.manager.onSettled(id)
+      assert.deepEqual(executed, [{ name: 'masa', attempt: 1 }])
+      assert.ok(h.logger.messages('info').includes('Execute registered account: masa'))
+    })
+
+    it('accepts the job class with typed args, and a job name', async () => {
+      const a = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'typed' })
+      const b = await h.manager.enqueue('RegisterUserBackgroundJob', { name: 'by-name' })
+      await Promise.all([h.manager.onSettled(a), h.manager.onSettled(b)])
+      assert.deepEqual(executed.map((e) => e.name).sort(), ['by-name', 'typed'])
+      const mail = await h.manager.enqueue(SendMailJob, { to: 'a@b.c' })
+      assert.equal((await h.manager.getJob(mail))?.name, 'mail.send')
+    })
+
+    it('runs at a given Date, and treats a past Date as now', async () => {
+      const at = new Date(h.clock.now() + 10_000)
+      const later = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'later' }, { runAt: at })
+      const past = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'past' }, { runAt: new Date(0) })
+      await h.manager.onSettled(past)
+      assert.equal((await h.manager.getJob(later))?.runAt.getTime(), at.getTime())
+      await h.tick(10_000)
+      assert.equal((await h.manager.onSettled(later)).state, 'completed')
+    })
+
+    it('copies the args: a later change by the caller does not reach the job', async () => {
+      const args = { name: 'before', nested: { list: [1, 2] } }
+      const id = await h.manager.enqueue(RegisterUserBackgroundJob, args, { delay: 10 })
+      args.name = 'after'
+      args.nested.list.push(3)
+      const job = await h.manager.getJob(id)
+      assert.deepEqual(job?.args, { name: 'before', nested: { list: [1, 2] } })
+    })
+
+    it('rejects args that are not JSON data, naming the path', async () => {
+      const cyclic: Record<string, unknown> = { a: 1 }
+      cyclic.self = cyclic
+      const cases: [unknown, RegExp][] = [
+        [{ name: 'x', cb: () => 1 }, /`args\.cb` is a function/],
+        [{ name: Symbol('s') }, /`args\.name` is a symbol/],
+        [{ big: 10n }, /`args\.big` is a bigint/],
+        [cyclic, /`args\.self` refers back .* \(a cycle\)/],
+        [{ n: Number.NaN }, /`args\.n` is `NaN`/],
+        [{ when: new Date() }, /`args\.when` is a Date.*toISOString/],
+        [{ m: new Map() }, /`args\.m` is a Map/],
+        [{ s: 'x'.repeat(2_000_000) }, /maxArgsBytes/],
+      ]
+      for (const [args, message] of cases) {
+        await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, args as RegisterUserDto), (error: unknown) => {
+          assert.ok(error instanceof InvalidJobArgsError)
+          assert.match(error.message, message)
+          return true
+        })
+      }
+      assert.equal((await h.manager.counts()).pending, 0, 'nothing was enqueued')
+    })
+
+    it('rejects bad delay and runAt with InvalidEnqueueOptionsError', async () => {
+      const bad: unknown[] = [{ delay: -1 }, { delay: Number.NaN }, { delay: Infinity }, { delay: '100' }, { delay: 1e300 }, { runAt: new Date('nope') }, { runAt: '2030-01-01' }, { delay: 1, runAt: new Date() }, 'soon', null]
+      for (const options of bad) {
+        await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, options as never), InvalidEnqueueOptionsError, JSON.stringify(options))
+      }
+    })
+
+    it('rejects unregistered job classes, args classes and plain objects with JobNotRegisteredError', async () => {
+      class Stray extends BackgroundJobBase<null> {
+        protected override async executing(): Promise<void> {}
+      }
+      class StrayDto {}
+      await assert.rejects(h.manager.enqueue(Stray, null), /Stray.*is not registered.*addJob/)
+      await assert.rejects(h.manager.enqueue(new StrayDto()), /No registered job has `static argsType = StrayDto`/)
+      await assert.rejects(h.manager.enqueue({ name: 'plain' }), JobNotRegisteredError)
+      await assert.rejects(h.manager.enqueue(42 as never), JobNotRegisteredError)
+      await assert.rejects(h.manager.enqueue('', {}), JobNotRegisteredError)
+    })
+
+    it('rejects past maxPendingJobs with PendingJobsLimitError and keeps every accepted job', async () => {
+      await h.container.dispose()
+      h = createHarness((o) => o.addJob(RegisterUserBackgroundJob), { maxPendingJobs: 3 })
+      const ids = []
+      for (let i = 0; i < 3; i++) ids.push(await h.manager.enqueue(RegisterUserBackgroundJob, { name: `${i}` }, { delay: 100 }))
+      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'over' }), (error: unknown) => {
+        assert.ok(error instanceof PendingJobsLimitError)
+        assert.match(error.message, /3 jobs are already pending \(`maxPendingJobs`\)\. Nothing was enqueued/)
+        return true
+      })
+      await h.tick(100)
+      await h.manager.onIdle()
+      assert.equal((await h.manager.counts()).completed, 3)
+    })
+  })
+
+  describe('inspection', () => {
+    it('lists jobs by state with paging and counts them', async () => {
+      for (let i = 0; i < 5; i++) await h.manager.enqueue(RegisterUserBackgroundJob, { name: `${i}` }, { delay: 1000 })
+      const page = await h.manager.listJobs({ state: 'pending', offset: 1, limit: 2 })
+      assert.equal(page.total, 5)
+      assert.deepEqual(
+        page.items.map((j) => (j.args as RegisterUserDto).name),
+        ['1', '2'],
+      )
+      assert.deepEqual(await h.manager.counts(), { pending: 5, running: 0, completed: 0, failed: 0, cancelled: 0 })
+    })
+
+    it('validates list queries and ids', async () => {
+      await assert.rejects(h.manager.listJobs({ state: 'nope' as never }), /Expected `state` to be one of pending, running/)
+      await assert.rejects(h.manager.listJobs({ state: 'pending', limit: 0 }), InvalidOptionError)
+      await assert.rejects(h.manager.listJobs({ state: 'pending', offset: -1 }), InvalidOptionError)
+      await assert.rejects(h.manager.getJob(''), InvalidOptionError)
+      await assert.rejects(h.manager.cancel('x'.repeat(201)), InvalidOptionError)
+      await assert.rejects(h.manager.cancel('missing'), JobNotFoundError)
+      await assert.rejects(h.manager.onSettled('missing'), JobNotFoundError)
+    })
+
+    it('refuses to cancel, retry or delete jobs in the wrong state', async () => {
+      const id = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, { delay: 10 })
+      await assert.rejects(h.manager.retry(id), /is pending; only failed jobs can be retried/)
+      await assert.rejects(h.manager.deleteJob(id), JobStateError)
+      await h.tick(10)
+      await h.manager.onSettled(id)
+      await assert.rejects(h.manager.cancel(id), /is completed; only pending jobs can be cancelled/)
+      await h.manager.deleteJob(id)
+      assert.equal(await h.manager.getJob(id), undefined)
+    })
+
+    it('returns snapshots that cannot change the stored job', async () => {
+      const id = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, { delay: 10 })
+      const job = await h.manager.getJob(id)
+      ;(job!.args as RegisterUserDto).name = 'changed'
+      assert.equal(((await h.manager.getJob(id))!.args as RegisterUserDto).name, 'x')
+    })
+  })
+
+  describe('schedules', () => {
+    it('enqueues a job at each cron occurrence and can be replaced and removed', async () => {
+      const info = await h.manager.addOrUpdateSchedule({ id: 'hourly', cron: '0 * * * *', job: RegisterUserBackgroundJob, args: { name: 'cron' } })
+      assert.equal(info.jobName, 'RegisterUserBackgroundJob')
+      const first = info.nextRunAt!.getTime()
+      assert.equal(first % 3_600_000, 0)
+      await h.tick(first - h.clock.now())
+      await h.manager.onIdle()
+      assert.equal(executed.length, 1)
+      await h.tick(3_600_000)
+      await h.manager.onIdle()
+      assert.equal(executed.length, 2)
+      const [listed] = await h.manager.listSchedules()
+      assert.equal(listed?.nextRunAt?.getTime(), first + 2 * 3_600_000)
+      assert.ok(listed?.lastJobId)
+      assert.equal((await h.manager.getJob(listed!.lastJobId!))?.scheduleId, 'hourly')
+      await h.manager.addOrUpdateSchedule({ id: 'hourly', cron: '30 * * * *', job: RegisterUserBackgroundJob, args: { name: 'cron' } })
+      assert.equal((await h.manager.listSchedules()).length, 1)
+      assert.equal(await h.manager.removeSchedule('hourly'), true)
+      assert.equal(await h.manager.removeSchedule('hourly'), false)
+      await h.tick(10 * 3_600_000)
+      assert.equal(executed.length, 2)
+    })
+
+    it('rejects bad cron expressions, time zones and definitions with InvalidScheduleError', async () => {
+      const bad: unknown[] = [
+        { id: 's', cron: 'every minute', job: RegisterUserBackgroundJob, args: { name: 'x' } },
+        { id: 's', cron: '61 * * * *', job: RegisterUserBackgroundJob, args: { name: 'x' } },
+        { id: 's', cron: '* * * * *', timezone: 'Mars/Olympus', job: RegisterUserBackgroundJob, args: { name: 'x' } },
+        { id: '', cron: '* * * * *', job: RegisterUserBackgroundJob, args: { name: 'x' } },
+        { id: 's', cron: 5, job: RegisterUserBackgroundJob, args: { name: 'x' } },
+        null,
+      ]
+      for (const definition of bad) {
+        await assert.rejects(h.manager.addOrUpdateSchedule(definition as never), InvalidScheduleError, JSON.stringify(definition))
+      }
+      assert.deepEqual(await h.manager.listSchedules(), [])
+    })
+  })
+
+  describe('registration', () => {
+    it('registers the store, wheel, registry, engine and manager as singletons', () => {
+      for (const name of ['jobStore', 'timerWheel', 'jobRegistry', 'backgroundJobEngine', 'backgroundJobManager']) {
+        assert.equal(h.container.resolve(name), h.container.createScope().resolve(name), name)
+      }
+    })
+
+    it('ignores the options of a second addBackgroundJobs call but adds its jobs', async () => {
+      class LateJob extends BackgroundJobBase<null> {
+        protected override async executing(): Promise<void> {}
+      }
+      addBackgroundJobs(h.container, (o) => o.useInMemoryStore({ concurrency: 99 }).addJob(LateJob))
+      assert.equal(h.container.resolve<{ concurrency: number }>('backgroundJobOptions').concurrency, 10)
+      assert.equal(h.container.resolve('backgroundJobManager'), h.manager)
+      assert.match(h.logger.messages('warn')[0]!, /called again/)
+      const id = await h.manager.enqueue(LateJob, null)
+      assert.equal((await h.manager.onSettled(id)).state, 'completed')
+    })
+
+    it('rejects bad containers, configure functions, options and job classes with named errors', () => {
+      const container = createContainer()
+      container.register('logger', asValue(new CapturingLogger()))
+      assert.throws(() => addBackgroundJobs({} as never, () => {}), /Expected an awilix container/)
+      assert.throws(() => addBackgroundJobs(container, 'x' as never), /Expected a configure function/)
+      assert.throws(() => addBackgroundJobs(container, () => {}), /No job store was chosen. Call o.useInMemoryStore\(\)/)
+      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: 0 })), /Expected `concurrency` to be an integer from 1 to 100000, got `0` \(number\)/)
+      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { factor: 0.5 } })), /retry\.factor/)
+      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore().addJob((() => {}) as never)), InvalidJobClassError)
+      class A extends BackgroundJobBase<null> {
+        static override jobName = 'same'
+        protected override async executing(): Promise<void> {}
+      }
+      class B extends BackgroundJobBase<null> {
+        static override jobName = 'same'
+        protected override async executing(): Promise<void> {}
+      }
+      assert.throws(() => addBackgroundJobs(createContainer(), (o) => o.useInMemoryStore().addJob(A, B)), DuplicateJobError)
+      for (const E of [InvalidJobClassError, DuplicateJobError, InvalidOptionError]) assert.ok(new E('x') instanceof BackgroundJobError)
+    })
+
+    it('injects constructor dependencies from a fresh scope per attempt and disposes it', async () => {
+      const disposed: number[] = []
+      let created = 0
+      class Counter {
+        readonly n = ++created
+      }
+      class UsesScope extends BackgroundJobBase<null> {
+        readonly counter: Counter
+        constructor(deps: { counter: Counter }) {
+          super()
+          this.counter = deps.counter
+        }
+        protected override async executing(): Promise<void> {
+          seen.push(this.counter.n)
+        }
+      }
+      const seen: number[] = []
+      const { asClass } = await import('awilix')
+      h.container.register('counter', asClass(Counter).scoped().disposer((c) => void disposed.push(c.n)))
+      addBackgroundJobs(h.container, (o) => o.addJob(UsesScope))
+      const a = await h.manager.enqueue(UsesScope, null)
+      const b = await h.manager.enqueue(UsesScope, null)
+      await Promise.all([h.manager.onSettled(a), h.manager.onSettled(b)])
+      assert.deepEqual(seen.sort(), [1, 2])
+      assert.deepEqual(disposed.sort(), [1, 2])
+    })
+
+    it('fails the job with the resolution error when a dependency is missing', async () => {
+      class NeedsMissing extends BackgroundJobBase<null> {
+        static override retry = { maxRetries: 0 }
+        constructor(deps: { missingService: unknown }) {
+          super()
+          void deps.missingService
+        }
+        protected override async executing(): Promise<void> {}
+      }
+      addBackgroundJobs(h.container, (o) => o.addJob(NeedsMissing))
+      const id = await h.manager.enqueue(NeedsMissing, null)
+      const job = await h.manager.onSettled(id)
+      assert.equal(job.state, 'failed')
+      assert.match(job.lastError!.message, /missingService/)
+    })
+  })
+
+  describe('static facade', () => {
+    it('throws BackgroundJobsNotBuiltError naming the missing call before build, and never builds a container', () => {
+      BackgroundJobs.reset()
+      assert.throws(() => BackgroundJobs.manager, (error: unknown) => {
+        assert.ok(error instanceof BackgroundJobsNotBuiltError)
+        assert.match(error.message, /Call BackgroundJobs\.build\(container\) once at start-up/)
+        return true
+      })
+      assert.throws(() => ServiceBase.backgroundJobManager, BackgroundJobsNotBuiltError)
+      assert.equal(BackgroundJobs.isBuilt, false)
+    })
+
+    it('returns the same singleton as the container after build, and forgets it on dispose', async () => {
+      BackgroundJobs.build(h.container)
+      assert.equal(BackgroundJobs.manager, h.manager)
+      assert.equal(ServiceBase.backgroundJobManager, h.manager)
+      await h.container.dispose()
+      assert.equal(BackgroundJobs.isBuilt, false)
+    })
+
+    it('refuses to build from a container without the background-job service', () => {
+      assert.throws(() => BackgroundJobs.build(createContainer()), /Call addBackgroundJobs\(container, o => o.useInMemoryStore\(\)\) before BackgroundJobs.build/)
+      assert.throws(() => BackgroundJobs.build(null as never), InvalidOptionError)
+    })
+  })
+
+  it('types args end to end (compile-time checks)', async () => {
+    const manager: BackgroundJobManager = h.manager
+    const typed = async (): Promise<void> => {
+      // @ts-expect-error: `name` must be a string
+      await manager.enqueue(RegisterUserBackgroundJob, { name: 42 })
+      // @ts-expect-error: SendMailJob needs `to`
+      await manager.enqueue(SendMailJob, { name: 'x' })
+    }
+    assert.equal(typeof typed, 'function')
+  })
+})

@@ -1,0 +1,511 @@
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { InvalidOptionError, RouteConventionError } from '../src/errors'
+import {
+  DEFAULT_HTTP_METHOD_PREFIXES,
+  ROUTE_CONVENTION_DEFAULTS,
+  combineUris,
+  getBaseUri,
+  getMethodPrefix,
+  getServiceName,
+  getServiceRoutes,
+  parseMethodName,
+  parseParameters,
+  resolveRouteConventionOptions,
+  trimAsyncSuffix,
+  type ServiceRoute,
+} from '../src/express/route-conventions'
+
+// Test services modelled on MASA's test services (MinimalAPIs.Tests/Services/*.cs).
+class CustomService {}
+class UserService {}
+class GoodsService {
+  static routeOptions = { prefix: 'api', version: 'v2' }
+}
+class CatalogService {
+  static routeOptions = { serviceName: 'catalog' }
+}
+class CatalogAtBaseUriService {
+  static routeOptions = { baseUri: '/api/catalog' }
+}
+
+function summary(routes: readonly ServiceRoute[]): string[] {
+  return routes.map((route) => `${route.method} ${route.path} <- ${route.methodName}`)
+}
+
+describe('route conventions', () => {
+  describe('ROUTE_CONVENTION_DEFAULTS and DEFAULT_HTTP_METHOD_PREFIXES', () => {
+    it('match MASA ServiceGlobalRouteOptions', () => {
+      assert.deepEqual({ ...ROUTE_CONVENTION_DEFAULTS }, { prefix: 'api', version: 'v1', pluralizeServiceName: true, autoAppendId: true })
+      assert.deepEqual(DEFAULT_HTTP_METHOD_PREFIXES, {
+        GET: ['Get', 'Select', 'Find'],
+        POST: ['Post', 'Add', 'Upsert', 'Create', 'Insert'],
+        PUT: ['Put', 'Update', 'Modify'],
+        DELETE: ['Delete', 'Remove'],
+      })
+    })
+
+    it('cannot be changed by a caller', () => {
+      assert.throws(() => {
+        ;(ROUTE_CONVENTION_DEFAULTS as { prefix: string }).prefix = 'x'
+      }, TypeError)
+      assert.throws(() => (DEFAULT_HTTP_METHOD_PREFIXES.GET as string[]).push('Fetch'), TypeError)
+    })
+  })
+
+  describe('trimAsyncSuffix', () => {
+    // MASA ServiceBaseTest.TestFormatMethods
+    for (const [name, expected] of [
+      ['GetAsync', 'Get'],
+      ['Get', 'Get'],
+      ['Order/Get', 'Order/Get'],
+      ['getListAsync', 'getList'],
+      ['getListASYNC', 'getList'],
+      ['Async', ''],
+    ] as const) {
+      it(`turns ${JSON.stringify(name)} into ${JSON.stringify(expected)}`, () => {
+        assert.equal(trimAsyncSuffix(name), expected)
+      })
+    }
+  })
+
+  describe('getMethodPrefix', () => {
+    // MASA ServiceBaseTest.TestTryParseHttpMethod, with its comma-separated lists split the same way.
+    it('returns an empty string when no prefix matches', () => {
+      assert.equal(getMethodPrefix('Update,Modify,Put'.split(','), 'AddGoods'), '')
+    })
+
+    it('returns the first matching prefix, ignoring surrounding spaces', () => {
+      assert.equal(getMethodPrefix('Add, Upsert, Create, AddGoods'.split(','), 'AddGoods'), 'Add')
+    })
+
+    it('compares case-insensitively so camelCase method names match', () => {
+      assert.equal(getMethodPrefix(['Get'], 'getListAsync'), 'Get')
+    })
+  })
+
+  describe('parseMethodName', () => {
+    // MASA ServiceBaseTest.TestParseMethod (prefix trimming enabled, its default).
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ['AddUser', 'POST', 'User'],
+      ['PostUser', 'POST', 'User'],
+      ['DeleteUser', 'DELETE', 'User'],
+      ['PutUser', 'PUT', 'User'],
+      ['GetUser', 'GET', 'User'],
+      ['AuditState', 'ALL', 'AuditState'],
+      ['addUser', 'POST', 'User'],
+      ['postUser', 'POST', 'User'],
+      ['deleteUser', 'DELETE', 'User'],
+      ['putUser', 'PUT', 'User'],
+      ['getUser', 'GET', 'User'],
+      ['auditState', 'ALL', 'auditState'],
+      ['selectUsers', 'GET', 'Users'],
+      ['findByNameAsync', 'GET', 'ByName'],
+      ['upsertAsync', 'POST', ''],
+      ['createOrder', 'POST', 'Order'],
+      ['insertMany', 'POST', 'Many'],
+      ['updateAsync', 'PUT', ''],
+      ['modifyName', 'PUT', 'Name'],
+      ['removeAsync', 'DELETE', ''],
+      ['addAsync', 'POST', ''],
+      ['getListAsync', 'GET', 'List'],
+      ['AuditStateAsync', 'ALL', 'AuditState'],
+    ]
+    for (const [name, method, action] of cases) {
+      it(`maps ${name} to ${method} with the action ${JSON.stringify(action)}`, () => {
+        const parsed = parseMethodName(name)
+        assert.equal(parsed.method, method)
+        assert.equal(parsed.action, action)
+      })
+    }
+
+    it('matches a verb prefix with no word boundary, as MASA does', () => {
+      assert.deepEqual(parseMethodName('address'), { method: 'POST', prefix: 'Add', action: 'ress' })
+    })
+
+    it('uses the given prefix table', () => {
+      const prefixes = { GET: ['Fetch'], POST: [], PUT: [], DELETE: [] }
+      assert.deepEqual(parseMethodName('fetchAllAsync', prefixes), { method: 'GET', prefix: 'Fetch', action: 'All' })
+      assert.equal(parseMethodName('getAll', prefixes).method, 'ALL')
+    })
+  })
+
+  describe('getServiceName', () => {
+    // MASA ServiceBaseTest.TestGetServiceName (CatalogService), lower-cased.
+    it('removes the Service suffix and pluralises only when asked', () => {
+      assert.equal(getServiceName('CatalogService', { pluralize: false }), 'catalog')
+      assert.equal(getServiceName('CatalogService', { pluralize: true }), 'catalogs')
+    })
+
+    it('uses English plurals and lower-cases the result', () => {
+      assert.equal(getServiceName('UserService', { pluralize: true }), 'users')
+      assert.equal(getServiceName('GoodsService', { pluralize: true }), 'goods')
+      assert.equal(getServiceName('PersonService', { pluralize: true }), 'people')
+      assert.equal(getServiceName('OrderItemService', { pluralize: true }), 'orderitems')
+    })
+
+    it('removes only a trailing Service, in any case', () => {
+      assert.equal(getServiceName('Userservice', { pluralize: false }), 'user')
+      assert.equal(getServiceName('ServiceDesk', { pluralize: false }), 'servicedesk')
+      assert.equal(getServiceName('Service', { pluralize: true }), '')
+    })
+  })
+
+  describe('combineUris', () => {
+    // MASA ServiceBaseTest.TestCombineUris, with the leading slash Express needs.
+    it('joins parts with single slashes', () => {
+      assert.equal(combineUris('api', 'v1', 'order'), '/api/v1/order')
+      assert.equal(combineUris('/api/', '', 'v1//', '/order'), '/api/v1/order')
+    })
+
+    it('returns the root for no parts', () => {
+      assert.equal(combineUris(), '/')
+      assert.equal(combineUris('', '/'), '/')
+    })
+  })
+
+  describe('getBaseUri', () => {
+    // MASA ServiceBaseTest.TestGetBaseUri, lower-cased and with a leading slash.
+    it('builds prefix, version and the pluralised service name', () => {
+      assert.equal(getBaseUri(CustomService), '/api/v1/customs')
+      assert.equal(getBaseUri(UserService), '/api/v1/users')
+    })
+
+    it('applies per-service version and service name overrides', () => {
+      assert.equal(getBaseUri(GoodsService), '/api/v2/goods')
+      assert.equal(getBaseUri(CatalogService), '/api/v1/catalog')
+    })
+
+    it('uses baseUri in place of the whole prefix/version/serviceName part', () => {
+      assert.equal(getBaseUri(CatalogAtBaseUriService, { prefix: 'ignored', version: 'v9' }), '/api/catalog')
+    })
+
+    it('leaves out empty segments and applies global options', () => {
+      assert.equal(getBaseUri(UserService, { prefix: '', version: '' }), '/users')
+      assert.equal(getBaseUri(UserService, { prefix: 'svc', version: 'v3', pluralizeServiceName: false }), '/svc/v3/user')
+    })
+
+    it('lets a per-service option win over the global one', () => {
+      class AccountService {
+        static routeOptions = { prefix: 'internal', pluralizeServiceName: false }
+      }
+      assert.equal(getBaseUri(AccountService, { prefix: 'api', pluralizeServiceName: true }), '/internal/v1/account')
+    })
+  })
+
+  describe('getServiceRoutes', () => {
+    it('maps verbs, trims Async and appends :id (MASA TestGetMethodName and TestParseMethod)', () => {
+      class UserService {
+        test(id: number): number {
+          return id
+        }
+        test2(id: number | undefined = undefined): number | undefined {
+          return id
+        }
+        addAsync(): void {}
+        getListAsync(): void {}
+        getAsync(id: string): string {
+          return id
+        }
+        deleteAsync(id: string): string {
+          return id
+        }
+        updateAsync(id: string, user: object): object {
+          return { id, user }
+        }
+        auditState(): void {}
+      }
+      assert.deepEqual(summary(getServiceRoutes(UserService)), [
+        'POST /api/v1/users <- addAsync',
+        'GET /api/v1/users/List <- getListAsync',
+        'ALL /api/v1/users/auditState <- auditState',
+        'ALL /api/v1/users/test/:id <- test',
+        'ALL /api/v1/users/test2{/:id} <- test2',
+        'GET /api/v1/users/:id <- getAsync',
+        'DELETE /api/v1/users/:id <- deleteAsync',
+        'PUT /api/v1/users/:id <- updateAsync',
+      ])
+    })
+
+    it('does not append :id when autoAppendId is off', () => {
+      class UserService {
+        getAsync(id: string): string {
+          return id
+        }
+      }
+      const [route] = getServiceRoutes(UserService, { autoAppendId: false })
+      assert.equal(route?.path, '/api/v1/users')
+      assert.equal(route?.hasIdSegment, false)
+      class OrderService {
+        static routeOptions = { autoAppendId: false }
+        getAsync(id: string): string {
+          return id
+        }
+      }
+      assert.equal(getServiceRoutes(OrderService)[0]?.path, '/api/v1/orders')
+    })
+
+    it('maps only own prototype methods (MASA TestGetMethodsByAutoMapRoute)', () => {
+      class BaseOrderService {
+        inheritedAsync(): void {}
+      }
+      class OrderService extends BaseOrderService {
+        static getConnectionString(): string {
+          return 'connection string'
+        }
+        #secret = 1
+        get connectionString(): string {
+          return String(this.#secret)
+        }
+        set name(_value: string) {}
+        _helper(): void {}
+        getName(): string {
+          return 'name'
+        }
+        [Symbol.iterator](): void {}
+      }
+      assert.deepEqual(summary(getServiceRoutes(OrderService)), ['GET /api/v1/orders/Name <- getName'])
+    })
+
+    it('maps the optional id at the root for baseUri "/"', () => {
+      class RootService {
+        static routeOptions = { baseUri: '/' }
+        getAsync(id = ''): string {
+          return id
+        }
+        getListAsync(): void {}
+      }
+      assert.deepEqual(summary(getServiceRoutes(RootService)), ['GET /List <- getListAsync', 'GET /{:id} <- getAsync'])
+    })
+
+    it('reports the parameters and whether the id is in the path', () => {
+      class UserService {
+        updateAsync(id: string, user: object, req: unknown): unknown {
+          return [id, user, req]
+        }
+      }
+      const [route] = getServiceRoutes(UserService)
+      assert.deepEqual(route?.parameters.map((parameter) => parameter.name), ['id', 'user', 'req'])
+      assert.equal(route?.hasIdSegment, true)
+      assert.equal(route?.serviceName, 'UserService')
+    })
+
+    it('throws RouteConventionError when two methods map to the same method and path', () => {
+      class UserService {
+        getAsync(): void {}
+        get(): void {}
+      }
+      assert.throws(() => getServiceRoutes(UserService), (error: unknown) => {
+        assert.ok(error instanceof RouteConventionError)
+        assert.match(error.message, /`UserService.getAsync` \(GET\) and `UserService.get` \(GET\) both map to \/api\/v1\/users/)
+        assert.match(error.message, /start its name with `_`/)
+        return true
+      })
+    })
+
+    it('treats an ALL route as clashing with any method on the same path', () => {
+      class UserService {
+        list(): void {}
+        getList(): void {}
+      }
+      assert.throws(() => getServiceRoutes(UserService), RouteConventionError)
+    })
+
+    it('throws RouteConventionError for a rest parameter', () => {
+      class UserService {
+        addAsync(...users: object[]): object[] {
+          return users
+        }
+      }
+      assert.throws(() => getServiceRoutes(UserService), /`UserService.addAsync`: a rest parameter \(`...users`\) cannot be bound/)
+    })
+
+    it('throws RouteConventionError for a method name that is not a path segment', () => {
+      class UserService {
+        ['get list'](): void {}
+      }
+      assert.throws(() => getServiceRoutes(UserService), (error: unknown) =>
+        error instanceof RouteConventionError && /`UserService.get list`: its action segment `" list"` \(string\)/.test(error.message),
+      )
+    })
+
+    it('throws RouteConventionError for a value that is not a class', () => {
+      const notAClass: unknown = () => undefined
+      assert.throws(() => getServiceRoutes(notAClass as typeof UserService), /Expected `serviceClass` to be a class, got `\[function notAClass\]` \(function\)/)
+      assert.throws(() => getServiceRoutes(new UserService() as unknown as typeof UserService), RouteConventionError)
+    })
+
+    it('throws RouteConventionError when no service name can be derived', () => {
+      class Service {
+        getAsync(): void {}
+      }
+      assert.throws(() => getServiceRoutes(Service), (error: unknown) => {
+        assert.ok(error instanceof RouteConventionError)
+        assert.match(error.message, /class name `"Service"` \(string\)/)
+        assert.match(error.message, /static routeOptions = \{ serviceName: 'users' \}/)
+        return true
+      })
+      class NamedService {
+        static routeOptions = { serviceName: 'misc' }
+        getAsync(): void {}
+      }
+      Object.defineProperty(NamedService, 'name', { value: 'Service' })
+      assert.equal(getServiceRoutes(NamedService)[0]?.path, '/api/v1/misc')
+    })
+
+    it('throws InvalidOptionError for invalid route options', () => {
+      const invalid: ReadonlyArray<readonly [object, RegExp]> = [
+        [{ prefix: 0 }, /Expected `options.prefix` to be a path segment without spaces, `\?` or `#` \(or `''` to leave it out\), got `0` \(number\)/],
+        [{ version: 'v 1' }, /Expected `options.version` .* got `"v 1"` \(string\)/],
+        [{ pluralizeServiceName: 'yes' }, /Expected `options.pluralizeServiceName` to be a boolean, got `"yes"` \(string\)/],
+        [{ autoAppendId: null }, /Expected `options.autoAppendId` to be a boolean, got `null` \(null\)/],
+      ]
+      for (const [options, message] of invalid) {
+        assert.throws(() => getServiceRoutes(UserService, options), (error: unknown) => error instanceof InvalidOptionError && message.test(error.message))
+      }
+    })
+
+    it('throws InvalidOptionError for invalid static routeOptions, naming the class', () => {
+      const invalid: ReadonlyArray<readonly [unknown, RegExp]> = [
+        ['v2', /Expected `BadService.routeOptions` to be an object, got `"v2"` \(string\)/],
+        [{ versoin: 'v2' }, /Unknown option `BadService.routeOptions.versoin`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./],
+        [{ serviceName: '' }, /Expected `BadService.routeOptions.serviceName` to be a non-empty path segment/],
+        [{ serviceName: '/' }, /Expected `BadService.routeOptions.serviceName`/],
+        [{ baseUri: '' }, /Expected `BadService.routeOptions.baseUri` to be a path .* got `""` \(string\)/],
+        [{ baseUri: '/api?x=1' }, /Expected `BadService.routeOptions.baseUri`/],
+        [{ autoAppendId: 1 }, /Expected `BadService.routeOptions.autoAppendId` to be a boolean, got `1` \(number\)/],
+      ]
+      for (const [routeOptions, message] of invalid) {
+        class BadService {
+          static routeOptions = routeOptions as object
+          getAsync(): void {}
+        }
+        assert.throws(() => getServiceRoutes(BadService), (error: unknown) => error instanceof InvalidOptionError && message.test(error.message))
+      }
+    })
+  })
+
+  describe('resolveRouteConventionOptions', () => {
+    it('fills in the defaults and keeps given values', () => {
+      assert.deepEqual(resolveRouteConventionOptions({ version: 'v2', prefix: undefined }), { prefix: 'api', version: 'v2', pluralizeServiceName: true, autoAppendId: true })
+    })
+
+    it('throws InvalidOptionError for options that are not an object', () => {
+      assert.throws(() => resolveRouteConventionOptions(null as unknown as object), /Expected `options` to be an object, got `null` \(null\)/)
+    })
+  })
+
+  describe('parseParameters', () => {
+    it('reads plain, async and generator function parameters', () => {
+      function plain(a: number, b: number): number {
+        return a + b
+      }
+      async function asynchronous(first: string, second: string): Promise<string> {
+        return first + second
+      }
+      function* generator(x: number): Generator<number> {
+        yield x
+      }
+      assert.deepEqual(parseParameters(plain).map((p) => p.name), ['a', 'b'])
+      assert.deepEqual(parseParameters(asynchronous).map((p) => p.name), ['first', 'second'])
+      assert.deepEqual(parseParameters(generator).map((p) => p.name), ['x'])
+    })
+
+    it('reads class method parameters, including async and computed names', () => {
+      class Example {
+        async getAsync(id: string, page = 1): Promise<string> {
+          return `${id}${page}`
+        }
+        ['weird(name'](a: string): string {
+          return a
+        }
+      }
+      assert.deepEqual(parseParameters(Example.prototype.getAsync), [
+        { name: 'id', hasDefault: false, isRest: false },
+        { name: 'page', hasDefault: true, isRest: false },
+      ])
+      assert.deepEqual(parseParameters(Example.prototype['weird(name']).map((p) => p.name), ['a'])
+    })
+
+    it('reads arrow functions with and without parentheses', () => {
+      assert.deepEqual(parseParameters((value: number) => value).map((p) => p.name), ['value'])
+      const single = new Function('return x => x')() as (x: unknown) => unknown
+      const asyncSingle = new Function('return async x => x')() as (x: unknown) => unknown
+      const namedAsync = new Function('return async => async')() as (x: unknown) => unknown
+      assert.deepEqual(parseParameters(single).map((p) => p.name), ['x'])
+      assert.deepEqual(parseParameters(asyncSingle).map((p) => p.name), ['x'])
+      assert.deepEqual(parseParameters(namedAsync).map((p) => p.name), ['async'])
+      assert.deepEqual(parseParameters(async () => undefined), [])
+    })
+
+    it('detects default values without being confused by commas, brackets or strings in them', () => {
+      const fn = new Function(
+        'return function (a = [1, 2], b = { c: (3, 4) }, s = "x, )", t = `y(${1}`, last) {}',
+      )() as (...args: never) => unknown
+      assert.deepEqual(parseParameters(fn), [
+        { name: 'a', hasDefault: true, isRest: false },
+        { name: 'b', hasDefault: true, isRest: false },
+        { name: 's', hasDefault: true, isRest: false },
+        { name: 't', hasDefault: true, isRest: false },
+        { name: 'last', hasDefault: false, isRest: false },
+      ])
+    })
+
+    it('gives destructuring patterns no name and notes their defaults', () => {
+      const fn = new Function('return function ({ a, b: [c] } = {}, [d, e], id) {}')() as (...args: never) => unknown
+      assert.deepEqual(parseParameters(fn), [
+        { name: undefined, hasDefault: true, isRest: false },
+        { name: undefined, hasDefault: false, isRest: false },
+        { name: 'id', hasDefault: false, isRest: false },
+      ])
+    })
+
+    it('ignores comments, including ones holding commas, parentheses and quotes', () => {
+      const fn = new Function(
+        "return function /* (x, y) */ (a /* it's, a */, // b, c)\n b = 1 /* ) */, /* trailing */) {}",
+      )() as (...args: never) => unknown
+      assert.deepEqual(parseParameters(fn), [
+        { name: 'a', hasDefault: false, isRest: false },
+        { name: 'b', hasDefault: true, isRest: false },
+      ])
+    })
+
+    it('marks rest parameters', () => {
+      const fn = new Function('return function (first, ...others) {}')() as (...args: never) => unknown
+      assert.deepEqual(parseParameters(fn)[1], { name: 'others', hasDefault: false, isRest: true })
+    })
+
+    it('reports no parameters for native and bound functions', () => {
+      assert.deepEqual(parseParameters(Math.max), [])
+      assert.deepEqual(parseParameters(function bound(a: number) {
+        return a
+      }.bind(null)), [])
+    })
+
+    it('reads the names back from any generated parameter list', () => {
+      const identifier = fc.stringMatching(/^[a-z_$][a-zA-Z0-9_$]{0,8}$/).filter((name) => !RESERVED.has(name))
+      const parameter = fc.record({
+        name: identifier,
+        value: fc.option(fc.constantFrom('1', '"a,b"', '[1, 2]', '{ x: (1) }', '`t`', 'null'), { nil: undefined }),
+        comment: fc.option(fc.constantFrom('/* , ) */', '// x, y\n'), { nil: undefined }),
+      })
+      fc.assert(
+        fc.property(fc.uniqueArray(parameter, { selector: (p) => p.name, maxLength: 6 }), fc.boolean(), (parameters, isAsync) => {
+          const list = parameters.map((p) => `${p.comment ?? ''}${p.name}${p.value === undefined ? '' : ` = ${p.value}`}`).join(', ')
+          const fn = new Function(`return ${isAsync ? 'async ' : ''}function (${list}) {}`)() as (...args: never) => unknown
+          assert.deepEqual(
+            parseParameters(fn),
+            parameters.map((p) => ({ name: p.name, hasDefault: p.value !== undefined, isRest: false })),
+          )
+        }),
+      )
+    })
+  })
+})
+
+const RESERVED = new Set([
+  'do', 'if', 'in', 'for', 'let', 'new', 'try', 'var', 'case', 'else', 'enum', 'eval', 'null', 'this', 'true', 'void', 'with',
+  'await', 'break', 'catch', 'class', 'const', 'false', 'super', 'throw', 'while', 'yield', 'delete', 'export', 'import',
+  'public', 'return', 'static', 'switch', 'typeof', 'default', 'extends', 'finally', 'package', 'private', 'continue',
+  'debugger', 'function', 'arguments', 'interface', 'protected', 'implements', 'instanceof',
+])
