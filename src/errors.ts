@@ -61,9 +61,6 @@ export class UnknownJobError extends BackgroundJobError {}
 /** A cron expression or schedule definition is not valid. */
 export class InvalidScheduleError extends BackgroundJobError {}
 
-/** No schedule has the given id. */
-export class ScheduleNotFoundError extends BackgroundJobError {}
-
 /**
  * The static manager (`BackgroundJobs.manager`, `ServiceBase.backgroundJobManager`) was used before
  * the root container was set with `BackgroundJobs.build(container)` (or `mapServices`).

@@ -24,10 +24,14 @@ export {
   ManagerStoppedError,
   PendingJobsLimitError,
   RouteConventionError,
-  ScheduleNotFoundError,
   UnknownJobError,
 } from './errors'
+export { mapServices } from './express/map-services'
+export type { MapServicesOptions, MappedRoute } from './express/map-services'
 export { backgroundJobsMiddleware } from './express/middleware'
+export { ROUTE_CONVENTION_DEFAULTS, getServiceRoutes } from './express/route-conventions'
+export type { RouteConventionOptions, RouteMethod, ServiceClass, ServiceRoute, ServiceRouteOptions } from './express/route-conventions'
+export { ServiceBase } from './express/service-base'
 export type { JobEventListener } from './job-events'
 export { createDefaultLogger } from './logger'
 export type { JobLogger } from './logger'

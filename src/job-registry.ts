@@ -1,7 +1,7 @@
 import { asClass, type AwilixContainer } from 'awilix'
 import type { JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
-import { DuplicateJobError, InvalidJobClassError, InvalidOptionError, JobNotRegisteredError, describeValue } from './errors'
+import { DuplicateJobError, InvalidJobClassError, JobNotRegisteredError, describeValue } from './errors'
 import { safeLog, type JobLogger } from './logger'
 import { assertInteger, resolveRetryOptions, type ResolvedMemoryStoreOptions } from './options'
 
@@ -119,14 +119,5 @@ export class JobRegistry implements JobHandlerSource {
   /** Names of all registered jobs. */
   get names(): string[] {
     return [...this.#byName.keys()]
-  }
-}
-
-/** Throws unless every entry is a function (checked before any is registered). */
-export function assertJobClasses(jobClasses: readonly unknown[]): void {
-  for (const [index, jobClass] of jobClasses.entries()) {
-    if (typeof jobClass !== 'function') {
-      throw new InvalidOptionError(`Expected job class #${index + 1} to be a class extending BackgroundJobBase, got ${describeValue(jobClass)}.`)
-    }
   }
 }
