@@ -293,6 +293,17 @@ describe('MemoryJobEngine (processor)', () => {
     assert.ok(signal?.reason instanceof ManagerStoppedError)
   })
 
+  it('rejects waiters of jobs that stop leaves pending, instead of leaving them waiting forever', async () => {
+    setup()
+    const id = await h.manager.enqueue(FlakyJob, { n: 1 }, { delay: 1000 })
+    const settled = h.manager.onSettled(id)
+    const idle = h.manager.onIdle()
+    await h.manager.stop()
+    await assert.rejects(settled, ManagerStoppedError)
+    await assert.rejects(idle, ManagerStoppedError)
+    await assert.rejects(h.manager.onSettled(id), /stopped while this job was pending/)
+  })
+
   it('container.dispose() stops the manager', async () => {
     setup()
     const { manager, container } = h

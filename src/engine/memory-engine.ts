@@ -79,8 +79,9 @@ class ScheduleRecord extends TimerNode {
   }
 }
 
-interface Waiter {
-  resolve(info: JobInfo): void
+interface Waiter<T> {
+  resolve(value: T): void
+  reject(error: Error): void
 }
 
 /** Converts anything thrown into the stored error shape. */
@@ -117,8 +118,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #logger: JobLogger
   readonly #events: JobEventHub
   readonly #schedules = new Map<string, ScheduleRecord>()
-  readonly #settledWaiters = new Map<string, Waiter[]>()
-  #idleWaiters: (() => void)[] = []
+  readonly #settledWaiters = new Map<string, Waiter<JobInfo>[]>()
+  #idleWaiters: Waiter<void>[] = []
   /** Due jobs in start order; `#readyHead` avoids shifting the array on every start. */
   #ready: (JobRecord | undefined)[] = []
   #readyHead = 0
@@ -236,17 +237,19 @@ export class MemoryJobEngine implements BackgroundJobEngine {
 
   onIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve()
-    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+    if (this.#stopPromise !== undefined && this.#active === 0) return Promise.reject(this.#leftPending())
+    return new Promise((resolve, reject) => this.#idleWaiters.push({ resolve, reject }))
   }
 
   onSettled(id: string): Promise<JobInfo> {
     const record = this.#store.get(id)
     if (record === undefined) return Promise.reject(this.#notFound(id))
     if (this.#isSettled(record)) return Promise.resolve(record.toInfo())
-    return new Promise((resolve) => {
+    if (this.#stopPromise !== undefined && record.state === 'pending') return Promise.reject(this.#leftPending())
+    return new Promise((resolve, reject) => {
       const waiters = this.#settledWaiters.get(id)
-      if (waiters === undefined) this.#settledWaiters.set(id, [{ resolve }])
-      else waiters.push({ resolve })
+      if (waiters === undefined) this.#settledWaiters.set(id, [{ resolve, reject }])
+      else waiters.push({ resolve, reject })
     })
   }
 
@@ -281,6 +284,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       }
     }
     const pending = this.#store.count('pending')
+    this.#rejectStrandedWaiters()
     if (pending > 0 || running > 0) {
       safeLog(this.#logger, 'warn', `Background jobs stopped with ${pending} pending and ${running} running; in-memory jobs are lost when the process exits`, { pending, running })
     }
@@ -410,6 +414,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       if (delay > 0) this.#wheel.schedule(record, record.runAt)
       else this.#makeReady(record)
       this.#events.emit('retrying', () => record.toInfo())
+      if (this.#stopPromise !== undefined) this.#rejectStrandedWaiters()
       return
     }
     record.finishedAt = this.#clock.now()
@@ -430,7 +435,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     if (this.#idleWaiters.length > 0 && this.#isIdle()) {
       const waiting = this.#idleWaiters
       this.#idleWaiters = []
-      for (const resolve of waiting) resolve()
+      for (const waiter of waiting) waiter.resolve()
     }
   }
 
@@ -452,6 +457,24 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       safeLog(this.#logger, 'error', `Schedule "${id}" could not enqueue job "${name}": ${error instanceof Error ? error.message : String(error)}`, { scheduleId: id })
     }
     this.#armSchedule(schedule)
+  }
+
+  /** After stop, pending jobs never run: whoever waits for them is told so instead of waiting forever. */
+  #rejectStrandedWaiters(): void {
+    for (const [id, waiters] of this.#settledWaiters) {
+      if (this.#store.get(id)?.state !== 'pending') continue
+      this.#settledWaiters.delete(id)
+      for (const waiter of waiters) waiter.reject(this.#leftPending())
+    }
+    if (this.#active === 0 && this.#idleWaiters.length > 0) {
+      const waiting = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const waiter of waiting) waiter.reject(this.#leftPending())
+    }
+  }
+
+  #leftPending(): ManagerStoppedError {
+    return new ManagerStoppedError('The background-job manager was stopped while this job was pending; it will not run in this process.')
   }
 
   #isIdle(): boolean {
