@@ -5,7 +5,7 @@ import { asClass } from 'awilix'
 import express from 'express'
 import request from 'supertest'
 import { BackgroundJobsNotBuiltError, InvalidOptionError } from '../src/errors'
-import { backgroundJobsMiddleware } from '../src/express/middleware'
+import { backgroundJobsMiddleware, stopWithServer } from '../src/express/middleware'
 import { createContainer } from 'awilix'
 import { createHarness, type Harness } from './support/harness'
 
@@ -52,13 +52,24 @@ describe('backgroundJobsMiddleware', () => {
     assert.deepEqual(disposed, ['/a'])
   })
 
-  it('stops the manager when the HTTP server closes', async () => {
+  it('keeps the manager running when a server that served requests closes (test tools open one per request)', async () => {
+    const app = express()
+    app.use(backgroundJobsMiddleware(h.container))
+    app.get('/', (_req, res) => {
+      res.send('ok')
+    })
+    await request(app).get('/').expect(200)
+    await request(app).get('/').expect(200)
+    assert.equal(h.manager.isStopped, false)
+  })
+
+  it('stopWithServer stops the manager when the HTTP server closes', async () => {
     const app = express()
     app.use(backgroundJobsMiddleware(h.container))
     app.get('/', (_req, res) => {
       res.set('Connection', 'close').send('ok')
     })
-    const server = app.listen(0, '127.0.0.1')
+    const server = stopWithServer(app.listen(0, '127.0.0.1'), h.container)
     await once(server, 'listening')
     const { port } = server.address() as AddressInfo
     const res = await fetch(`http://127.0.0.1:${port}/`)
@@ -71,5 +82,6 @@ describe('backgroundJobsMiddleware', () => {
   it('rejects a missing container or one without the background-job service', () => {
     assert.throws(() => backgroundJobsMiddleware(undefined as never), InvalidOptionError)
     assert.throws(() => backgroundJobsMiddleware(createContainer()), BackgroundJobsNotBuiltError)
+    assert.throws(() => stopWithServer({} as never, h.container), /Expected an HTTP server/)
   })
 })

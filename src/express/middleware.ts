@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { BackgroundJobManager } from '../background-job-manager'
 import { MANAGER_REGISTRATION } from '../background-jobs'
 import { BackgroundJobsNotBuiltError, InvalidOptionError, describeValue } from '../errors'
+import type { StopOptions } from '../types'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -17,21 +18,24 @@ declare global {
   }
 }
 
-/**
- * Express middleware that opens an awilix scope per request (`req.container`, with `req` and `res`
- * registered in it), attaches the manager as `req.backgroundJobs`, and disposes the scope when the
- * response finishes or the connection closes. It also stops the manager (draining running jobs)
- * when the HTTP server that served the request closes.
- */
-export function backgroundJobsMiddleware(container: AwilixContainer): RequestHandler {
+function resolveManager(container: AwilixContainer): BackgroundJobManager {
   if (container === null || typeof container !== 'object' || typeof container.createScope !== 'function') {
     throw new InvalidOptionError(`Expected an awilix container, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`)
   }
   if (!container.hasRegistration(MANAGER_REGISTRATION)) {
-    throw new BackgroundJobsNotBuiltError('backgroundJobsMiddleware(container) was given a container without the background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) first.')
+    throw new BackgroundJobsNotBuiltError('The container has no background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) first.')
   }
-  const manager = container.resolve<BackgroundJobManager>(MANAGER_REGISTRATION)
-  const hookedServers = new WeakSet<Server>()
+  return container.resolve<BackgroundJobManager>(MANAGER_REGISTRATION)
+}
+
+/**
+ * Express middleware that opens an awilix scope per request (`req.container`, with `req` and `res`
+ * registered in it), attaches the manager as `req.backgroundJobs`, and disposes the scope when the
+ * response finishes or the connection closes. To stop the manager with the HTTP server, call
+ * {@link stopWithServer}.
+ */
+export function backgroundJobsMiddleware(container: AwilixContainer): RequestHandler {
+  const manager = resolveManager(container)
 
   return function backgroundJobsMiddleware(req: Request, res: Response, next: NextFunction): void {
     const scope = container.createScope()
@@ -47,13 +51,23 @@ export function backgroundJobsMiddleware(container: AwilixContainer): RequestHan
     }
     res.once('finish', dispose)
     res.once('close', dispose)
-    const server = (req.socket as { server?: Server }).server
-    if (server !== undefined && !hookedServers.has(server)) {
-      hookedServers.add(server)
-      server.once('close', () => {
-        manager.stop().catch(() => {})
-      })
-    }
     next()
   }
+}
+
+/**
+ * Stops the container's manager (draining running jobs, as `stop()` does by default) when `server`
+ * closes, so `server.close()` ends the background work too. Explicit rather than guessed from
+ * requests: an app may run several servers, and test tools open and close one per request.
+ * Returns `server`, so it can wrap `app.listen(...)`.
+ */
+export function stopWithServer<S extends Server>(server: S, container: AwilixContainer, options?: StopOptions): S {
+  if (server === null || typeof server !== 'object' || typeof server.once !== 'function') {
+    throw new InvalidOptionError(`Expected an HTTP server (what app.listen() returns), got ${describeValue(server)}.`)
+  }
+  const manager = resolveManager(container)
+  server.once('close', () => {
+    manager.stop(options).catch(() => {})
+  })
+  return server
 }
