@@ -1,0 +1,30 @@
+import type { AwilixContainer } from 'awilix'
+import express, { type Application, type Request, type Response } from 'express'
+import {
+  backgroundJobsAdminRouter,
+  backgroundJobsMiddleware,
+} from 'express-background-jobs'
+import { RegisterUserBackgroundJob, RegisterUserDto, createJobsContainer, type ExampleOptions } from '../shared/register-user'
+
+/** A controller-style handler: the manager comes with the request, attached by the middleware. */
+export const userController = {
+  async add(req: Request, res: Response): Promise<void> {
+    const name = typeof req.body?.name === 'string' ? req.body.name : 'masa'
+    // Runs the job 3 s from now.
+    const jobId = await req.backgroundJobs.enqueue(RegisterUserBackgroundJob, new RegisterUserDto(name), { delay: 3000 })
+    res.status(202).json({ jobId })
+  },
+}
+
+/** Builds the controller example app and its container. */
+export function createApp(options: ExampleOptions = {}): { app: Application; container: AwilixContainer } {
+  const container = createJobsContainer(options)
+
+  const app = express()
+  app.use(express.json())
+  // Opens a request scope (req.container) and attaches req.backgroundJobs.
+  app.use(backgroundJobsMiddleware(container))
+  app.post('/user/add', userController.add)
+  app.use('/admin/jobs', backgroundJobsAdminRouter(container))
+  return { app, container }
+}
