@@ -1,3 +1,4 @@
+import { types } from 'node:util'
 import type { BackgroundJobEngine } from './background-job-engine'
 import type { JobArgsOf, JobClass } from './background-job-base'
 import type { Clock } from './clock'
@@ -234,18 +235,27 @@ export class BackgroundJobManager {
 
   #runAt(options: unknown): number {
     if (options === undefined) return this.#clock.now()
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options) || types.isDate(options)) {
       throw new InvalidEnqueueOptionsError(`Expected enqueue options to be an object such as { delay: 3000 }, got ${describeValue(options)}.`)
+    }
+    // A misspelt option (`dealy`) would otherwise run the job now, silently.
+    for (const key of Object.keys(options)) {
+      if (key !== 'delay' && key !== 'runAt') {
+        throw new InvalidEnqueueOptionsError(`Unknown enqueue option ${JSON.stringify(key)}. The options are \`delay\` (ms) and \`runAt\` (a Date).`)
+      }
     }
     const { delay, runAt } = options as EnqueueOptions
     if (delay !== undefined && runAt !== undefined) {
       throw new InvalidEnqueueOptionsError('Give either `delay` or `runAt` in enqueue options, not both.')
     }
     if (runAt !== undefined) {
-      if (!(runAt instanceof Date) || Number.isNaN(runAt.getTime())) {
+      // Not `instanceof`: an object made from Date.prototype passes it but holds no time, and a
+      // Date's own `getTime` may have been replaced; read the time the Date really holds.
+      const time = types.isDate(runAt) ? Date.prototype.getTime.call(runAt) : Number.NaN
+      if (Number.isNaN(time)) {
         throw new InvalidEnqueueOptionsError(`Expected \`runAt\` to be a valid Date, got ${describeValue(runAt)}. Use new Date(...) or { delay: ms }.`)
       }
-      return runAt.getTime()
+      return time
     }
     const now = this.#clock.now()
     if (delay === undefined) return now

@@ -1,3 +1,5 @@
+import { types } from 'node:util'
+
 /**
  * Every error this package throws extends {@link BackgroundJobError}, so callers can catch the
  * whole family with one `instanceof`. Each subclass sets `name` to its class name and carries a
@@ -76,9 +78,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') shown = JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
   else if (typeof value === 'function') shown = value.name ? `[function ${value.name}]` : '[function]'
   else if (typeof value === 'symbol' || typeof value === 'bigint') shown = `${String(value)}${typeof value === 'bigint' ? 'n' : ''}`
-  else if (value instanceof Date) shown = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  // `types.isDate`: an object made from Date.prototype passes `instanceof Date` and throws on getTime().
+  else if (types.isDate(value)) shown = Number.isNaN(Date.prototype.getTime.call(value)) ? 'Invalid Date' : Date.prototype.toISOString.call(value)
   else if (value !== null && typeof value === 'object') shown = Array.isArray(value) ? '[array]' : `[object ${value.constructor?.name ?? 'null-prototype'}]`
   else shown = String(value)
-  const type = value === null ? 'null' : value instanceof Date ? 'Date' : typeof value
+  const type = value === null ? 'null' : types.isDate(value) ? 'Date' : typeof value
   return `\`${shown}\` (${type})`
 }

@@ -1,4 +1,4 @@
-import { safeLog, type JobLogger } from './logger'
+import { safeLog, safeString, type JobLogger } from './logger'
 import type { JobEventName, JobEvents } from './types'
 
 /** A listener of one job event. */
@@ -40,7 +40,7 @@ export class JobEventHub {
       try {
         listener(payload)
       } catch (error) {
-        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: String(error) })
+        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: safeString(error) })
       }
     }
   }

@@ -1,4 +1,5 @@
-import { asClass, type AwilixContainer } from 'awilix'
+import { inspect } from 'node:util'
+import { InjectionMode, Lifetime, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
 import type { JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
 import { DuplicateJobError, InvalidJobClassError, JobNotRegisteredError, describeValue } from './errors'
@@ -12,8 +13,72 @@ export interface RegisteredJob extends JobHandler {
 }
 
 /**
+ * The awilix scope of one attempt, created the first time the attempt needs it. Creating and
+ * disposing a scope costs several times what running a no-op job does, and most jobs only read
+ * singletons (the logger, their services). So the job is constructed with a cradle that answers a
+ * singleton the root container already holds straight from it, which is what the scope would
+ * answer, and creates the real scope on the first other lookup; everything else about the cradle
+ * (`in`, `Object.keys`, setting, inspecting) goes to the real scope's cradle too.
+ */
+class AttemptScope {
+  readonly #root: AwilixContainer
+  #scope: AwilixContainer | undefined = undefined
+  readonly cradle: object
+
+  constructor(root: AwilixContainer) {
+    this.#root = root
+    this.cradle = new Proxy(new CradleTarget(this), LAZY_CRADLE)
+  }
+
+  /** The real scope, created now if it was not yet. */
+  get scope(): AwilixContainer {
+    return (this.#scope ??= this.#root.createScope())
+  }
+
+  /** The scope if it was created, to dispose it. */
+  get created(): AwilixContainer | undefined {
+    return this.#scope
+  }
+
+  /** `cradle[name]`: a cached singleton of the root, or the real scope's answer. */
+  resolve(name: string | symbol): unknown {
+    // The names awilix answers before looking at registrations.
+    if (typeof name === 'string' && name !== 'toJSON' && name !== 'constructor') {
+      const root = this.#root
+      const resolver = root.getRegistration(name)
+      if (resolver !== null && resolver.lifetime === Lifetime.SINGLETON) {
+        const cached = root.cache.get(name)
+        if (cached) return cached.value
+      }
+    }
+    return Reflect.get(this.scope.cradle, name)
+  }
+}
+
+/** The target of a lazy cradle. */
+class CradleTarget {
+  constructor(readonly attempt: AttemptScope) {}
+  /** util.inspect reads this from the target and calls it on the proxy, as it does for awilix's cradle. */
+  [inspect.custom](this: object): string {
+    return Object.prototype.toString.call(this)
+  }
+}
+
+const LAZY_CRADLE: ProxyHandler<CradleTarget> = {
+  get: (target, name) => target.attempt.resolve(name),
+  set: (target, name, value) => Reflect.set(target.attempt.scope.cradle, name, value),
+  has: (target, name) => Reflect.has(target.attempt.scope.cradle, name),
+  ownKeys: (target) => Reflect.ownKeys(target.attempt.scope.cradle),
+  getOwnPropertyDescriptor: (target, name) => Reflect.getOwnPropertyDescriptor(target.attempt.scope.cradle, name),
+  defineProperty: (target, name, descriptor) => Reflect.defineProperty(target.attempt.scope.cradle, name, descriptor),
+  deleteProperty: (target, name) => Reflect.deleteProperty(target.attempt.scope.cradle, name),
+  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.attempt.scope.cradle),
+}
+
+/**
  * Knows every registered job by name, by class and by args class, and runs an attempt by resolving
- * the job from a fresh awilix scope (disposed afterwards). Engines look handlers up by name.
+ * the job from a fresh awilix scope (disposed afterwards; made only when the job needs more than
+ * the root's singletons, see {@link AttemptScope}). Engines look handlers up by name.
  */
 export class JobRegistry implements JobHandlerSource {
   readonly #container: AwilixContainer
@@ -63,7 +128,8 @@ export class JobRegistry implements JobHandlerSource {
     assertInteger(`${name}.timeoutMs`, timeoutMs, 0, 2 ** 31 - 1)
     const retry = resolveRetryOptions(jobClass.retry, this.#options.retry, `${name}.retry`)
     const registration = `backgroundJob:${name}`
-    this.#container.register(registration, asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped())
+    const resolver = asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped()
+    this.#container.register(registration, resolver)
     const job: RegisteredJob = {
       name,
       jobClass,
@@ -71,14 +137,17 @@ export class JobRegistry implements JobHandlerSource {
       timeoutMs,
       retry,
       run: async (args, context) => {
-        const scope = this.#container.createScope()
+        const scope = new AttemptScope(this.#container)
         try {
-          await scope.resolve<BackgroundJobBase<unknown>>(registration).execute(args, context)
+          await this.#resolveJob(scope, jobClass, registration, resolver).execute(args, context)
         } finally {
-          try {
-            await scope.dispose()
-          } catch (error) {
-            safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, { jobId: context.jobId, error: String(error) })
+          const created = scope.created
+          if (created !== undefined) {
+            try {
+              await created.dispose()
+            } catch (error) {
+              safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, { jobId: context.jobId, error: String(error) })
+            }
           }
         }
       },
@@ -87,6 +156,26 @@ export class JobRegistry implements JobHandlerSource {
     this.#byClass.set(jobClass, job)
     if (argsType !== undefined) this.#byArgsType.set(argsType, job)
     return job
+  }
+
+  /**
+   * The job instance for one attempt. Constructed with the lazy cradle when awilix would do just
+   * that: our own registration, PROXY injection, no injector, not strict (whose lifetime checks
+   * need the resolution inside the scope). Otherwise resolved from the real scope.
+   */
+  #resolveJob(scope: AttemptScope, jobClass: JobClass, registration: string, resolver: BuildResolver<BackgroundJobBase<unknown>>): BackgroundJobBase<unknown> {
+    const container = this.#container
+    const { options } = container
+    if (
+      options.strict !== true &&
+      resolver.injector === undefined &&
+      (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
+      container.getRegistration(registration) === resolver
+    ) {
+      // What awilix's class resolver does in PROXY mode: construct with the cradle.
+      return Reflect.construct(jobClass, [scope.cradle]) as BackgroundJobBase<unknown>
+    }
+    return scope.scope.resolve<BackgroundJobBase<unknown>>(registration)
   }
 
   handler(name: string): RegisteredJob | undefined {

@@ -26,6 +26,19 @@ export function createDefaultLogger(): winston.Logger {
   })
 }
 
+/**
+ * `String(value)` that never throws, for describing thrown values in logs and stored errors: a
+ * null-prototype object, a throwing `toString` or `message` getter, or a revoked proxy can make
+ * `String()` itself throw, which would turn a reported failure into a new one.
+ */
+export function safeString(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return `[unprintable ${typeof value}]`
+  }
+}
+
 /** Calls one logger method, swallowing whatever the logger throws. */
 export function safeLog(
   logger: JobLogger,

@@ -118,7 +118,7 @@ describe('BackgroundJobManager', () => {
     })
 
     it('rejects bad delay and runAt with InvalidEnqueueOptionsError', async () => {
-      const bad: unknown[] = [{ delay: -1 }, { delay: Number.NaN }, { delay: Infinity }, { delay: '100' }, { delay: 1e300 }, { runAt: new Date('nope') }, { runAt: '2030-01-01' }, { delay: 1, runAt: new Date() }, 'soon', null]
+      const bad: unknown[] = [{ delay: -1 }, { delay: Number.NaN }, { delay: Infinity }, { delay: '100' }, { delay: 1e300 }, { runAt: new Date('nope') }, { runAt: '2030-01-01' }, { delay: 1, runAt: new Date() }, { dealy: 5000 }, new Date(), 'soon', null]
       for (const options of bad) {
         await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, options as never), InvalidEnqueueOptionsError, JSON.stringify(options))
       }

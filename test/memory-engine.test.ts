@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
+import { asValue, createContainer } from 'awilix'
 import { BackgroundJobBase } from '../src/background-job-base'
+import type { BackgroundJobManager } from '../src/background-job-manager'
+import { ManualClock } from '../src/clock'
 import { backoffDelay } from '../src/engine/memory-engine'
 import { JobTimeoutError, ManagerStoppedError, UnknownJobError } from '../src/errors'
 import { DEFAULT_RETRY } from '../src/options'
+import { addBackgroundJobs } from '../src/register'
 import type { JobContext, JobInfo } from '../src/types'
 import { createHarness, flush, type Harness } from './support/harness'
 
@@ -323,5 +327,36 @@ describe('MemoryJobEngine (processor)', () => {
     await h.tick(50)
     await waiting
     assert.equal(idle, true)
+  })
+})
+
+describe('MemoryJobEngine (debug entries)', () => {
+  it('writes debug entries to a logger that cannot say which levels it drops', async () => {
+    const h = createHarness((o) => o.addJob(FlakyJob))
+    await h.manager.onSettled(await h.manager.enqueue(FlakyJob, { n: 1 }))
+    assert.deepEqual(h.logger.messages('debug'), ['Job FlakyJob started', 'Job FlakyJob completed'])
+    await h.container.dispose()
+  })
+
+  it('skips the debug entries a logger says it drops (isLevelEnabled), and writes them once it would not', async () => {
+    let isDebug = false
+    const entries: string[] = []
+    const logger = {
+      error() {},
+      warn() {},
+      info() {},
+      debug: (message: string) => void entries.push(message),
+      isLevelEnabled: (level: string) => level !== 'debug' || isDebug,
+    }
+    const container = createContainer()
+    container.register('logger', asValue(logger))
+    addBackgroundJobs(container, (o) => o.useInMemoryStore({ clock: new ManualClock() }).addJob(FlakyJob))
+    const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
+    await manager.onSettled(await manager.enqueue(FlakyJob, { n: 1 }))
+    assert.deepEqual(entries, [])
+    isDebug = true
+    await manager.onSettled(await manager.enqueue(FlakyJob, { n: 2 }))
+    assert.deepEqual(entries, ['Job FlakyJob started', 'Job FlakyJob completed'])
+    await container.dispose()
   })
 })

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import { Cron } from 'croner'
 import type { BackgroundJobEngine, JobHandlerSource, NewJob, NewSchedule } from '../background-job-engine'
-import type { Clock } from '../clock'
+import type { Clock, ClockTimer } from '../clock'
 import {
   InvalidScheduleError,
   JobNotFoundError,
@@ -12,7 +11,7 @@ import {
   UnknownJobError,
 } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
-import { safeLog, type JobLogger } from '../logger'
+import { safeLog, safeString, type JobLogger } from '../logger'
 import type { ResolvedMemoryStoreOptions, ResolvedRetryOptions } from '../options'
 import type {
   JobContext,
@@ -26,7 +25,7 @@ import type {
   StopOptions,
   StopResult,
 } from '../types'
-import { JobRecord, JobStore } from './job-store'
+import { JobRecord, JobStore, LazyAbortController, createJobId } from './job-store'
 import { TimerNode, TimerWheel } from './timer-wheel'
 
 /** What the memory engine is built from; the container wires these. */
@@ -36,16 +35,6 @@ export interface MemoryEngineParts {
   readonly handlers: JobHandlerSource
   readonly options: ResolvedMemoryStoreOptions
   readonly logger: JobLogger
-}
-
-/** Fires when a running attempt has run longer than its timeout. */
-class AttemptTimeout extends TimerNode {
-  constructor(readonly onTimeout: () => void) {
-    super()
-  }
-  override expire(): void {
-    this.onTimeout()
-  }
 }
 
 /** A recurring schedule: enqueues its job at each occurrence of its cron expression. */
@@ -84,18 +73,27 @@ interface Waiter<T> {
   reject(error: Error): void
 }
 
-/** Converts anything thrown into the stored error shape. */
+/**
+ * Converts anything thrown into the stored error shape, with string fields. Never throws: reading
+ * the thrown value may itself throw (a getter, a revoked proxy), and a throw here would leave the
+ * job running forever and escape as an unhandled rejection.
+ */
 export function toErrorInfo(error: unknown): JobErrorInfo {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, ...(error.stack !== undefined && { stack: error.stack }) }
-  }
-  let message: string
   try {
-    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error)
+    if (error instanceof Error) {
+      const { name, message, stack } = error
+      return { name: safeString(name), message: safeString(message), ...(stack !== undefined && { stack: safeString(stack) }) }
+    }
+    let message: string
+    try {
+      message = typeof error === 'string' ? error : JSON.stringify(error) ?? safeString(error)
+    } catch {
+      message = safeString(error)
+    }
+    return { name: 'Error', message: `Non-error value thrown: ${message}` }
   } catch {
-    message = String(error)
+    return { name: 'Error', message: `An unreadable ${typeof error} was thrown` }
   }
-  return { name: 'Error', message: `Non-error value thrown: ${message}` }
 }
 
 /** The wait before retry number `attempt` (1-based attempt that just failed). */
@@ -120,6 +118,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #schedules = new Map<string, ScheduleRecord>()
   readonly #settledWaiters = new Map<string, Waiter<JobInfo>[]>()
   #idleWaiters: Waiter<void>[] = []
+  /** Timeout timers of running attempts; stop clears the ones left when it aborts their attempts. */
+  readonly #attemptTimers = new Set<ClockTimer>()
   /** Due jobs in start order; `#readyHead` avoids shifting the array on every start. */
   #ready: (JobRecord | undefined)[] = []
   #readyHead = 0
@@ -283,6 +283,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
         safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: String(error) })
       }
     }
+    for (const timer of this.#attemptTimers) this.#clock.clearTimer(timer)
+    this.#attemptTimers.clear()
     const pending = this.#store.count('pending')
     this.#rejectStrandedWaiters()
     if (pending > 0 || running > 0) {
@@ -300,12 +302,13 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       )
     }
     const now = this.#clock.now()
-    const record = new JobRecord(randomUUID(), job.name, job.args, now, Math.max(job.runAt, now), job.scheduleId, this.#onJobDue)
+    const record = new JobRecord(createJobId(), job.name, job.args, now, Math.max(job.runAt, now), job.scheduleId, this.#onJobDue)
     record.maxAttempts = this.#handlers.handler(job.name)?.maxAttempts ?? 1
     this.#store.add(record)
     if (record.runAt > now) this.#wheel.schedule(record, record.runAt)
     else this.#makeReady(record)
-    this.#events.emit('enqueued', () => record.toInfo())
+    // Guarded so no snapshot thunk is made per job when nobody listens.
+    if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
     return record
   }
 
@@ -346,14 +349,17 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     }
     record.maxAttempts = handler.maxAttempts
     this.#active++
-    const controller = new AbortController()
+    const controller = new LazyAbortController()
     record.controller = controller
     let isSettled = false
-    let timeout: AttemptTimeout | undefined
+    let timeout: ClockTimer | undefined
     const settle = (error: unknown, failed: boolean): void => {
       if (isSettled) return
       isSettled = true
-      if (timeout !== undefined) this.#wheel.cancel(timeout)
+      if (timeout !== undefined) {
+        this.#clock.clearTimer(timeout)
+        this.#attemptTimers.delete(timeout)
+      }
       record.controller = undefined
       this.#active--
       if (failed) this.#fail(record, error, true)
@@ -362,7 +368,9 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       this.#startReady()
     }
     if (handler.timeoutMs > 0) {
-      timeout = new AttemptTimeout(() => {
+      // A clock timer, not the wheel: a timeout is a duration, while the wheel follows the wall
+      // clock, so setting the clock forward would abort every running attempt at once.
+      timeout = this.#clock.setTimer(() => {
         const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${record.attempts} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
         try {
           controller.abort(error)
@@ -370,18 +378,21 @@ export class MemoryJobEngine implements BackgroundJobEngine {
           safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: String(abortError) })
         }
         settle(error, true)
-      })
-      this.#wheel.schedule(timeout, now + handler.timeoutMs)
+      }, handler.timeoutMs)
+      if (this.#options.unref) timeout.unref?.()
+      this.#attemptTimers.add(timeout)
     }
     const context: JobContext = {
       jobId: record.id,
       jobName: record.name,
       attempt: record.attempts,
       maxAttempts: record.maxAttempts,
-      signal: controller.signal,
+      get signal() {
+        return controller.signal
+      },
     }
-    this.#events.emit('started', () => record.toInfo())
-    safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: record.attempts })
+    if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
+    if (this.#isDebugLogged()) safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: record.attempts })
     let attempt: Promise<void>
     try {
       attempt = Promise.resolve(handler.run(record.args, context))
@@ -398,7 +409,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #complete(record: JobRecord): void {
     record.finishedAt = this.#clock.now()
     record.lastError = undefined
-    safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
+    if (this.#isDebugLogged()) safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
     this.#finish(record, 'completed')
   }
 
@@ -425,7 +436,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   /** Moves a job to its final state, tells listeners and waiters, and checks for idleness. */
   #finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled'): void {
     this.#store.transition(record, state)
-    this.#events.emit(state, () => record.toInfo())
+    if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
     const waiters = this.#settledWaiters.get(record.id)
     if (waiters !== undefined) {
       this.#settledWaiters.delete(record.id)
@@ -475,6 +486,20 @@ export class MemoryJobEngine implements BackgroundJobEngine {
 
   #leftPending(): ManagerStoppedError {
     return new ManagerStoppedError('The background-job manager was stopped while this job was pending; it will not run in this process.')
+  }
+
+  /**
+   * Whether a debug entry would be written. Winston (and pino) answer `isLevelEnabled`; winston
+   * formats every entry before its transports drop it by level, which cost more than running a
+   * no-op job. A logger without the method gets every entry, as before.
+   */
+  #isDebugLogged(): boolean {
+    const logger = this.#logger as { isLevelEnabled?: (level: string) => unknown }
+    try {
+      return typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('debug') !== false
+    } catch {
+      return true
+    }
   }
 
   #isIdle(): boolean {

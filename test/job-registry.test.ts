@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict'
+import { inspect } from 'node:util'
+import { InjectionMode, asClass, asFunction, createContainer, type AwilixContainer } from 'awilix'
+import { BackgroundJobBase } from '../src/background-job-base'
+import type { BackgroundJobManager } from '../src/background-job-manager'
+import { ManualClock } from '../src/clock'
+import type { JobLogger } from '../src/logger'
+import { addBackgroundJobs } from '../src/register'
+import { CapturingLogger } from './support/harness'
+
+/**
+ * A container with the service and a capturing logger registered as a singleton (as the default
+ * logger is); counts the scopes created on it.
+ */
+function setUp(container: AwilixContainer, jobs: Parameters<typeof addBackgroundJobs>[1]): { manager: BackgroundJobManager; scopes: () => number } {
+  container.register('logger', asFunction(() => new CapturingLogger()).singleton())
+  addBackgroundJobs(container, (o) => {
+    o.useInMemoryStore({ clock: new ManualClock() })
+    jobs(o)
+  })
+  const createScope = container.createScope.bind(container)
+  let scopes = 0
+  container.createScope = () => {
+    scopes++
+    return createScope()
+  }
+  return { manager: container.resolve<BackgroundJobManager>('backgroundJobManager'), scopes: () => scopes }
+}
+
+class Mailer {}
+
+describe('JobRegistry', () => {
+  let container: AwilixContainer
+
+  afterEach(async () => {
+    await container.dispose()
+  })
+
+  it('answers singletons the root holds without creating a scope, with the same instances', async () => {
+    container = createContainer()
+    const seen: unknown[] = []
+    class UsesSingletons extends BackgroundJobBase<null> {
+      constructor(readonly deps: { mailer: Mailer; logger: JobLogger }) {
+        super(deps)
+      }
+      protected override async executing(): Promise<void> {
+        seen.push(this.deps.mailer, this.logger)
+      }
+    }
+    container.register('mailer', asClass(Mailer).singleton())
+    const { manager, scopes } = setUp(container, (o) => o.addJob(UsesSingletons))
+    const mailer = container.resolve<Mailer>('mailer')
+    await manager.onSettled(await manager.enqueue(UsesSingletons, null))
+    await manager.onSettled(await manager.enqueue(UsesSingletons, null))
+    assert.deepEqual(seen, [mailer, container.resolve('logger'), mailer, container.resolve('logger')])
+    assert.equal(scopes(), 0)
+  })
+
+  it('creates the scope on the first scoped, transient or not yet built lookup, and disposes it', async () => {
+    container = createContainer()
+    const disposed: string[] = []
+    let built = 0
+    class Unit {
+      readonly n = ++built
+    }
+    class UsesScoped extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 0 }
+      constructor(readonly deps: { unit: Unit; lazySingleton: Mailer }) {
+        super()
+      }
+      protected override async executing(): Promise<void> {
+        assert.equal(this.deps.unit, this.deps.unit)
+        assert.ok(this.deps.lazySingleton instanceof Mailer)
+      }
+    }
+    container.register({
+      unit: asClass(Unit).scoped().disposer((unit) => void disposed.push(`unit ${unit.n}`)),
+      lazySingleton: asClass(Mailer).singleton(),
+    })
+    const { manager, scopes } = setUp(container, (o) => o.addJob(UsesScoped))
+    for (let i = 0; i < 2; i++) {
+      const job = await manager.onSettled(await manager.enqueue(UsesScoped, null))
+      assert.equal(job.state, 'completed')
+    }
+    assert.equal(scopes(), 2)
+    assert.deepEqual(disposed, ['unit 1', 'unit 2'])
+    assert.equal(container.resolve('lazySingleton'), container.resolve('lazySingleton'))
+  })
+
+  it('gives the job a cradle that answers `in`, keys and inspection like awilix', async () => {
+    container = createContainer()
+    const seen: unknown[] = []
+    class Inspects extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 0 }
+      constructor(readonly deps: Record<string, unknown>) {
+        super()
+      }
+      protected override async executing(): Promise<void> {
+        const cradle = container.createScope().cradle as Record<string, unknown>
+        seen.push(
+          ['mailer' in this.deps, 'nothing' in this.deps, Object.keys(this.deps), inspect(this.deps)],
+          ['mailer' in cradle, 'nothing' in cradle, Object.keys(cradle), inspect(cradle)],
+        )
+        assert.throws(() => {
+          this.deps.mailer = null
+        }, /not allowed/)
+      }
+    }
+    container.register('mailer', asClass(Mailer).singleton())
+    const { manager } = setUp(container, (o) => o.addJob(Inspects))
+    const job = await manager.onSettled(await manager.enqueue(Inspects, null))
+    assert.equal(job.state, 'completed', job.lastError?.message)
+    assert.deepEqual(seen[0], seen[1])
+    assert.ok((seen[0] as unknown[][])[2]!.includes('mailer'))
+  })
+
+  it('resolves the job from a real scope in a CLASSIC container', async () => {
+    container = createContainer({ injectionMode: InjectionMode.CLASSIC })
+    const seen: unknown[] = []
+    class Classic extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 0 }
+      constructor(readonly mailer: Mailer) {
+        super()
+      }
+      protected override async executing(): Promise<void> {
+        seen.push(this.mailer)
+      }
+    }
+    container.register('mailer', asClass(Mailer).singleton())
+    const { manager, scopes } = setUp(container, (o) => o.addJob(Classic))
+    const job = await manager.onSettled(await manager.enqueue(Classic, null))
+    assert.equal(job.state, 'completed', job.lastError?.message)
+    assert.equal(scopes(), 1)
+    assert.deepEqual(seen, [container.resolve('mailer')])
+  })
+
+  it('resolves the job from a real scope in a strict container, which checks lifetimes there', async () => {
+    container = createContainer({ strict: true })
+    const seen: unknown[] = []
+    class Strict extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 0 }
+      constructor(readonly deps: { mailer: Mailer }) {
+        super()
+      }
+      protected override async executing(): Promise<void> {
+        seen.push(this.deps.mailer)
+      }
+    }
+    container.register('mailer', asClass(Mailer).singleton())
+    const { manager, scopes } = setUp(container, (o) => o.addJob(Strict))
+    const job = await manager.onSettled(await manager.enqueue(Strict, null))
+    assert.equal(job.state, 'completed', job.lastError?.message)
+    assert.equal(scopes(), 1)
+    assert.deepEqual(seen, [container.resolve('mailer')])
+  })
+})
