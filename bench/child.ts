@@ -1,0 +1,34 @@
+/**
+ * One workload run in a fresh process: `node --expose-gc --import tsx bench/child.ts <workload>
+ * <variant> '<params JSON>'`. It prints its figures on one `BENCH_RESULT` line and then returns
+ * without calling process.exit, so the parent also sees whether it exits by itself.
+ */
+import { report } from './support'
+import { immediateKit, immediateMicrotask } from './w1-immediate'
+import { delayedKit, delayedSetTimeout } from './w2-delayed'
+import { pendingKit, pendingSetTimeout } from './w3-pending'
+import { serveHttp } from './w4-http'
+
+type Run = (params: never) => Promise<Record<string, number>>
+
+const RUNS: Record<string, Record<string, Run>> = {
+  w1: { microtask: immediateMicrotask, kit: immediateKit },
+  w2: { setTimeout: delayedSetTimeout, kit: delayedKit },
+  w3: { setTimeout: pendingSetTimeout, kit: pendingKit },
+}
+
+async function main(): Promise<void> {
+  const [workload = '', variant = '', params = '{}'] = process.argv.slice(2)
+  if (workload === 'w4') {
+    await serveHttp()
+    return
+  }
+  const run = RUNS[workload]?.[variant]
+  if (run === undefined) throw new Error(`Unknown workload ${JSON.stringify(workload)} / variant ${JSON.stringify(variant)}.`)
+  report(await run(JSON.parse(params) as never))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exitCode = 1
+})
