@@ -355,7 +355,7 @@ describe('route conventions', () => {
 
     it('throws InvalidOptionError for invalid route options', () => {
       const invalid: ReadonlyArray<readonly [object, RegExp]> = [
-        [{ prefix: 0 }, /Expected `options.prefix` to be a path segment without spaces, `\?` or `#` \(or `''` to leave it out\), got `0` \(number\)/],
+        [{ prefix: 0 }, /Expected `options.prefix` to be path segments of letters, digits and `_\$.~-` \(or `''` to leave it out\), got `0` \(number\)/],
         [{ version: 'v 1' }, /Expected `options.version` .* got `"v 1"` \(string\)/],
         [{ pluralizeServiceName: 'yes' }, /Expected `options.pluralizeServiceName` to be a boolean, got `"yes"` \(string\)/],
         [{ autoAppendId: null }, /Expected `options.autoAppendId` to be a boolean, got `null` \(null\)/],
@@ -373,6 +373,8 @@ describe('route conventions', () => {
         [{ serviceName: '/' }, /Expected `BadService.routeOptions.serviceName`/],
         [{ baseUri: '' }, /Expected `BadService.routeOptions.baseUri` to be a path .* got `""` \(string\)/],
         [{ baseUri: '/api?x=1' }, /Expected `BadService.routeOptions.baseUri`/],
+        [{ baseUri: '/api/(v1)' }, /Expected `BadService.routeOptions.baseUri` to be a path of such segments and `:param` segments/],
+        [{ serviceName: 'users*' }, /Expected `BadService.routeOptions.serviceName`/],
         [{ autoAppendId: 1 }, /Expected `BadService.routeOptions.autoAppendId` to be a boolean, got `1` \(number\)/],
       ]
       for (const [routeOptions, message] of invalid) {

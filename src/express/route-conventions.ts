@@ -423,6 +423,12 @@ function baseUriOf(className: string, options: Required<RouteConventionOptions> 
       `Cannot derive a service name from the class name ${describeValue(className)}: nothing is left once the \`Service\` suffix is removed. Set \`static routeOptions = { serviceName: 'users' }\` (or \`baseUri\`) on the class, or rename it (e.g. \`UserService\`).`,
     )
   }
+  if (options.serviceName === undefined && !ACTION_SEGMENT.test(serviceName)) {
+    // A class name is not always an identifier (a `name` can be defined); keep it out of the route pattern.
+    throw new RouteConventionError(
+      `Cannot derive a service name from the class name ${describeValue(className)}: ${describeValue(serviceName)} is not a valid path segment. Set \`static routeOptions = { serviceName: 'users' }\` (or \`baseUri\`) on the class, or rename it.`,
+    )
+  }
   return combineUris(options.prefix, options.version, serviceName)
 }
 
@@ -444,16 +450,22 @@ function checkPlainObject(value: unknown, where: string): asserts value is objec
 type PathKind = 'segment' | 'serviceName' | 'baseUri'
 
 const PATH_SHAPES: Record<PathKind, string> = {
-  segment: "a path segment without spaces, `?` or `#` (or `''` to leave it out)",
-  serviceName: 'a non-empty path segment without spaces, `?` or `#`',
-  baseUri: "a path without spaces, `?` or `#`, such as `'/api/catalog'` (or `'/'` for the root)",
+  segment: "path segments of letters, digits and `_$.~-` (or `''` to leave it out)",
+  serviceName: 'a non-empty path segment of letters, digits and `_$.~-`',
+  baseUri: "a path of such segments and `:param` segments, such as `'/api/catalog'` (or `'/'` for the root)",
 }
 
+/** A `:param` segment, allowed in `baseUri` only. */
+const PARAM_SEGMENT = /^:[A-Za-z_$][\w$]*$/
+
+// Only characters Express's route patterns take literally, so no option can smuggle in a
+// wildcard, a group or an unbalanced brace that would fail (or match more) at registration.
 function checkPath(value: unknown, where: string, kind: PathKind): void {
+  const segments = typeof value === 'string' ? value.split('/').filter((segment) => segment !== '') : undefined
   const valid =
-    typeof value === 'string' &&
-    !/[\s?#]/.test(value) &&
-    (kind === 'segment' || value.replace(/^\/+|\/+$/g, '') !== '' || (kind === 'baseUri' && value !== ''))
+    segments !== undefined &&
+    segments.every((segment) => ACTION_SEGMENT.test(segment) || (kind === 'baseUri' && PARAM_SEGMENT.test(segment))) &&
+    (kind === 'segment' || segments.length > 0 || (kind === 'baseUri' && value !== ''))
   if (!valid) throw new InvalidOptionError(`Expected \`${where}\` to be ${PATH_SHAPES[kind]}, got ${describeValue(value)}.`)
 }
 
