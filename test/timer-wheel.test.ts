@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { ManualClock, systemClock } from '../src/clock'
 import { TimerNode, TimerWheel } from '../src/engine/timer-wheel'
 import { InvalidOptionError } from '../src/errors'
+import { random } from './support/random'
 
 class Probe extends TimerNode {
   firedAt: number[] = []
@@ -15,16 +16,6 @@ class Probe extends TimerNode {
   override expire(): void {
     this.firedAt.push(this.clock.now())
     this.onExpire?.()
-  }
-}
-
-/** A deterministic PRNG (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -5,6 +5,7 @@ import { JobNotFoundError, JobStateError, PendingJobsLimitError } from '../../sr
 import type { JobContext, JobState } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
 import { ProcessGuard } from './process-guard'
+import { random } from '../support/random'
 
 type LoadKind = 'ok' | 'delayed' | 'flaky' | 'doomed' | 'hang' | 'thrower' | 'cancel-delayed' | 'cancel-due' | 'unknown'
 
@@ -36,16 +37,6 @@ class LoadJob extends BackgroundJobBase<LoadArgs> {
       default:
         return Promise.resolve()
     }
-  }
-}
-
-/** A deterministic PRNG (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -18,6 +18,7 @@ import { JobStateError, PendingJobsLimitError } from '../../src/errors'
 import type { JobLogger } from '../../src/logger'
 import { addBackgroundJobs } from '../../src/register'
 import type { JobContext, JobInfo } from '../../src/types'
+import { random } from '../support/random'
 
 const gc = (globalThis as { gc?: () => void }).gc
 
@@ -79,16 +80,6 @@ class SoakJob extends BackgroundJobBase<SoakArgs> {
       default:
         return Promise.resolve()
     }
-  }
-}
-
-/** A deterministic PRNG (mulberry32), so a run can be repeated. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
