@@ -13,85 +13,108 @@ export const MAX_ARGS_DEPTH = 64
  * @throws InvalidJobArgsError naming the path and kind of the first bad value
  */
 export function copyJobArgs<T>(args: T, maxBytes: number): T {
-  const budget = { left: maxBytes }
-  return copy(args, 'args', 0, budget, new Set()) as T
+  return copy(args, { left: maxBytes, parents: [], keys: [] }) as T
 }
 
-function fail(path: string, what: string, fix: string): never {
+/**
+ * The walk's state. The path of the value being copied is kept as a stack of keys and written out
+ * only when a value is refused: building `args.a.b` strings for every value would cost more than
+ * the copy itself. `parents` (at most {@link MAX_ARGS_DEPTH} deep) finds cycles.
+ */
+interface Walk {
+  left: number
+  readonly parents: object[]
+  readonly keys: (string | number)[]
+}
+
+function pathOf(walk: Walk): string {
+  let path = 'args'
+  for (const key of walk.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`
+  return path
+}
+
+function fail(walk: Walk, what: string, fix: string): never {
+  const path = pathOf(walk)
   throw new InvalidJobArgsError(`Job arguments must be JSON data, but \`${path}\` ${what}. ${fix}`, path)
 }
 
-function spend(budget: { left: number }, bytes: number, path: string): void {
-  budget.left -= bytes
-  if (budget.left < 0) {
-    fail(path, 'pushes the arguments past the `maxArgsBytes` limit', 'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.')
+function spend(walk: Walk, bytes: number): void {
+  walk.left -= bytes
+  if (walk.left < 0) {
+    fail(walk, 'pushes the arguments past the `maxArgsBytes` limit', 'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.')
   }
 }
 
-function copy(value: unknown, path: string, depth: number, budget: { left: number }, seen: Set<object>): unknown {
+function copy(value: unknown, walk: Walk): unknown {
   switch (typeof value) {
     case 'string':
-      spend(budget, value.length + 2, path)
+      spend(walk, value.length + 2)
       return value
     case 'number':
-      if (!Number.isFinite(value)) fail(path, `is ${describeValue(value)}`, 'Use a finite number or null.')
-      spend(budget, 8, path)
+      if (!Number.isFinite(value)) fail(walk, `is ${describeValue(value)}`, 'Use a finite number or null.')
+      spend(walk, 8)
       return value
     case 'boolean':
-      spend(budget, 5, path)
+      spend(walk, 5)
       return value
     case 'function':
-      return fail(path, `is a function ${describeValue(value)}`, 'Pass data the job needs, and resolve services inside the job.')
+      return fail(walk, `is a function ${describeValue(value)}`, 'Pass data the job needs, and resolve services inside the job.')
     case 'symbol':
-      return fail(path, `is a symbol ${describeValue(value)}`, 'Use a string instead.')
+      return fail(walk, `is a symbol ${describeValue(value)}`, 'Use a string instead.')
     case 'bigint':
-      return fail(path, `is a bigint ${describeValue(value)}`, 'Pass it as a string (value.toString()).')
+      return fail(walk, `is a bigint ${describeValue(value)}`, 'Pass it as a string (value.toString()).')
     case 'undefined':
-      return fail(path, 'is undefined', 'Pass null, or leave the property out.')
+      return fail(walk, 'is undefined', 'Pass null, or leave the property out.')
   }
   if (value === null) {
-    spend(budget, 4, path)
+    spend(walk, 4)
     return null
   }
   const object = value as object
-  if (depth >= MAX_ARGS_DEPTH) fail(path, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
-  if (seen.has(object)) fail(path, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
-  seen.add(object)
+  const { parents, keys } = walk
+  if (parents.length >= MAX_ARGS_DEPTH) fail(walk, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
+  if (parents.includes(object)) fail(walk, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
   let result: unknown
   if (Array.isArray(object)) {
-    spend(budget, 2, path)
+    spend(walk, 2)
+    parents.push(object)
     const out = new Array<unknown>(object.length)
     for (let i = 0; i < object.length; i++) {
       const item: unknown = object[i]
+      keys.push(i)
       // JSON turns holes and undefined items into null; keep them as null for the same result, and
       // count them: `new Array(2 ** 32 - 1)` costs its caller nothing, but its copy a slot per hole.
       if (item === undefined) {
-        spend(budget, 4, `${path}[${i}]`)
+        spend(walk, 4)
         out[i] = null
       } else {
-        out[i] = copy(item, `${path}[${i}]`, depth + 1, budget, seen)
+        out[i] = copy(item, walk)
       }
+      keys.pop()
     }
     result = out
   } else {
     if (!isDataObject(object)) {
       const kind = object.constructor?.name ?? 'object'
-      fail(path, `is a ${kind}`, kind === 'Date' ? 'Pass date.toISOString() and parse it in the job.' : `Convert the ${kind} to a plain object or array.`)
+      fail(walk, `is a ${kind}`, kind === 'Date' ? 'Pass date.toISOString() and parse it in the job.' : `Convert the ${kind} to a plain object or array.`)
     }
-    spend(budget, 2, path)
+    spend(walk, 2)
+    parents.push(object)
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(object)) {
       const item = (object as Record<string, unknown>)[key]
       if (item === undefined) continue
-      spend(budget, key.length + 3, path)
-      const copied = copy(item, `${path}.${key}`, depth + 1, budget, seen)
+      spend(walk, key.length + 3)
+      keys.push(key)
+      const copied = copy(item, walk)
+      keys.pop()
       // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
       if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
       else out[key] = copied
     }
     result = out
   }
-  seen.delete(object)
+  parents.pop()
   return result
 }
 
