@@ -4,7 +4,7 @@ import type { TimerWheel } from '../../src/engine/timer-wheel'
 import { JobTimeoutError } from '../../src/errors'
 import type { JobContext } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
-import { ProcessGuard, deferred } from './process-guard'
+import { ProcessGuard, deferred, stopAndRestore } from './process-guard'
 
 const HOUR = 3_600_000
 const MINUTE = 60_000
@@ -56,12 +56,7 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
 
   afterEach(async () => {
     gate.resolve()
-    try {
-      await h.manager.stop({ drain: false })
-      await h.container.dispose()
-    } finally {
-      guard.restore()
-    }
+    await stopAndRestore(h, guard)
   })
 
   /** Enqueues `count` jobs due every `step` ms from `first` ms on; returns id → runAt. */

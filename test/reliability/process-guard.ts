@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { flush } from '../support/harness'
+import { flush, type Harness } from '../support/harness'
 
 const EVENTS = ['unhandledRejection', 'uncaughtException'] as const
 
@@ -74,4 +74,14 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void
   const promise = new Promise<void>((r) => (resolve = r))
   return { promise, resolve }
+}
+
+/** Stops the harness's manager without draining, disposes its container, then restores the guard. */
+export async function stopAndRestore(h: Harness, guard: ProcessGuard): Promise<void> {
+  try {
+    await h.manager.stop({ drain: false })
+    await h.container.dispose()
+  } finally {
+    guard.restore()
+  }
 }

@@ -4,7 +4,7 @@ import type { TimerWheel } from '../../src/engine/timer-wheel'
 import { ManagerStoppedError } from '../../src/errors'
 import type { JobContext } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
-import { ProcessGuard, deferred } from './process-guard'
+import { ProcessGuard, deferred, stopAndRestore } from './process-guard'
 
 interface ShutdownArgs {
   /** What the job does once the gate opens (or once aborted, for `ignore-abort` and `reject-late`). */
@@ -49,12 +49,7 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
 
   afterEach(async () => {
     gate.resolve()
-    try {
-      await h.manager.stop({ drain: false })
-      await h.container.dispose()
-    } finally {
-      guard.restore()
-    }
+    await stopAndRestore(h, guard)
   })
 
   it('with 1,000 running and 10,000 pending, lets the running finish, starts none, and reports the 10,000 (plus failed retries) left pending', async () => {
