@@ -204,9 +204,4 @@ export class JobRegistry implements JobHandlerSource {
         : `No registered job has \`static argsType = ${type}\`. Set it on the job class and register the job with o.addJob(...), or enqueue with the job class: enqueue(MyJob, args).`,
     )
   }
-
-  /** Names of all registered jobs. */
-  get names(): string[] {
-    return [...this.#byName.keys()]
-  }
 }

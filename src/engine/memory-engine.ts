@@ -1,5 +1,5 @@
 import { Cron } from 'croner'
-import type { BackgroundJobEngine, JobHandlerSource, NewJob, NewSchedule } from '../background-job-engine'
+import type { BackgroundJobEngine, JobHandler, JobHandlerSource, NewJob, NewSchedule } from '../background-job-engine'
 import type { Clock, ClockTimer } from '../clock'
 import {
   InvalidScheduleError,
@@ -344,7 +344,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     record.lastRunAt = now
     const handler = this.#handlers.handler(record.name)
     if (handler === undefined) {
-      this.#fail(record, new UnknownJobError(`No job named "${record.name}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`), false)
+      this.#fail(record, new UnknownJobError(`No job named "${record.name}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`), undefined)
       return
     }
     record.maxAttempts = handler.maxAttempts
@@ -362,7 +362,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       }
       record.controller = undefined
       this.#active--
-      if (failed) this.#fail(record, error, true)
+      if (failed) this.#fail(record, error, handler)
       else this.#complete(record)
       if (this.#active === 0) this.#drained?.()
       this.#startReady()
@@ -413,9 +413,9 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#finish(record, 'completed')
   }
 
-  #fail(record: JobRecord, error: unknown, isRetryable: boolean): void {
+  /** Records a failed attempt; retries it when `handler` (undefined: not retryable) allows another. */
+  #fail(record: JobRecord, error: unknown, handler: JobHandler | undefined): void {
     record.lastError = toErrorInfo(error)
-    const handler = isRetryable ? this.#handlers.handler(record.name) : undefined
     const meta = { jobName: record.name, jobId: record.id, attempt: record.attempts, maxAttempts: record.maxAttempts, error: record.lastError.message }
     if (handler !== undefined && record.attempts < record.maxAttempts) {
       const delay = backoffDelay(handler.retry, record.attempts)
