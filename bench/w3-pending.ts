@@ -17,23 +17,22 @@ interface PendingFigures extends Record<string, number> {
 }
 
 /**
- * W3 baseline: `setTimeout(run, 1 h, { i })` per job, the handles kept in an array (what a caller
- * must keep to cancel them), then `clearTimeout` of each.
+ * Measures one W3 run the same way for both variants: held bytes before, `schedule` (timed), held
+ * bytes with everything pending, `cancel` (timed), `release` (drop the caller's handles), held
+ * bytes after. Whatever `schedule` allocates, the handle array included, counts as pending.
  */
-export async function pendingSetTimeout({ jobs }: PendingParams): Promise<PendingFigures> {
-  const run = (args: BenchArgs): void => void noopJob(args)
+async function measurePending(jobs: number, schedule: () => unknown, cancel: () => unknown, release: () => void): Promise<PendingFigures> {
   await collectGarbage()
   const before = heldBytes()
-  let handles = new Array<NodeJS.Timeout>(jobs)
   const scheduleStart = performance.now()
-  for (let i = 0; i < jobs; i++) handles[i] = setTimeout(run, HOUR_MS, { i })
+  await schedule()
   const scheduleMs = performance.now() - scheduleStart
   await collectGarbage()
   const pending = heldBytes()
   const cancelStart = performance.now()
-  for (let i = 0; i < jobs; i++) clearTimeout(handles[i])
+  await cancel()
   const cancelMs = performance.now() - cancelStart
-  handles = []
+  release()
   await collectGarbage()
   return {
     scheduleUs: (scheduleMs * 1000) / jobs,
@@ -45,6 +44,26 @@ export async function pendingSetTimeout({ jobs }: PendingParams): Promise<Pendin
 }
 
 /**
+ * W3 baseline: `setTimeout(run, 1 h, { i })` per job, the handles kept in an array (what a caller
+ * must keep to cancel them), then `clearTimeout` of each.
+ */
+export function pendingSetTimeout({ jobs }: PendingParams): Promise<PendingFigures> {
+  const run = (args: BenchArgs): void => void noopJob(args)
+  let handles: NodeJS.Timeout[] = []
+  return measurePending(
+    jobs,
+    () => {
+      handles = new Array<NodeJS.Timeout>(jobs)
+      for (let i = 0; i < jobs; i++) handles[i] = setTimeout(run, HOUR_MS, { i })
+    },
+    () => {
+      for (let i = 0; i < jobs; i++) clearTimeout(handles[i])
+    },
+    () => (handles = []),
+  )
+}
+
+/**
  * W3 on the kit: `enqueue(Job, { i }, { delay: 1 h })` per job, the ids kept in an array, then
  * `cancel(id)` of each, calls issued in batches of 1000 awaited together. The store is created
  * with `unref: false`, so its timer would keep the process alive if it were left armed.
@@ -53,26 +72,15 @@ export async function pendingKit({ jobs }: PendingParams): Promise<PendingFigure
   const { manager } = createKit([NoopJob], { maxPendingJobs: jobs * 2, unref: false })
   // Warm the container and the code paths once, so the figures hold per-job costs only.
   await manager.cancel(await manager.enqueue(NoopJob, { i: -1 }, { delay: HOUR_MS }))
-  await collectGarbage()
-  const before = heldBytes()
-  let ids = new Array<string>(jobs)
-  const scheduleStart = performance.now()
-  await inBatches(jobs, 1000, (i) => manager.enqueue(NoopJob, { i }, { delay: HOUR_MS }), ids)
-  const scheduleMs = performance.now() - scheduleStart
-  await collectGarbage()
-  const pending = heldBytes()
-  const cancelStart = performance.now()
-  await inBatches(jobs, 1000, (i) => manager.cancel(ids[i]!))
-  const cancelMs = performance.now() - cancelStart
-  ids = []
-  await collectGarbage()
-  const counts = await manager.counts()
-  return {
-    scheduleUs: (scheduleMs * 1000) / jobs,
-    bytesPerPending: (pending - before) / jobs,
-    cancelUs: (cancelMs * 1000) / jobs,
-    retainedBytesPerJob: Math.max(0, heldBytes() - before) / jobs,
-    timersArmed: armedTimers(),
-    stillPending: counts.pending,
-  }
+  let ids: string[] = []
+  const figures = await measurePending(
+    jobs,
+    async () => {
+      ids = new Array<string>(jobs)
+      await inBatches(jobs, 1000, (i) => manager.enqueue(NoopJob, { i }, { delay: HOUR_MS }), ids)
+    },
+    () => inBatches(jobs, 1000, (i) => manager.cancel(ids[i]!)),
+    () => (ids = []),
+  )
+  return { ...figures, stillPending: (await manager.counts()).pending }
 }
