@@ -8,32 +8,45 @@ const LEVELS = 9
 /** The pseudo-slot holding nodes already due when scheduled; it fires on the next timer turn. */
 const DUE_SLOT = LEVELS * SLOTS
 const SPAN: readonly number[] = Array.from({ length: LEVELS + 1 }, (_, level) => SLOTS ** level)
-const UNSCHEDULED = -1
+const SLOT_MASK = SLOTS - 1
 /** The largest time a `Date` can hold, in ms. */
 const MAX_TIME = 8.64e15
 
 /**
- * Something the {@link TimerWheel} can hold. Subclasses carry their own data (a job record, an
- * attempt's timeout) and say what happens when the time comes in {@link TimerNode.expire}, so the
- * wheel needs no second object per timer.
+ * Something the {@link TimerWheel} can hold. Subclasses carry their own data (a job record, a
+ * schedule) and say what happens when the time comes in {@link TimerNode.expire}, so the wheel
+ * needs no second object per timer. The wheel's bookkeeping is three fields, kept small on
+ * purpose: a million pending jobs are a million nodes.
  */
 export abstract class TimerNode {
-  /** @internal Due tick (integer ms). */
-  wheelDue = 0
+  /**
+   * @internal The tick (whole ms since the wheel's {@link TimerWheel.origin}) the node is due at.
+   * Relative to the origin it stays a small integer, which V8 stores in place (an absolute time in
+   * ms would be a boxed double: 16 more bytes per node).
+   */
+  dueTick = 0
   /** @internal */
   wheelPrev: TimerNode | null = null
   /** @internal */
   wheelNext: TimerNode | null = null
-  /** @internal Slot index in the wheel, or -1 when not scheduled. */
-  wheelSlot = UNSCHEDULED
 
   /** Whether this node is in a wheel, waiting to expire. */
   get isScheduled(): boolean {
-    return this.wheelSlot !== UNSCHEDULED
+    return this.wheelNext !== null
   }
 
   /** Called once when the node's time has come (never before). Errors thrown here are reported, not rethrown. */
   abstract expire(): void
+}
+
+/** The head of one slot's circular list; an empty slot's head points at itself. */
+class SlotHead extends TimerNode {
+  constructor() {
+    super()
+    this.wheelPrev = this
+    this.wheelNext = this
+  }
+  override expire(): void {}
 }
 
 /** Options of a {@link TimerWheel}. */
@@ -58,18 +71,27 @@ export interface TimerWheelOptions {
 /**
  * A hierarchical timer wheel: 9 levels of 64 slots, level 0 one millisecond per slot, each level
  * 64 times coarser. Scheduling and cancelling are O(1) (a node is linked into or unlinked from a
- * slot's list); a node cascades down at most once per level. A per-level bitmap finds the next
- * non-empty slot, so at most one clock timer is armed, for that slot, and none while the wheel is
- * empty. Nodes never expire before their due time: the wheel re-reads the clock on every turn.
+ * slot's circular list); a node cascades down at most once per level. A per-level bitmap finds the
+ * next non-empty slot, so at most one clock timer is armed, for that slot, and none while the wheel
+ * is empty. Nodes never expire before their due time: the wheel re-reads the clock on every turn.
+ *
+ * Nodes hold their due time as a tick, whole ms since {@link TimerWheel.origin} (the clock's time
+ * when the wheel was made), so it stays a small integer; the wheel files them by absolute time.
  */
 export class TimerWheel {
+  /** The time (ms since the epoch, whole) that tick 0 stands for. */
+  readonly origin: number
   readonly #clock: Clock
   readonly #unref: boolean
   readonly #maxSleepMs: number
   readonly #onError: (error: unknown) => void
-  readonly #heads: (TimerNode | null)[] = new Array<TimerNode | null>(DUE_SLOT + 1).fill(null)
-  /** Two 32-bit words per level: bit i set when slot i of that level holds nodes. */
+  readonly #heads: SlotHead[] = Array.from({ length: DUE_SLOT + 1 }, () => new SlotHead())
+  /**
+   * Two 32-bit words per level: bit i set when slot i of that level may hold nodes. A bit is set on
+   * insert and cleared when the slot is found empty, so cancelling needs no slot number per node.
+   */
   readonly #occupied = new Uint32Array(LEVELS * 2)
+  /** The time (whole ms since the epoch) up to which every slot has been handled. */
   #current: number
   #size = 0
   #timer: ClockTimer | undefined
@@ -88,7 +110,8 @@ export class TimerWheel {
     this.#unref = unref
     this.#maxSleepMs = maxSleepMs
     this.#onError = onError
-    this.#current = Math.floor(clock.now())
+    this.origin = Math.floor(clock.now())
+    this.#current = this.origin
   }
 
   /** Nodes waiting to expire. */
@@ -101,6 +124,16 @@ export class TimerWheel {
     return this.#timer !== undefined
   }
 
+  /** The tick of `time` (ms since the epoch), rounded up: a node is never due before its time. */
+  tickOf(time: number): number {
+    return Math.ceil(time) - this.origin
+  }
+
+  /** The time (ms since the epoch) of `tick`. */
+  timeOf(tick: number): number {
+    return this.origin + tick
+  }
+
   /**
    * Schedules `node` to expire at `dueAt` (ms since the epoch; a time already past expires on the
    * next turn). A node that is already scheduled is moved.
@@ -109,8 +142,8 @@ export class TimerWheel {
     if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME) {
       throw new InvalidOptionError(`Expected \`dueAt\` to be a time in ms within the range of a Date, got ${describeValue(dueAt)}.`)
     }
-    if (node.wheelSlot !== UNSCHEDULED) {
-      this.#unlink(node)
+    if (node.wheelNext !== null) {
+      unlink(node)
       this.#size--
     }
     const due = Math.ceil(dueAt)
@@ -119,7 +152,7 @@ export class TimerWheel {
       const now = Math.floor(this.#clock.now())
       if (now < this.#current && due > now) this.#rebase(now)
     }
-    node.wheelDue = due
+    node.dueTick = due - this.origin
     this.#insert(node)
     this.#size++
     if (due < this.#armedAt) this.#arm()
@@ -127,10 +160,9 @@ export class TimerWheel {
 
   /** Unschedules `node`. Returns false when it was not scheduled (already expired or cancelled). */
   cancel(node: TimerNode): boolean {
-    if (node.wheelSlot === UNSCHEDULED) return false
-    this.#unlink(node)
-    this.#size--
-    if (this.#size === 0) this.#disarm()
+    if (node.wheelNext === null) return false
+    unlink(node)
+    if (--this.#size === 0) this.#disarm()
     return true
   }
 
@@ -167,15 +199,13 @@ export class TimerWheel {
       this.#current = next
       // Top-down, so nodes cascading from a coarse slot land in finer slots handled in this pass.
       for (let level = LEVELS - 1; level >= 0; level--) {
-        const slot = level * SLOTS + (Math.floor(next / SPAN[level]!) % SLOTS)
-        if (this.#heads[slot] === null) continue
+        const slot = level * SLOTS + (Math.floor(next / SPAN[level]!) & SLOT_MASK)
         let node = this.#detach(slot)
         while (node !== null) {
           const following: TimerNode | null = node.wheelNext
           node.wheelNext = null
           node.wheelPrev = null
-          if (node.wheelDue <= next) {
-            node.wheelSlot = UNSCHEDULED
+          if (node.dueTick + this.origin <= next) {
             this.#size--
             expired.push(node)
           } else {
@@ -192,53 +222,58 @@ export class TimerWheel {
   #nextSlotStart(): number {
     const current = this.#current
     for (let level = 0; level < LEVELS; level++) {
-      const lo = this.#occupied[level * 2]!
-      const hi = this.#occupied[level * 2 + 1]!
-      if ((lo | hi) === 0) continue
-      const index = nextSetBit(lo, hi, (Math.floor(current / SPAN[level]!) % SLOTS) + 1)
-      if (index < 0) continue
-      const span = SPAN[level + 1]!
-      return Math.floor(current / span) * span + index * SPAN[level]!
+      const word = level * 2
+      for (;;) {
+        const lo = this.#occupied[word]!
+        const hi = this.#occupied[word + 1]!
+        if ((lo | hi) === 0) break
+        const index = nextSetBit(lo, hi, (Math.floor(current / SPAN[level]!) & SLOT_MASK) + 1)
+        if (index < 0) break
+        const head = this.#heads[level * SLOTS + index]!
+        if (head.wheelNext === head) {
+          // Emptied by cancels since its bit was set: clear the bit and look again.
+          this.#occupied[word + (index >>> 5)]! &= ~(1 << (index & 31))
+          continue
+        }
+        const span = SPAN[level + 1]!
+        return Math.floor(current / span) * span + index * SPAN[level]!
+      }
     }
     return Infinity
   }
 
   #insert(node: TimerNode): void {
-    const due = node.wheelDue
+    const due = node.dueTick + this.origin
     const current = this.#current
     let slot = DUE_SLOT
     if (due > current) {
       let level = 0
       while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!)) level++
-      const index = Math.floor(due / SPAN[level]!) % SLOTS
+      const index = Math.floor(due / SPAN[level]!) & SLOT_MASK
       slot = level * SLOTS + index
       this.#occupied[level * 2 + (index >>> 5)]! |= 1 << (index & 31)
     }
     const head = this.#heads[slot]!
-    node.wheelSlot = slot
-    node.wheelPrev = null
+    const last = head.wheelPrev!
+    node.wheelPrev = last
     node.wheelNext = head
-    if (head !== null) head.wheelPrev = node
-    this.#heads[slot] = node
+    last.wheelNext = node
+    head.wheelPrev = node
   }
 
-  #unlink(node: TimerNode): void {
-    const slot = node.wheelSlot
-    const { wheelPrev: prev, wheelNext: next } = node
-    if (prev === null) this.#heads[slot] = next
-    else prev.wheelNext = next
-    if (next !== null) next.wheelPrev = prev
-    node.wheelPrev = null
-    node.wheelNext = null
-    node.wheelSlot = UNSCHEDULED
-    if (this.#heads[slot] === null) this.#markEmpty(slot)
-  }
-
+  /** Empties a slot; returns its first node, the nodes chained by `wheelNext` and ending in null. */
   #detach(slot: number): TimerNode | null {
     const head = this.#heads[slot]!
-    this.#heads[slot] = null
-    this.#markEmpty(slot)
-    return head
+    const first = head.wheelNext!
+    if (slot !== DUE_SLOT) {
+      const index = slot & SLOT_MASK
+      this.#occupied[(slot >>> SLOT_BITS) * 2 + (index >>> 5)]! &= ~(1 << (index & 31))
+    }
+    if (first === head) return null
+    head.wheelPrev!.wheelNext = null
+    head.wheelPrev = head
+    head.wheelNext = head
+    return first
   }
 
   #drainSlot(slot: number, expired: TimerNode[]): void {
@@ -247,25 +282,24 @@ export class TimerWheel {
       const following: TimerNode | null = node.wheelNext
       node.wheelNext = null
       node.wheelPrev = null
-      node.wheelSlot = UNSCHEDULED
       this.#size--
       expired.push(node)
       node = following
     }
   }
 
-  #markEmpty(slot: number): void {
-    if (slot === DUE_SLOT) return
-    const index = slot % SLOTS
-    this.#occupied[Math.floor(slot / SLOTS) * 2 + (index >>> 5)]! &= ~(1 << (index & 31))
-  }
-
   /** Re-files every node against an earlier current time, after the clock was set back. */
   #rebase(now: number): void {
     const nodes: TimerNode[] = []
     for (let slot = 0; slot < DUE_SLOT; slot++) {
-      if (this.#heads[slot] === null) continue
-      for (let node = this.#detach(slot); node !== null; node = node.wheelNext) nodes.push(node)
+      let node = this.#detach(slot)
+      while (node !== null) {
+        const following: TimerNode | null = node.wheelNext
+        node.wheelNext = null
+        node.wheelPrev = null
+        nodes.push(node)
+        node = following
+      }
     }
     this.#current = now
     for (const node of nodes) this.#insert(node)
@@ -278,7 +312,8 @@ export class TimerWheel {
       return
     }
     const now = this.#clock.now()
-    const next = this.#heads[DUE_SLOT] !== null ? now : this.#nextSlotStart()
+    const due = this.#heads[DUE_SLOT]!
+    const next = due.wheelNext !== due ? now : this.#nextSlotStart()
     // A clock set back leaves `next` far ahead; the capped sleep re-checks it regularly.
     const wakeAt = Math.min(Math.max(next, now), now + this.#maxSleepMs)
     if (this.#timer !== undefined) {
@@ -299,6 +334,16 @@ export class TimerWheel {
     this.#timer = undefined
     this.#armedAt = Infinity
   }
+}
+
+/** Takes a scheduled node out of its slot's list. */
+function unlink(node: TimerNode): void {
+  const prev = node.wheelPrev!
+  const next = node.wheelNext!
+  prev.wheelNext = next
+  next.wheelPrev = prev
+  node.wheelPrev = null
+  node.wheelNext = null
 }
 
 /** The lowest set bit at index >= `from` in the 64-bit word (lo, hi), or -1. */
