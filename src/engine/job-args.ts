@@ -100,22 +100,42 @@ function copy(value: unknown, walk: Walk): unknown {
     }
     spend(walk, 2)
     parents.push(object)
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(object)) {
-      const item = (object as Record<string, unknown>)[key]
-      if (item === undefined) continue
+    // A spread copy keeps the source's layout, its properties in place: `{ i }` copied this way
+    // takes 32 bytes, against 56 for an object built key by key (V8 leaves room for four).
+    // Its values are then checked and replaced by their copies in place.
+    const out: Record<string, unknown> = { ...object }
+    let isJsonShaped = true
+    for (const key of Object.keys(out)) {
+      const item = out[key]
+      if (item === undefined) {
+        isJsonShaped = false
+        continue
+      }
       spend(walk, key.length + 3)
       keys.push(key)
       const copied = copy(item, walk)
       keys.pop()
-      // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
-      else out[key] = copied
+      // An own `__proto__` data property (spread defines one) shadows the setter, so this assigns it.
+      if (copied !== item) out[key] = copied
     }
-    result = out
+    // JSON leaves out undefined values and symbol keys; so does the copy (rare, so done apart).
+    result = isJsonShaped && Object.getOwnPropertySymbols(out).length === 0 ? out : withoutNonJson(out)
   }
   parents.pop()
   return result
+}
+
+/** `object`'s string-keyed properties whose values are defined, as a new plain object. */
+function withoutNonJson(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(object)) {
+    const value = object[key]
+    if (value === undefined) continue
+    // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    else out[key] = value
+  }
+  return out
 }
 
 /** A plain object or an instance of a user's own data class (not a built-in like Date or Map). */

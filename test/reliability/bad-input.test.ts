@@ -299,8 +299,13 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       )
       // eslint-disable-next-line no-sparse-arrays
       const sparse = [1, , 3]
-      const id = await h.manager.enqueue(EchoJob, { sparse, skipped: undefined })
-      assert.deepEqual((await h.manager.getJob(id))?.args, { sparse: [1, null, 3] })
+      const id = await h.manager.enqueue(EchoJob, { sparse, skipped: undefined, [Symbol('hidden')]: 1 })
+      const args = (await h.manager.getJob(id))?.args as object
+      assert.deepEqual(args, { sparse: [1, null, 3] })
+      assert.deepEqual(Object.getOwnPropertySymbols(args), [], 'symbol keys are left out, as JSON leaves them')
+      const proto = await h.manager.getJob(await h.manager.enqueue(EchoJob, JSON.parse('{"__proto__":{"x":1},"y":2}')))
+      assert.equal(Object.getPrototypeOf(proto?.args), Object.prototype)
+      assert.deepEqual(Object.getOwnPropertyDescriptor(proto?.args, '__proto__')?.value, { x: 1 })
     })
   })
 
