@@ -60,7 +60,7 @@ export interface BackgroundJobEngine {
   listJobs(query: Required<ListJobsQuery>): Promise<JobPage>
   counts(): Promise<JobCounts>
   /** Cancels a pending job. */
-  cancel(id: string): Promise<JobInfo>
+  cancel(id: string): Promise<void>
   /** Moves a failed job back to pending, due now, with a fresh retry budget. */
   retry(id: string): Promise<JobInfo>
   /** Forgets a completed, failed or cancelled job. */

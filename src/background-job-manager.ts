@@ -87,7 +87,16 @@ export class BackgroundJobManager {
   enqueue<J extends JobClass>(job: J, args: JobArgsOf<J>, options?: EnqueueOptions): Promise<string>
   enqueue<TArgs extends object>(args: TArgs, options?: EnqueueOptions): Promise<string>
   enqueue(jobName: string, args: unknown, options?: EnqueueOptions): Promise<string>
-  async enqueue(target: unknown, second?: unknown, third?: unknown): Promise<string> {
+  enqueue(target: unknown, second?: unknown, third?: unknown): Promise<string> {
+    // Not `async`: the engine's promise is returned as it is, instead of being wrapped in a second one.
+    try {
+      return this.#enqueue(target, second, third)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #enqueue(target: unknown, second: unknown, third: unknown): Promise<string> {
     let name: string
     let args: unknown
     let options: unknown
@@ -177,10 +186,19 @@ export class BackgroundJobManager {
     return this.#engine.counts()
   }
 
-  /** Cancels a pending job. @throws JobNotFoundError, JobStateError (it is not pending) */
-  async cancel(id: string): Promise<JobInfo> {
-    this.#checkId(id, 'job id', InvalidOptionError)
-    return this.#engine.cancel(id)
+  /**
+   * Cancels a pending job; it ends `cancelled` and never runs. Resolves with nothing, as BullMQ's
+   * `remove()` does: on a distributed engine a snapshot would cost another round trip; call
+   * {@link BackgroundJobManager.getJob} when you need one.
+   * @throws JobNotFoundError, JobStateError (it is not pending)
+   */
+  cancel(id: string): Promise<void> {
+    try {
+      this.#checkId(id, 'job id', InvalidOptionError)
+      return this.#engine.cancel(id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** Runs a failed job again now, with a fresh retry budget. @throws JobNotFoundError, JobStateError */

@@ -32,7 +32,7 @@ export interface JobErrorInfo {
 
 /** A read-only snapshot of one job, as returned by the manager and the admin API. */
 export interface JobInfo<TArgs = unknown> {
-  /** Unique id (a UUID). */
+  /** Unique id: the job's number in decimal, from "1" (as BullMQ and Hangfire number jobs). */
   readonly id: string
   /** The job's name: the class's static `jobName`, or the class name. */
   readonly name: string

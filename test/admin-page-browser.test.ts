@@ -72,7 +72,7 @@ describe('the admin page in headless Chromium', function () {
 
     const dom = await dumpDom(`http://127.0.0.1:${port}/admin/jobs/?state=pending`)
 
-    assert.ok(dom.includes(id), 'the pending job is listed')
+    assert.ok(dom.includes(`data-id="${id}"`), 'the pending job is listed')
     assert.doesNotMatch(dom, /<title>[^<]*pwned/, 'no injected script ran')
     assert.ok(!dom.includes('<img src="x"'), 'no injected element exists')
     assert.ok(dom.includes('&lt;script&gt;document.title'), 'the markup is shown as text')

@@ -386,14 +386,14 @@ describe('backgroundJobsAdminRouter', () => {
       const res = await request(app).get('/admin/jobs/').expect(200)
       assert.match(String(res.headers['content-type']), /^text\/html/)
       for (const state of ['pending', 'running', 'completed', 'failed', 'cancelled']) assert.ok(res.text.includes(`data-state="${state}"`), state)
-      assert.ok(res.text.includes(id))
+      assert.ok(res.text.includes(`data-id="${id}"`))
       assert.ok(res.text.includes('{&quot;text&quot;:&quot;shown&quot;}'))
       assert.match(res.text, /pending <span class="count">2<\/span>/)
 
       const paged = await request(app).get('/admin/jobs?state=pending&offset=1&limit=1').expect(200)
       assert.match(paged.text, /2\u20132 of 2/)
       const empty = await request(app).get('/admin/jobs?state=failed').expect(200)
-      assert.ok(!empty.text.includes(id))
+      assert.ok(!empty.text.includes(`data-id="${id}"`))
       assert.ok(empty.text.includes('No failed jobs.'))
     })
 

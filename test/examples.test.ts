@@ -45,7 +45,7 @@ for (const example of examples) {
 
       const created = await request(app).post(example.route).send({}).expect(example.status)
       const { jobId } = created.body as { jobId: string }
-      assert.match(jobId, /^[0-9a-f-]{36}$/)
+      assert.match(jobId, /^[1-9][0-9]*$/)
 
       const pending = await request(app).get('/admin/jobs/api/jobs').query({ state: 'pending' }).expect(200)
       assert.deepEqual(

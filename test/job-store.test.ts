@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict'
-import { JobRecord, JobStore, LazyAbortController, createJobId } from '../src/engine/job-store'
+import { JobAttempt } from '../src/engine/job-attempt'
+import { JobRecord, JobStore, parseJobId, type JobKind } from '../src/engine/job-store'
 
-function record(id: string): JobRecord {
-  return new JobRecord(id, 'job', { id }, 1000, 1000, undefined, () => {})
+const kind: JobKind = { name: 'job', origin: 1000, maxAttempts: 3, due() {} }
+
+/** Creates `count` pending records in `store`, numbered 1 to `count` (ids '1' to `${count}`). */
+function create(store: JobStore, count: number): JobRecord[] {
+  return Array.from({ length: count }, (_, i) => store.create(kind, { i }, 0))
 }
 
 describe('JobStore', () => {
   it('counts jobs per state as they move through their lifecycle', () => {
     const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
-    const a = record('a')
-    const b = record('b')
-    store.add(a)
-    store.add(b)
+    const [a, b] = create(store, 2) as [JobRecord, JobRecord]
     store.transition(a, 'running')
     assert.deepEqual(store.counts(), { pending: 1, running: 1, completed: 0, failed: 0, cancelled: 0 })
     store.transition(a, 'failed')
@@ -24,46 +25,43 @@ describe('JobStore', () => {
 
   it('forgets the oldest finished job past its bound, and only that one', () => {
     const store = new JobStore({ keepCompleted: 2, keepFailed: 1, keepCancelled: 1 })
-    const records = ['a', 'b', 'c'].map(record)
-    for (const r of records) {
-      store.add(r)
+    for (const r of create(store, 3)) {
       store.transition(r, 'running')
       store.transition(r, 'completed')
     }
-    assert.equal(store.get('a'), undefined)
+    assert.equal(store.get('1'), undefined)
     assert.deepEqual(
       store.list('completed', 0, 10).map((r) => r.id),
-      ['c', 'b'],
+      ['3', '2'],
     )
     assert.equal(store.count('completed'), 2)
   })
 
   it('pages pending jobs in insertion order, skipping other states', () => {
     const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
-    const records = Array.from({ length: 6 }, (_, i) => record(`j${i}`))
-    for (const r of records) store.add(r)
+    const records = create(store, 6)
     store.transition(records[1]!, 'running')
     assert.deepEqual(
       store.list('pending', 1, 3).map((r) => r.id),
-      ['j2', 'j3', 'j4'],
+      ['3', '4', '5'],
     )
   })
 
   it('deletes a job from every index', () => {
     const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
-    const r = record('x')
-    store.add(r)
+    const [r] = create(store, 1) as [JobRecord]
     store.transition(r, 'cancelled')
     store.delete(r)
     store.delete(r)
-    assert.equal(store.get('x'), undefined)
+    assert.equal(store.get('1'), undefined)
     assert.equal(store.count('cancelled'), 0)
     assert.deepEqual(store.list('cancelled', 0, 10), [])
   })
 
   it('gives snapshots with Dates and a copy of the args', () => {
-    const r = record('s')
+    const r = new JobRecord(7, kind, { id: 's' }, 0)
     const info = r.toInfo()
+    assert.equal(info.id, '7')
     assert.deepEqual(info.createdAt, new Date(1000))
     assert.notEqual(info.args, r.args)
     assert.deepEqual(info.args, r.args)
@@ -71,13 +69,17 @@ describe('JobStore', () => {
 
   it('keeps the field order and optional fields of snapshots, with deep copies of nested args', () => {
     const args = { user: { name: 'masa', tags: ['a', { b: null }] }, n: 1 }
-    const r = new JobRecord('s', 'job', args, 1000, 2000, 'nightly', () => {})
-    assert.deepEqual(Object.keys(r.toInfo()), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt', 'scheduleId'])
-    r.lastRunAt = 3000
+    const r = new JobRecord(1, kind, args, 0)
+    r.dueTick = 1000
+    assert.deepEqual(Object.keys(r.toInfo()), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt'])
+    assert.equal(r.toInfo().maxAttempts, 3, "a job that has not started shows its kind's attempts")
+    r.written().scheduleId = 'nightly'
+    r.written().lastRunAt = 3000
     r.finishedAt = 4000
     r.lastError = { name: 'Error', message: 'boom' }
     const info = r.toInfo()
     assert.deepEqual(Object.keys(info), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt', 'lastRunAt', 'finishedAt', 'lastError', 'scheduleId'])
+    assert.deepEqual(info.runAt, new Date(2000))
     assert.deepEqual(info.lastRunAt, new Date(3000))
     assert.deepEqual(info.finishedAt, new Date(4000))
     assert.deepEqual(info.args, structuredClone(args))
@@ -89,82 +91,87 @@ describe('JobStore', () => {
 
   it('pages running jobs oldest first and finished jobs newest first, across many removals', () => {
     const store = new JobStore({ keepCompleted: 3000, keepFailed: 10, keepCancelled: 10 })
-    const records = Array.from({ length: 5000 }, (_, i) => record(`r${i}`))
-    for (const r of records) {
-      store.add(r)
-      store.transition(r, 'running')
-    }
+    const records = create(store, 5000)
+    for (const r of records) store.transition(r, 'running')
     // Finish all but every 1000th, out of order, so holes pile up and get compacted.
     for (let i = records.length - 1; i >= 0; i--) if (i % 1000 !== 0) store.transition(records[i]!, 'completed')
     assert.equal(store.count('running'), 5)
-    assert.deepEqual(store.list('running', 0, 10).map((r) => r.id), ['r0', 'r1000', 'r2000', 'r3000', 'r4000'])
-    assert.deepEqual(store.list('running', 1, 2).map((r) => r.id), ['r1000', 'r2000'])
+    assert.deepEqual(store.list('running', 0, 10).map((r) => r.seq), [1, 1001, 2001, 3001, 4001])
+    assert.deepEqual(store.list('running', 1, 2).map((r) => r.seq), [1001, 2001])
     // 4995 completed, 3000 kept: the first 1995 to complete (r4999 down to r3004 or so) were forgotten.
     assert.equal(store.count('completed'), 3000)
     const completed = store.list('completed', 0, Infinity)
     assert.equal(completed.length, 3000)
-    assert.equal(completed[0]!.id, 'r1')
-    assert.equal(store.get('r4999'), undefined)
-    assert.deepEqual(store.list('completed', 2, 2).map((r) => r.id), ['r3', 'r4'])
+    assert.equal(completed[0]!.seq, 2)
+    assert.equal(store.get('5000'), undefined)
+    assert.deepEqual(store.list('completed', 2, 2).map((r) => r.seq), [4, 5])
     store.transition(records[0]!, 'completed')
-    assert.equal(store.list('completed', 0, 1)[0]!.id, 'r0')
+    assert.equal(store.list('completed', 0, 1)[0]!.seq, 1)
     assert.equal(store.count('completed'), 3000)
   })
 
   it('moves a record to the end of its index when it re-enters a state', () => {
     const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
-    const [a, b] = [record('a'), record('b')]
+    const [a, b] = create(store, 2) as [JobRecord, JobRecord]
     for (const r of [a, b]) {
-      store.add(r)
       store.transition(r, 'running')
       store.transition(r, 'failed')
     }
     store.transition(a, 'pending')
     store.transition(a, 'running')
     store.transition(a, 'failed')
-    assert.deepEqual(store.list('failed', 0, 10).map((r) => r.id), ['a', 'b'])
+    assert.deepEqual(store.list('failed', 0, 10).map((r) => r.id), ['1', '2'])
     assert.equal(store.count('failed'), 2)
   })
 })
 
-describe('createJobId', () => {
-  it('returns distinct version-4 UUIDs', () => {
-    const ids = new Set<string>()
-    for (let i = 0; i < 2000; i++) {
-      const id = createJobId()
-      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
-      ids.add(id)
+describe('job ids', () => {
+  it('numbers jobs from 1 in creation order and finds them by their decimal id', () => {
+    const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
+    const records = create(store, 12)
+    assert.deepEqual(records.map((r) => r.id), Array.from({ length: 12 }, (_, i) => String(i + 1)))
+    assert.equal(store.get('12'), records[11])
+  })
+
+  it('finds nothing for ids it could not have issued, without throwing', () => {
+    const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
+    create(store, 12)
+    for (const id of ['', '0', '01', '+1', '-1', '1.0', '1e1', ' 1', '1 ', '0x1', 'abc', '9'.repeat(16), '\u0661']) {
+      assert.equal(store.get(id), undefined, JSON.stringify(id))
     }
-    assert.equal(ids.size, 2000)
+    assert.equal(parseJobId('123456789012345'), 123456789012345)
+    assert.equal(parseJobId('1234567890123456'), 0)
   })
 })
 
-describe('LazyAbortController', () => {
+describe('JobAttempt', () => {
+  const record = new JobRecord(5, kind, {}, 0)
+
   it('aborts a signal read before the abort, firing its listeners once', () => {
-    const controller = new LazyAbortController()
-    const { signal } = controller
+    const attempt = new JobAttempt(record, 1, 3)
+    const { signal } = attempt
     const reasons: unknown[] = []
     signal.addEventListener('abort', () => reasons.push(signal.reason))
     const reason = new Error('stop')
-    controller.abort(reason)
-    controller.abort(new Error('again'))
+    JobAttempt.abort(attempt, reason)
+    JobAttempt.abort(attempt, new Error('again'))
     assert.equal(signal.aborted, true)
     assert.deepEqual(reasons, [reason])
-    assert.equal(controller.signal, signal)
+    assert.equal(attempt.signal, signal)
   })
 
   it('gives an already aborted signal, with the first reason, when read after the abort', () => {
-    const controller = new LazyAbortController()
+    const attempt = new JobAttempt(record, 1, 3)
     const reason = new Error('timeout')
-    controller.abort(reason)
-    controller.abort(new Error('later'))
-    assert.equal(controller.signal.aborted, true)
-    assert.equal(controller.signal.reason, reason)
+    JobAttempt.abort(attempt, reason)
+    JobAttempt.abort(attempt, new Error('later'))
+    assert.equal(attempt.signal.aborted, true)
+    assert.equal(attempt.signal.reason, reason)
   })
 
-  it('uses an AbortError reason when aborted without one, as AbortController does', () => {
-    const controller = new LazyAbortController()
-    controller.abort()
-    assert.equal((controller.signal.reason as Error).name, 'AbortError')
+  it('shows the context fields, and only them, as JSON', () => {
+    const attempt = new JobAttempt(record, 2, 3)
+    assert.deepEqual(JSON.parse(JSON.stringify(attempt)), { jobId: '5', jobName: 'job', attempt: 2, maxAttempts: 3 })
+    assert.equal('abort' in attempt, false, 'a job cannot abort through its context')
   })
 })

@@ -190,13 +190,27 @@ describe('MemoryJobEngine (processor)', () => {
     assert.equal(peak, 3)
   })
 
+  it('lets the event loop turn while a backlog of quick jobs runs', async () => {
+    setup({ concurrency: 100 })
+    const total = 5000
+    await Promise.all(Array.from({ length: total }, (_, n) => h.manager.enqueue(FlakyJob, { n })))
+    // Quick jobs settle in microtasks and start the next ones from there; a macrotask queued now
+    // must still get its turn before the backlog is through.
+    let ranAt = -1
+    setImmediate(() => (ranAt = runs.length))
+    await h.manager.onIdle()
+    assert.equal(runs.length, total)
+    assert.ok(ranAt >= 0 && ranAt < total, `the macrotask ran after ${ranAt} of ${total} jobs`)
+  })
+
   it('cancels a pending job, which then never runs', async () => {
     setup()
     const delayed = await h.manager.enqueue(FlakyJob, { n: 1 }, { delay: 500 })
     const due = await h.manager.enqueue(FlakyJob, { n: 2 })
-    const cancelled = await h.manager.cancel(delayed)
-    assert.equal(cancelled.state, 'cancelled')
-    assert.equal((await h.manager.cancel(due)).state, 'cancelled', 'a due job waiting in the ready queue can be cancelled too')
+    assert.equal(await h.manager.cancel(delayed), undefined)
+    assert.equal((await h.manager.getJob(delayed))?.state, 'cancelled')
+    await h.manager.cancel(due)
+    assert.equal((await h.manager.getJob(due))?.state, 'cancelled', 'a due job waiting in the ready queue can be cancelled too')
     await h.tick(1000)
     assert.equal(runs.length, 0)
     assert.deepEqual((await h.manager.counts()).cancelled, 2)

@@ -1,83 +1,90 @@
-import { randomFillSync } from 'node:crypto'
 import type { JobErrorInfo, JobInfo, JobState } from '../types'
+import type { JobAttempt } from './job-attempt'
 import { cloneJobArgs } from './job-args'
 import { TimerNode } from './timer-wheel'
 
-/** Something that aborts a running attempt, such as an `AbortController`. */
-export interface AttemptAborter {
-  abort(reason?: unknown): void
+/**
+ * What every job of one name in one engine shares: the name, the time its records' ticks count
+ * from, and what the engine does when one falls due. A record points at its kind instead of
+ * holding each of these, which keeps a pending record small.
+ */
+export interface JobKind {
+  readonly name: string
+  /** The time (ms since the epoch) that tick 0 stands for: the engine's timer-wheel origin. */
+  readonly origin: number
+  /** The attempts a job of this kind may make, for jobs that have not started yet. */
+  readonly maxAttempts: number
+  /** Called when a record of this kind falls due in the timer wheel. */
+  due(record: JobRecord): void
 }
 
 /**
- * An attempt's abort controller whose `AbortController` is made on first read of `signal`: most
- * jobs never read `context.signal`, and making one costs more than running a no-op job. Aborting
- * before that read keeps the reason; the signal, once read, is already aborted with it.
+ * What a record holds only once it has started, finished or came from a schedule. Pending jobs
+ * (possibly millions) never need it, so it lives apart and is made on first write.
  */
-export class LazyAbortController implements AttemptAborter {
-  #controller: AbortController | undefined = undefined
-  #isAborted = false
-  #reason: unknown = undefined
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#isAborted) this.#controller.abort(this.#reason)
-    }
-    return this.#controller.signal
-  }
-
-  abort(reason?: unknown): void {
-    if (this.#controller !== undefined) {
-      this.#controller.abort(reason)
-    } else if (!this.#isAborted) {
-      this.#isAborted = true
-      this.#reason = reason
-    }
-  }
-}
-
-/**
- * What a record holds only once it has started or finished. Pending jobs (possibly millions)
- * never need it, so it lives apart and is made on first write. Its time fields hold doubles,
- * which V8 boxes per object: keeping them here keeps those boxes off pending records too.
- */
-class JobHistory {
+export class JobHistory {
+  attempts = 0
+  maxAttempts = 0
   lastRunAt = 0
   finishedAt = 0
   lastError: JobErrorInfo | undefined = undefined
-  controller: AttemptAborter | undefined = undefined
+  attempt: JobAttempt | undefined = undefined
+  /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
+  indexed = 0
+  scheduleId: string | undefined = undefined
 }
 
 /**
  * One job as the memory engine holds it. It is its own timer-wheel node, so a pending job costs
- * one object (and its id and args). Times are ms since the epoch.
+ * one object of nine fields (and its args): its sequence number (the id), its kind, its args, its
+ * creation and due ticks (small integers, see {@link TimerNode.dueTick}), its state, two wheel
+ * links, and its history once it has one.
  */
 export class JobRecord extends TimerNode {
   state: JobState = 'pending'
-  attempts = 0
-  maxAttempts = 1
-  /** 1 + this record's slot in the store's index of its state (running and finished), 0 when in none. */
-  indexed = 0
   #history: JobHistory | undefined = undefined
 
+  /**
+   * @param seq the job's number, unique in its store; its id is this number in decimal
+   * @param createdTick when it was created, in ticks of `kind.origin`
+   */
   constructor(
-    readonly id: string,
-    readonly name: string,
+    readonly seq: number,
+    readonly kind: JobKind,
     readonly args: unknown,
-    readonly createdAt: number,
-    public runAt: number,
-    readonly scheduleId: string | undefined,
-    readonly onDue: (record: JobRecord) => void,
+    readonly createdTick: number,
   ) {
     super()
+  }
+
+  /** The job's id: its sequence number in decimal, as BullMQ and Hangfire number their jobs. */
+  get id(): string {
+    return String(this.seq)
+  }
+
+  get name(): string {
+    return this.kind.name
+  }
+
+  /** Attempts started (0 while the first is pending). */
+  get attempts(): number {
+    return this.#history?.attempts ?? 0
+  }
+
+  /** The most attempts the job may make: its handler's, taken when an attempt starts. */
+  get maxAttempts(): number {
+    const taken = this.#history?.maxAttempts ?? 0
+    return taken > 0 ? taken : this.kind.maxAttempts
+  }
+
+  /** When the job is (or was last) due, in ms since the epoch. */
+  get runAt(): number {
+    return this.kind.origin + this.dueTick
   }
 
   /** When the last attempt started (0: never). */
   get lastRunAt(): number {
     return this.#history?.lastRunAt ?? 0
-  }
-  set lastRunAt(value: number) {
-    this.#written().lastRunAt = value
   }
 
   /** When the job reached a final state (0: it has not). */
@@ -85,7 +92,7 @@ export class JobRecord extends TimerNode {
     return this.#history?.finishedAt ?? 0
   }
   set finishedAt(value: number) {
-    this.#written().finishedAt = value
+    this.written().finishedAt = value
   }
 
   /** The error of the last failed attempt. */
@@ -93,78 +100,77 @@ export class JobRecord extends TimerNode {
     return this.#history?.lastError
   }
   set lastError(value: JobErrorInfo | undefined) {
-    this.#written().lastError = value
+    if (value !== undefined || this.#history !== undefined) this.written().lastError = value
   }
 
-  /** Aborts the running attempt; set only while running. */
-  get controller(): AttemptAborter | undefined {
-    return this.#history?.controller
+  /** The running attempt; set only while running. */
+  get attempt(): JobAttempt | undefined {
+    return this.#history?.attempt
   }
-  set controller(value: AttemptAborter | undefined) {
-    this.#written().controller = value
+
+  /** The recurring schedule that created this job, if any. */
+  get scheduleId(): string | undefined {
+    return this.#history?.scheduleId
+  }
+
+  /** The store's index slot (see {@link JobHistory.indexed}). */
+  get indexed(): number {
+    return this.#history?.indexed ?? 0
+  }
+  set indexed(value: number) {
+    if (value !== 0 || this.#history !== undefined) this.written().indexed = value
+  }
+
+  /** The history, made on first call. */
+  written(): JobHistory {
+    return (this.#history ??= new JobHistory())
   }
 
   /** The wheel calls this when `runAt` has come. */
   override expire(): void {
-    this.onDue(this)
+    this.kind.due(this)
   }
 
   /** A snapshot for callers; they cannot change the record through it. */
   toInfo(): JobInfo {
     // Plain assignments in the documented field order: the conditional spreads this replaces cost
     // more than the rest of the snapshot.
+    const origin = this.kind.origin
     const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
       id: this.id,
-      name: this.name,
+      name: this.kind.name,
       args: cloneJobArgs(this.args),
       state: this.state,
       attempts: this.attempts,
       maxAttempts: this.maxAttempts,
-      createdAt: new Date(this.createdAt),
-      runAt: new Date(this.runAt),
+      createdAt: new Date(origin + this.createdTick),
+      runAt: new Date(origin + this.dueTick),
     }
     const history = this.#history
     if (history !== undefined) {
       if (history.lastRunAt > 0) info.lastRunAt = new Date(history.lastRunAt)
       if (history.finishedAt > 0) info.finishedAt = new Date(history.finishedAt)
       if (history.lastError !== undefined) info.lastError = history.lastError
+      if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
     }
-    if (this.scheduleId !== undefined) info.scheduleId = this.scheduleId
     return info
-  }
-
-  #written(): JobHistory {
-    return (this.#history ??= new JobHistory())
   }
 }
 
-const ID_BATCH = 256
-const HEX = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0))
-const idRandom = Buffer.alloc(16 * ID_BATCH)
-let idRandomUsed = ID_BATCH
-const idText = new Array<number>(36).fill(0)
-
 /**
- * A new job id: a random (version 4) UUID, like `crypto.randomUUID()`, from the same CSPRNG
- * drawn in batches. It is made as one flat string: `randomUUID()` builds its result by
- * concatenation, a rope of about 480 bytes per id that a Map key keeps alive, against 56 here.
+ * The sequence number an id names, or 0 when `id` is not one this store could have issued (ids
+ * are decimal numbers from 1, without leading zeros or signs).
  */
-export function createJobId(): string {
-  if (idRandomUsed === ID_BATCH) {
-    randomFillSync(idRandom)
-    idRandomUsed = 0
+export function parseJobId(id: string): number {
+  const length = id.length
+  if (length === 0 || length > 15 || id.charCodeAt(0) === 48) return 0
+  let seq = 0
+  for (let i = 0; i < length; i++) {
+    const digit = id.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return 0
+    seq = seq * 10 + digit
   }
-  const offset = 16 * idRandomUsed++
-  let at = 0
-  for (let i = 0; i < 16; i++) {
-    let byte = idRandom[offset + i]!
-    if (i === 6) byte = (byte & 0x0f) | 0x40 // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80 // RFC 4122 variant
-    idText[at++] = HEX[byte >> 4]!
-    idText[at++] = HEX[byte & 15]!
-    if (i === 3 || i === 5 || i === 7 || i === 9) idText[at++] = 0x2d // '-'
-  }
-  return String.fromCharCode.apply(null, idText)
+  return seq
 }
 
 type IndexedState = Exclude<JobState, 'pending'>
@@ -244,12 +250,14 @@ export interface JobStoreLimits {
 }
 
 /**
- * The in-memory job store: every job by id, a count per state, and an insertion-ordered index per
- * state except `pending` (which may hold millions and is listed by scanning instead). Finished
- * jobs are kept up to a bound each; past it the oldest is forgotten.
+ * The in-memory job store: every job by sequence number, a count per state, and an
+ * insertion-ordered index per state except `pending` (which may hold millions and is listed by
+ * scanning instead). Finished jobs are kept up to a bound each; past it the oldest is forgotten.
+ * Numbers as keys hash without reading a string, and the record needs no id string of its own.
  */
 export class JobStore {
-  readonly #jobs = new Map<string, JobRecord>()
+  readonly #jobs = new Map<number, JobRecord>()
+  #lastSeq = 0
   readonly #counts: Record<JobState, number> = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
   readonly #index: Record<IndexedState, StateIndex> = {
     running: new StateIndex(),
@@ -268,14 +276,18 @@ export class JobStore {
     }
   }
 
-  /** Adds a new pending job. */
-  add(record: JobRecord): void {
-    this.#jobs.set(record.id, record)
+  /** Creates and adds a pending job, numbered after the last one. */
+  create(kind: JobKind, args: unknown, createdTick: number): JobRecord {
+    const record = new JobRecord(++this.#lastSeq, kind, args, createdTick)
+    this.#jobs.set(record.seq, record)
     this.#counts.pending++
+    return record
   }
 
+  /** The job with id `id`, if the store holds it. */
   get(id: string): JobRecord | undefined {
-    return this.#jobs.get(id)
+    const seq = parseJobId(id)
+    return seq === 0 ? undefined : this.#jobs.get(seq)
   }
 
   /** Jobs held in `state`. */
@@ -305,10 +317,10 @@ export class JobStore {
 
   /** Forgets `record`. */
   delete(record: JobRecord): void {
-    if (this.#jobs.get(record.id) !== record) return
+    if (this.#jobs.get(record.seq) !== record) return
     this.#unindex(record)
     this.#counts[record.state]--
-    this.#jobs.delete(record.id)
+    this.#jobs.delete(record.seq)
   }
 
   /**

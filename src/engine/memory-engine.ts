@@ -14,7 +14,6 @@ import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, safeString, type JobLogger } from '../logger'
 import type { ResolvedMemoryStoreOptions, ResolvedRetryOptions } from '../options'
 import type {
-  JobContext,
   JobCounts,
   JobErrorInfo,
   JobEventName,
@@ -25,7 +24,8 @@ import type {
   StopOptions,
   StopResult,
 } from '../types'
-import { JobRecord, JobStore, LazyAbortController, createJobId } from './job-store'
+import { JobAttempt } from './job-attempt'
+import { JobRecord, JobStore, type JobKind } from './job-store'
 import { TimerNode, TimerWheel } from './timer-wheel'
 
 /** What the memory engine is built from; the container wires these. */
@@ -67,6 +67,27 @@ class ScheduleRecord extends TimerNode {
     }
   }
 }
+
+/** The memory engine's {@link JobKind}: one per job name. */
+class EngineJobKind implements JobKind {
+  constructor(
+    readonly name: string,
+    readonly origin: number,
+    readonly due: (record: JobRecord) => void,
+    readonly handlers: JobHandlerSource,
+  ) {}
+
+  get maxAttempts(): number {
+    return this.handlers.handler(this.name)?.maxAttempts ?? 1
+  }
+}
+
+/**
+ * Attempts started in one macrotask before the processor yields to the event loop. Quick jobs
+ * settle in microtasks and start the next ones from there, so without this a backlog of them would
+ * run to its end in one turn, holding back timers, I/O and HTTP responses all that time.
+ */
+const STARTS_PER_TURN = 1024
 
 interface Waiter<T> {
   resolve(value: T): void
@@ -116,7 +137,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #logger: JobLogger
   readonly #events: JobEventHub
   readonly #schedules = new Map<string, ScheduleRecord>()
-  readonly #settledWaiters = new Map<string, Waiter<JobInfo>[]>()
+  readonly #kinds = new Map<string, EngineJobKind>()
+  readonly #settledWaiters = new Map<JobRecord, Waiter<JobInfo>[]>()
   #idleWaiters: Waiter<void>[] = []
   /** Timeout timers of running attempts; stop clears the ones left when it aborts their attempts. */
   readonly #attemptTimers = new Set<ClockTimer>()
@@ -125,12 +147,17 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #readyHead = 0
   #active = 0
   #isPumpQueued = false
+  #startsThisTurn = 0
+  /** Whether debug entries are logged, read once per turn (see {@link MemoryJobEngine.#isDebugLogged}). */
+  #isDebug = false
   #stopPromise: Promise<StopResult> | undefined
   #drained: (() => void) | undefined
   readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
   readonly #onScheduleDue = (schedule: ScheduleRecord): void => this.#fireSchedule(schedule)
   readonly #pump = (): void => {
     this.#isPumpQueued = false
+    this.#startsThisTurn = 0
+    this.#isDebug = this.#isDebugLogged()
     this.#startReady()
   }
 
@@ -148,8 +175,13 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     return this.#stopPromise !== undefined
   }
 
-  async enqueue(job: NewJob): Promise<string> {
-    return this.#add(job).id
+  enqueue(job: NewJob): Promise<string> {
+    // Not `async`: this is the hot path, and an async wrapper costs a second promise per job.
+    try {
+      return Promise.resolve(this.#add(job).id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   async getJob(id: string): Promise<JobInfo | undefined> {
@@ -165,16 +197,20 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     return this.#store.counts()
   }
 
-  async cancel(id: string): Promise<JobInfo> {
-    const record = this.#require(id)
-    if (record.state !== 'pending') {
-      throw new JobStateError(`Job ${id} is ${record.state}; only pending jobs can be cancelled.`)
+  cancel(id: string): Promise<void> {
+    try {
+      const record = this.#require(id)
+      if (record.state !== 'pending') {
+        throw new JobStateError(`Job ${id} is ${record.state}; only pending jobs can be cancelled.`)
+      }
+      this.#wheel.cancel(record)
+      record.finishedAt = this.#clock.now()
+      // A cancelled record may still sit in the ready queue; the processor skips it there.
+      this.#finish(record, 'cancelled')
+      return Promise.resolve()
+    } catch (error) {
+      return Promise.reject(error)
     }
-    this.#wheel.cancel(record)
-    record.finishedAt = this.#clock.now()
-    // A cancelled record may still sit in the ready queue; the processor skips it there.
-    this.#finish(record, 'cancelled')
-    return record.toInfo()
   }
 
   async retry(id: string): Promise<JobInfo> {
@@ -183,9 +219,10 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       throw new JobStateError(`Job ${id} is ${record.state}; only failed jobs can be retried.`)
     }
     this.#assertRunning()
-    record.attempts = 0
-    record.finishedAt = 0
-    record.runAt = this.#clock.now()
+    const history = record.written()
+    history.attempts = 0
+    history.finishedAt = 0
+    record.dueTick = this.#wheel.tickOf(this.#clock.now())
     this.#store.transition(record, 'pending')
     this.#makeReady(record)
     return record.toInfo()
@@ -247,8 +284,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     if (this.#isSettled(record)) return Promise.resolve(record.toInfo())
     if (this.#stopPromise !== undefined && record.state === 'pending') return Promise.reject(this.#leftPending())
     return new Promise((resolve, reject) => {
-      const waiters = this.#settledWaiters.get(id)
-      if (waiters === undefined) this.#settledWaiters.set(id, [{ resolve, reject }])
+      const waiters = this.#settledWaiters.get(record)
+      if (waiters === undefined) this.#settledWaiters.set(record, [{ resolve, reject }])
       else waiters.push({ resolve, reject })
     })
   }
@@ -278,7 +315,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     const running = this.#active
     for (const record of this.#store.list('running', 0, Infinity)) {
       try {
-        record.controller?.abort(new ManagerStoppedError('The background-job manager stopped while this attempt was running.'))
+        const attempt = record.attempt
+        if (attempt !== undefined) JobAttempt.abort(attempt, new ManagerStoppedError('The background-job manager stopped while this attempt was running.'))
       } catch (error) {
         safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: String(error) })
       }
@@ -302,18 +340,35 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       )
     }
     const now = this.#clock.now()
-    const record = new JobRecord(createJobId(), job.name, job.args, now, Math.max(job.runAt, now), job.scheduleId, this.#onJobDue)
-    record.maxAttempts = this.#handlers.handler(job.name)?.maxAttempts ?? 1
-    this.#store.add(record)
-    if (record.runAt > now) this.#wheel.schedule(record, record.runAt)
-    else this.#makeReady(record)
+    const record = this.#store.create(this.#kindOf(job.name), job.args, this.#wheel.tickOf(now))
+    if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
+    if (job.runAt > now) {
+      this.#wheel.schedule(record, job.runAt)
+    } else {
+      record.dueTick = record.createdTick
+      this.#makeReady(record)
+    }
     // Guarded so no snapshot thunk is made per job when nobody listens.
     if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
     return record
   }
 
+  /** The kind of the jobs named `name`; kept for registered names, so odd names cannot grow the map. */
+  #kindOf(name: string): EngineJobKind {
+    let kind = this.#kinds.get(name)
+    if (kind === undefined) {
+      kind = new EngineJobKind(name, this.#wheel.origin, this.#onJobDue, this.#handlers)
+      if (this.#handlers.handler(name) !== undefined) this.#kinds.set(name, kind)
+    }
+    return kind
+  }
+
   #makeReady(record: JobRecord): void {
     this.#ready.push(record)
+    this.#queuePump()
+  }
+
+  #queuePump(): void {
     if (!this.#isPumpQueued && this.#stopPromise === undefined) {
       this.#isPumpQueued = true
       // A macrotask, not a microtask: the enqueuing code (and its HTTP response) goes first.
@@ -324,9 +379,16 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #startReady(): void {
     const concurrency = this.#options.concurrency
     while (this.#active < concurrency && this.#readyHead < this.#ready.length && this.#stopPromise === undefined) {
+      if (this.#startsThisTurn >= STARTS_PER_TURN) {
+        this.#queuePump()
+        break
+      }
       const record = this.#ready[this.#readyHead]
       this.#ready[this.#readyHead++] = undefined
-      if (record !== undefined && record.state === 'pending' && !record.isScheduled) this.#start(record)
+      if (record !== undefined && record.state === 'pending' && !record.isScheduled) {
+        this.#startsThisTurn++
+        this.#start(record)
+      }
     }
     if (this.#readyHead === this.#ready.length) {
       this.#ready = []
@@ -338,78 +400,81 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   }
 
   #start(record: JobRecord): void {
-    const now = this.#clock.now()
     this.#store.transition(record, 'running')
-    record.attempts++
-    record.lastRunAt = now
+    const history = record.written()
+    history.attempts++
+    history.lastRunAt = this.#clock.now()
     const handler = this.#handlers.handler(record.name)
     if (handler === undefined) {
       this.#fail(record, new UnknownJobError(`No job named "${record.name}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`), undefined)
       return
     }
-    record.maxAttempts = handler.maxAttempts
+    history.maxAttempts = handler.maxAttempts
     this.#active++
-    const controller = new LazyAbortController()
-    record.controller = controller
+    const attempt = new JobAttempt(record, history.attempts, handler.maxAttempts)
+    history.attempt = attempt
+    if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
+    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: attempt.attempt })
+    void this.#run(record, handler, attempt)
+  }
+
+  /** Runs one attempt to its end or its timeout, whichever comes first, and settles it once. Never rejects. */
+  async #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): Promise<void> {
     let isSettled = false
     let timeout: ClockTimer | undefined
-    const settle = (error: unknown, failed: boolean): void => {
-      if (isSettled) return
-      isSettled = true
-      if (timeout !== undefined) {
-        this.#clock.clearTimer(timeout)
-        this.#attemptTimers.delete(timeout)
-      }
-      record.controller = undefined
-      this.#active--
-      if (failed) this.#fail(record, error, handler)
-      else this.#complete(record)
-      if (this.#active === 0) this.#drained?.()
-      this.#startReady()
-    }
     if (handler.timeoutMs > 0) {
       // A clock timer, not the wheel: a timeout is a duration, while the wheel follows the wall
       // clock, so setting the clock forward would abort every running attempt at once.
-      timeout = this.#clock.setTimer(() => {
-        const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${record.attempts} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
+      const timer = this.#clock.setTimer(() => {
+        this.#attemptTimers.delete(timer)
+        const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${attempt.attempt} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
         try {
-          controller.abort(error)
+          JobAttempt.abort(attempt, error)
         } catch (abortError) {
           safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: String(abortError) })
         }
-        settle(error, true)
+        if (isSettled) return
+        isSettled = true
+        this.#settle(record, handler, error, true)
       }, handler.timeoutMs)
-      if (this.#options.unref) timeout.unref?.()
-      this.#attemptTimers.add(timeout)
+      if (this.#options.unref) timer.unref?.()
+      this.#attemptTimers.add(timer)
+      timeout = timer
     }
-    const context: JobContext = {
-      jobId: record.id,
-      jobName: record.name,
-      attempt: record.attempts,
-      maxAttempts: record.maxAttempts,
-      get signal() {
-        return controller.signal
-      },
-    }
-    if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
-    if (this.#isDebugLogged()) safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: record.attempts })
-    let attempt: Promise<void>
+    let failed = false
+    let error: unknown
     try {
-      attempt = Promise.resolve(handler.run(record.args, context))
-    } catch (error) {
-      // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
-      attempt = Promise.reject(error)
+      let running: unknown
+      try {
+        running = handler.run(record.args, attempt)
+      } catch (thrown) {
+        // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
+        running = Promise.reject(thrown)
+      }
+      await running
+    } catch (thrown) {
+      failed = true
+      error = thrown
     }
-    attempt.then(
-      () => settle(undefined, false),
-      (error: unknown) => settle(error, true),
-    )
+    if (isSettled) return
+    isSettled = true
+    if (timeout !== undefined && this.#attemptTimers.delete(timeout)) this.#clock.clearTimer(timeout)
+    this.#settle(record, handler, error, failed)
+  }
+
+  #settle(record: JobRecord, handler: JobHandler, error: unknown, failed: boolean): void {
+    record.written().attempt = undefined
+    this.#active--
+    if (failed) this.#fail(record, error, handler)
+    else this.#complete(record)
+    if (this.#active === 0) this.#drained?.()
+    this.#startReady()
   }
 
   #complete(record: JobRecord): void {
     record.finishedAt = this.#clock.now()
     record.lastError = undefined
-    if (this.#isDebugLogged()) safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
+    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
     this.#finish(record, 'completed')
   }
 
@@ -419,11 +484,15 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     const meta = { jobName: record.name, jobId: record.id, attempt: record.attempts, maxAttempts: record.maxAttempts, error: record.lastError.message }
     if (handler !== undefined && record.attempts < record.maxAttempts) {
       const delay = backoffDelay(handler.retry, record.attempts)
-      record.runAt = this.#clock.now() + delay
+      const runAt = this.#clock.now() + delay
       this.#store.transition(record, 'pending')
       safeLog(this.#logger, 'error', `Job ${record.name} (${record.id}) attempt ${record.attempts}/${record.maxAttempts} failed: ${record.lastError.message}; retrying in ${delay} ms`, meta)
-      if (delay > 0) this.#wheel.schedule(record, record.runAt)
-      else this.#makeReady(record)
+      if (delay > 0) {
+        this.#wheel.schedule(record, runAt)
+      } else {
+        record.dueTick = this.#wheel.tickOf(runAt)
+        this.#makeReady(record)
+      }
       this.#events.emit('retrying', () => record.toInfo())
       if (this.#stopPromise !== undefined) this.#rejectStrandedWaiters()
       return
@@ -437,9 +506,9 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled'): void {
     this.#store.transition(record, state)
     if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
-    const waiters = this.#settledWaiters.get(record.id)
+    const waiters = this.#settledWaiters.size > 0 ? this.#settledWaiters.get(record) : undefined
     if (waiters !== undefined) {
-      this.#settledWaiters.delete(record.id)
+      this.#settledWaiters.delete(record)
       const info = record.toInfo()
       for (const waiter of waiters) waiter.resolve(info)
     }
@@ -461,7 +530,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     const { id, name, args } = schedule.definition
     try {
       const record = this.#add({ name, args: structuredClone(args), runAt: this.#clock.now(), scheduleId: id })
-      schedule.lastEnqueuedAt = record.createdAt
+      schedule.lastEnqueuedAt = this.#wheel.timeOf(record.createdTick)
       schedule.lastJobId = record.id
     } catch (error) {
       // No job was created, so none is lost; the occurrence is skipped and said so.
@@ -472,9 +541,9 @@ export class MemoryJobEngine implements BackgroundJobEngine {
 
   /** After stop, pending jobs never run: whoever waits for them is told so instead of waiting forever. */
   #rejectStrandedWaiters(): void {
-    for (const [id, waiters] of this.#settledWaiters) {
-      if (this.#store.get(id)?.state !== 'pending') continue
-      this.#settledWaiters.delete(id)
+    for (const [record, waiters] of this.#settledWaiters) {
+      if (record.state !== 'pending') continue
+      this.#settledWaiters.delete(record)
       for (const waiter of waiters) waiter.reject(this.#leftPending())
     }
     if (this.#active === 0 && this.#idleWaiters.length > 0) {

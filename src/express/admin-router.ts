@@ -261,7 +261,11 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 
   router.post('/api/jobs/:id/cancel', async function backgroundJobsAdminCancel(req: Request, res: Response): Promise<void> {
     const id = assertMutation(req, 'cancel')
-    res.json(presentJob(await manager.cancel(id)))
+    await manager.cancel(id)
+    // Gone only if the bounded history dropped it in between.
+    const job = await manager.getJob(id)
+    if (job === undefined) throw notFound(id)
+    res.json(presentJob(job))
   })
 
   router.post('/api/jobs/:id/retry', async function backgroundJobsAdminRetry(req: Request, res: Response): Promise<void> {
