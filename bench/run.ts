@@ -301,10 +301,13 @@ default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothin
 - **W1 immediate**: ${format(config.immediateJobs)} no-op jobs \`{ i }\`; the baseline queues one microtask per job that
   calls an async no-op; the kit enqueues them (batches of 1000 awaited together) and awaits \`onIdle()\`.
 - **W2 delayed**: ${format(config.delayedJobs)} jobs, delays uniform in [0, ${config.maxDelayMs}] ms (whole ms, seeded PRNG); the
-  baseline is \`setTimeout(run, delay, { i })\`. The due time is \`Date.now() + delay\` taken just before
-  scheduling; the job records \`Date.now()\` first thing, so lateness is in whole ms. Node's own
-  \`setTimeout\` fires up to 1 ms before a \`Date.now()\` due time (it counts on its monotonic clock),
-  which is the baseline's "early starts".
+  baseline is \`setTimeout(run, delay, { i })\`. Both variants schedule in batches of 1000 and yield to
+  the event loop (\`setImmediate\`) between batches, the kit after awaiting its batch's enqueues, as a
+  producer serving requests does: scheduled in one synchronous loop, no timer could fire before the
+  loop ended, and the p99 lateness measured that loop's duration rather than the scheduler. The due
+  time is \`Date.now() + delay\` taken just before scheduling; the job records \`Date.now()\` first
+  thing, so lateness is in whole ms. Node's own \`setTimeout\` fires up to 1 ms before a \`Date.now()\`
+  due time (it counts on its monotonic clock), which is the baseline's "early starts".
 - **W3 pending**: ${format(config.pendingJobs)} jobs due in one hour, the handles (timers or job ids) kept in an array; bytes are
   heap used + external after forced GC, per job, including that array. The kit's store is created with
   \`unref: false\`, so a timer left armed would keep the child alive; the child never calls \`process.exit\`.
