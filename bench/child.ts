@@ -1,7 +1,8 @@
 /**
- * One workload run in a fresh process: `node --expose-gc --import tsx bench/child.ts <workload>
- * <variant> '<params JSON>'`. It prints its figures on one `BENCH_RESULT` line and then returns
- * without calling process.exit, so the parent also sees whether it exits by itself.
+ * One workload run in a fresh process, compiled by `tsc -p tsconfig.bench.json`: `node --expose-gc
+ * bench/.build/bench/child.js <workload> <variant> '<params JSON>'`. It prints its figures on one
+ * `BENCH_RESULT` line and then returns without calling process.exit, so the parent also sees
+ * whether it exits by itself.
  */
 import { report } from './support'
 import { immediateKit, immediateMicrotask } from './w1-immediate'

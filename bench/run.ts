@@ -3,17 +3,35 @@
  * fresh child processes, alternating baseline and kit, and prints the medians, the ratios to the
  * baselines and PASS/FAIL against the targets, as a table and one JSON line per result. A full run
  * (no flags) also writes the table to bench/RESULTS.md.
+ *
+ * It runs as JavaScript compiled by `tsc -p tsconfig.bench.json` (into bench/.build, source maps
+ * beside it), the same way users run the package's compiled `dist/`: tsx would add its own helper
+ * calls around closures, which are not in what users run.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { BENCH_CONCURRENCY, RESULT_PREFIX, median } from './support'
 import { READY_PREFIX, W4_ROUTES, loadUrl } from './w4-http'
 
-const ROOT = path.resolve(__dirname, '..')
-const CHILD = path.join(__dirname, 'child.ts')
-const PROFILE_DIR = path.join(__dirname, 'results', 'profiles')
+/** The nearest folder above `from` that holds a package.json: the repository, wherever the build went. */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+    if (path.dirname(dir) === dir) throw new Error(`No package.json above ${from}.`)
+  }
+}
+
+if (path.extname(__filename) !== '.js') {
+  throw new Error('Run the benchmark with `npm run bench`: it compiles src and bench with tsc and runs the compiled JavaScript.')
+}
+const ROOT = repositoryRoot(__dirname)
+/** The compiled child, next to this compiled file. */
+const CHILD = path.join(__dirname, 'child.js')
+/** The repository's bench folder (the sources, RESULTS.md and results/), not the build's. */
+const BENCH_DIR = path.join(ROOT, 'bench')
+const PROFILE_DIR = path.join(BENCH_DIR, 'results', 'profiles')
 /** A child that has reported and not exited after this long did not exit by itself. */
 const EXIT_GRACE_MS = 5000
 /** A child still running after this long is killed and its run counted as failed. */
@@ -49,7 +67,7 @@ interface ChildRun {
 
 function childArgs(workload: string, variant: string, params: object): string[] {
   const profile = isProfiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${workload}-${variant}-${Date.now()}.cpuprofile`] : []
-  return ['--expose-gc', ...profile, '--import', 'tsx', CHILD, workload, variant, JSON.stringify(params)]
+  return ['--expose-gc', ...profile, CHILD, workload, variant, JSON.stringify(params)]
 }
 
 function spawnChild(args: string[]): ChildProcess {
@@ -265,7 +283,7 @@ async function main(): Promise<void> {
   const command = `npm run bench${isQuick ? ' -- --quick' : ''}`
   process.stdout.write(`\n${markdown}\n\n${isQuick ? 'QUICK run (fewer jobs, shorter HTTP runs): indicative only. ' : ''}${config.runs} runs per variant, medians; kit concurrency ${BENCH_CONCURRENCY}. ${machine}. ${elapsed.toFixed(0)} s.\n`)
   if (!isQuick && !isProfiling && only === undefined) {
-    writeFileSync(path.join(__dirname, 'RESULTS.md'), resultsMarkdown(markdown, machine, command, elapsed))
+    writeFileSync(path.join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(markdown, machine, command, elapsed))
   }
 }
 
@@ -274,18 +292,22 @@ function resultsMarkdown(markdown: string, machine: string, command: string, ela
 
 The latest full run of \`${command}\` (${elapsed.toFixed(0)} s), on ${machine}.
 
-Each workload runs in a fresh child process (\`node --expose-gc --import tsx bench/child.ts\`),
-baseline and kit alternating, ${config.runs} runs each; figures are medians over the runs (counts that
-must be zero show the worst run). The kit runs through its public API with the default logger and
-\`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothing from more slots).
+Each workload runs in a fresh child process (\`node --expose-gc bench/.build/bench/child.js\`):
+the bench and \`src\` compiled by \`tsc -p tsconfig.bench.json\`, as users run the compiled \`dist/\`,
+not TypeScript through tsx. Baseline and kit alternate, ${config.runs} runs each; figures are medians over
+the runs (counts that must be zero show the worst run). The kit runs through its public API with the
+default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothing from more slots).
 
 - **W1 immediate**: ${format(config.immediateJobs)} no-op jobs \`{ i }\`; the baseline queues one microtask per job that
   calls an async no-op; the kit enqueues them (batches of 1000 awaited together) and awaits \`onIdle()\`.
 - **W2 delayed**: ${format(config.delayedJobs)} jobs, delays uniform in [0, ${config.maxDelayMs}] ms (whole ms, seeded PRNG); the
-  baseline is \`setTimeout(run, delay, { i })\`. The due time is \`Date.now() + delay\` taken just before
-  scheduling; the job records \`Date.now()\` first thing, so lateness is in whole ms. Node's own
-  \`setTimeout\` fires up to 1 ms before a \`Date.now()\` due time (it counts on its monotonic clock),
-  which is the baseline's "early starts".
+  baseline is \`setTimeout(run, delay, { i })\`. Both variants schedule in batches of 1000 and yield to
+  the event loop (\`setImmediate\`) between batches, the kit after awaiting its batch's enqueues, as a
+  producer serving requests does: scheduled in one synchronous loop, no timer could fire before the
+  loop ended, and the p99 lateness measured that loop's duration rather than the scheduler. The due
+  time is \`Date.now() + delay\` taken just before scheduling; the job records \`Date.now()\` first
+  thing, so lateness is in whole ms. Node's own \`setTimeout\` fires up to 1 ms before a \`Date.now()\`
+  due time (it counts on its monotonic clock), which is the baseline's "early starts".
 - **W3 pending**: ${format(config.pendingJobs)} jobs due in one hour, the handles (timers or job ids) kept in an array; bytes are
   heap used + external after forced GC, per job, including that array. The kit's store is created with
   \`unref: false\`, so a timer left armed would keep the child alive; the child never calls \`process.exit\`.

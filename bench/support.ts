@@ -53,6 +53,22 @@ export async function inBatches<T>(count: number, size: number, call: (i: number
   }
 }
 
+/**
+ * Calls `schedule(i)` for each `i` below `count` in batches of `size`, awaits each batch's results
+ * together (the promises of an async `schedule`; nothing to wait for otherwise) and then yields to
+ * the event loop with `setImmediate` before the next batch, as a producer serving requests does.
+ * Timers that come due meanwhile can fire between batches instead of only after the last one.
+ */
+export async function inYieldingBatches(count: number, size: number, schedule: (i: number) => void | Promise<unknown>): Promise<void> {
+  for (let start = 0; start < count; start += size) {
+    const end = Math.min(count, start + size)
+    const batch = new Array<void | Promise<unknown>>(end - start)
+    for (let i = start; i < end; i++) batch[i - start] = schedule(i)
+    await Promise.all(batch)
+    if (end < count) await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 /** A seeded PRNG (mulberry32): the same delays in every run and for every variant. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0

@@ -1,5 +1,5 @@
 import { BackgroundJobBase } from '../src/index'
-import { createKit, inBatches, mulberry32, quantile, type BenchArgs } from './support'
+import { createKit, inYieldingBatches, mulberry32, quantile, type BenchArgs } from './support'
 
 /** W2 parameters. */
 export interface DelayedParams {
@@ -75,24 +75,33 @@ class StartLog {
 /** How long after the last due time a job that has not started counts as missed. */
 const GRACE_MS = 3000
 
-/** W2 baseline: one `setTimeout(run, delay, { i })` per job. */
+/** Jobs scheduled between two yields to the event loop, in both variants. */
+const BATCH_SIZE = 1000
+
+/**
+ * W2 baseline: one `setTimeout(run, delay, { i })` per job, in batches of {@link BATCH_SIZE} with a
+ * yield to the event loop between batches (the same producer as the kit's).
+ */
 export async function delayedSetTimeout({ jobs, maxDelayMs, seed }: DelayedParams): Promise<Record<string, number>> {
   const log = new StartLog(jobs)
   const random = mulberry32(seed)
   const run = (args: BenchArgs): void => log.record(args.i)
   let lastDue = 0
-  for (let i = 0; i < jobs; i++) {
+  await inYieldingBatches(jobs, BATCH_SIZE, (i) => {
     const delay = Math.floor(random() * (maxDelayMs + 1))
     const due = Date.now() + delay
     log.due[i] = due
     lastDue = Math.max(lastDue, due)
     setTimeout(run, delay, { i })
-  }
+  })
   await log.allStarted(lastDue + GRACE_MS)
   return log.figures()
 }
 
-/** W2 on the kit: `enqueue(Job, { i }, { delay })`; the job records `Date.now()` first thing. */
+/**
+ * W2 on the kit: `enqueue(Job, { i }, { delay })`, in batches of {@link BATCH_SIZE} awaited together
+ * with a yield to the event loop between batches; the job records `Date.now()` first thing.
+ */
 export async function delayedKit({ jobs, maxDelayMs, seed }: DelayedParams): Promise<Record<string, number>> {
   const log = new StartLog(jobs)
   class StampJob extends BackgroundJobBase<BenchArgs> {
@@ -103,7 +112,7 @@ export async function delayedKit({ jobs, maxDelayMs, seed }: DelayedParams): Pro
   const { container, manager } = createKit([StampJob], { maxPendingJobs: jobs * 2 })
   const random = mulberry32(seed)
   let lastDue = 0
-  await inBatches(jobs, 1000, (i) => {
+  await inYieldingBatches(jobs, BATCH_SIZE, (i) => {
     const delay = Math.floor(random() * (maxDelayMs + 1))
     const due = Date.now() + delay
     log.due[i] = due
