@@ -1,6 +1,7 @@
 import type { JobErrorInfo, JobInfo, JobState } from '../types'
 import type { JobAttempt } from './job-attempt'
 import { cloneJobArgs } from './job-args'
+import { JobTable } from './job-table'
 import { TimerNode } from './timer-wheel'
 
 /**
@@ -250,13 +251,13 @@ export interface JobStoreLimits {
 }
 
 /**
- * The in-memory job store: every job by sequence number, a count per state, and an
- * insertion-ordered index per state except `pending` (which may hold millions and is listed by
- * scanning instead). Finished jobs are kept up to a bound each; past it the oldest is forgotten.
- * Numbers as keys hash without reading a string, and the record needs no id string of its own.
+ * The in-memory job store: every job by sequence number (in a {@link JobTable}, so the record
+ * needs no id string of its own), a count per state, and an insertion-ordered index per state
+ * except `pending` (which may hold millions and is listed by scanning instead). Finished jobs are
+ * kept up to a bound each; past it the oldest is forgotten.
  */
 export class JobStore {
-  readonly #jobs = new Map<number, JobRecord>()
+  readonly #jobs = new JobTable<JobRecord>()
   #lastSeq = 0
   readonly #counts: Record<JobState, number> = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
   readonly #index: Record<IndexedState, StateIndex> = {
@@ -279,7 +280,7 @@ export class JobStore {
   /** Creates and adds a pending job, numbered after the last one. */
   create(kind: JobKind, args: unknown, createdTick: number): JobRecord {
     const record = new JobRecord(++this.#lastSeq, kind, args, createdTick)
-    this.#jobs.set(record.seq, record)
+    this.#jobs.add(record)
     this.#counts.pending++
     return record
   }
@@ -317,10 +318,9 @@ export class JobStore {
 
   /** Forgets `record`. */
   delete(record: JobRecord): void {
-    if (this.#jobs.get(record.seq) !== record) return
+    if (!this.#jobs.delete(record)) return
     this.#unindex(record)
     this.#counts[record.state]--
-    this.#jobs.delete(record.seq)
   }
 
   /**

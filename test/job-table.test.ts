@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import { JobTable } from '../src/engine/job-table'
+import { random } from './support/random'
+
+interface Entry {
+  readonly seq: number
+}
+
+const entries = (from: number, to: number): Entry[] => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i }))
+
+describe('JobTable', () => {
+  it('finds entries by number and forgets removed ones', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(1, 200)
+    for (const entry of all) table.add(entry)
+    assert.equal(table.size, 200)
+    assert.equal(table.pageCount, 4)
+    assert.equal(table.get(1), all[0])
+    assert.equal(table.get(200), all[199])
+    assert.equal(table.get(201), undefined)
+    assert.equal(table.get(0), undefined)
+    assert.equal(table.delete(all[63]!), true)
+    assert.equal(table.delete(all[63]!), false, 'a second delete finds nothing')
+    assert.equal(table.delete({ seq: 65 }), false, 'an equal-numbered stranger is not the entry')
+    assert.equal(table.get(64), undefined)
+    assert.equal(table.size, 199)
+  })
+
+  it('keeps entries of thinned-out pages findable and lists everything in number order', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(1, 64 * 5)
+    for (const entry of all) table.add(entry)
+    // Thin the first pages down to a few survivors each, so they are dissolved into the loose map.
+    const survivors = new Set([1, 2, 70, 130, 131, 200])
+    for (const entry of all.slice(0, 64 * 4)) if (!survivors.has(entry.seq)) table.delete(entry)
+    assert.equal(table.pageCount, 2, 'only the two pages not thinned out are left')
+    for (const seq of survivors) assert.equal(table.get(seq)?.seq, seq)
+    assert.deepEqual(
+      [...table.values()].map((e) => e.seq),
+      [...survivors, ...all.slice(64 * 4).map((e) => e.seq)],
+    )
+    assert.equal(table.delete(all[69]!), true, 'a loose entry can be deleted')
+    assert.equal(table.get(70), undefined)
+    assert.equal(table.size, survivors.size - 1 + 64)
+  })
+
+  it('dissolves the page that was being filled once the next page starts', () => {
+    const table = new JobTable<Entry>()
+    const first = entries(0, 63)
+    for (const entry of first) table.add(entry)
+    for (const entry of first.slice(1)) table.delete(entry)
+    assert.equal(table.pageCount, 1)
+    table.add({ seq: 64 })
+    assert.equal(table.pageCount, 1, 'the thinned first page is dissolved, the new one made')
+    assert.equal(table.get(0), first[0])
+    assert.deepEqual([...table.values()].map((e) => e.seq), [0, 64])
+  })
+
+  it('agrees with a Map under random adds and deletes', () => {
+    const rand = random(7)
+    const table = new JobTable<Entry>()
+    const model = new Map<number, Entry>()
+    let next = 1
+    for (let step = 0; step < 50_000; step++) {
+      if (rand() < 0.55) {
+        const entry = { seq: next }
+        // Numbers rise but may skip, as when the store hands some out to jobs it then refuses.
+        next += rand() < 0.9 ? 1 : 1 + Math.floor(rand() * 200)
+        table.add(entry)
+        model.set(entry.seq, entry)
+      } else if (model.size > 0) {
+        // Mostly old entries, as bounded histories drop them, sometimes any.
+        const keys = [...model.keys()]
+        const seq = keys[rand() < 0.7 ? Math.floor(rand() * Math.min(keys.length, 16)) : Math.floor(rand() * keys.length)]!
+        assert.equal(table.delete(model.get(seq)!), true)
+        model.delete(seq)
+      }
+      if (step % 5000 === 0) {
+        assert.deepEqual([...table.values()], [...model.values()].sort((a, b) => a.seq - b.seq))
+      }
+    }
+    assert.equal(table.size, model.size)
+    assert.ok(table.pageCount <= Math.ceil(model.size / 8) + 1, `${table.pageCount} pages for ${model.size} entries`)
+    for (let seq = 0; seq <= next; seq++) assert.equal(table.get(seq), model.get(seq))
+  })
+})
