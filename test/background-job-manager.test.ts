@@ -117,6 +117,25 @@ describe('BackgroundJobManager', () => {
       assert.equal((await h.manager.counts()).pending, 0, 'nothing was enqueued')
     })
 
+    it('copies args right when a getter of theirs enqueues another job, or fails, mid-copy', async () => {
+      let inner: Promise<string> | undefined
+      const outer = {
+        list: [{ a: 1 }],
+        get name(): string {
+          inner = h.manager.enqueue(RegisterUserBackgroundJob, { name: 'inner', tags: [{ deep: [2] }] } as RegisterUserDto)
+          return 'outer'
+        },
+        after: { b: [3] },
+      }
+      const id = await h.manager.enqueue(RegisterUserBackgroundJob, outer)
+      assert.deepEqual((await h.manager.getJob(id))?.args, { list: [{ a: 1 }], name: 'outer', after: { b: [3] } })
+      assert.deepEqual((await h.manager.getJob(await inner!))?.args, { name: 'inner', tags: [{ deep: [2] }] })
+      // A copy that fails half-way leaves nothing behind for the next one.
+      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: { bad: () => 1 } } as never), InvalidJobArgsError)
+      const next = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'y', deep: { fine: [1] } } as never)
+      assert.deepEqual((await h.manager.getJob(next))?.args, { name: 'y', deep: { fine: [1] } })
+    })
+
     it('rejects bad delay and runAt with InvalidEnqueueOptionsError', async () => {
       const bad: unknown[] = [{ delay: -1 }, { delay: Number.NaN }, { delay: Infinity }, { delay: '100' }, { delay: 1e300 }, { runAt: new Date('nope') }, { runAt: '2030-01-01' }, { delay: 1, runAt: new Date() }, { dealy: 5000 }, new Date(), 'soon', null]
       for (const options of bad) {

@@ -74,7 +74,7 @@ describe('JobStore', () => {
     assert.deepEqual(Object.keys(r.toInfo()), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt'])
     assert.equal(r.toInfo().maxAttempts, 3, "a job that has not started shows its kind's attempts")
     r.written().scheduleId = 'nightly'
-    r.written().lastRunAt = 3000
+    r.lastRunAt = 3000
     r.finishedAt = 4000
     r.lastError = { name: 'Error', message: 'boom' }
     const info = r.toInfo()

@@ -13,7 +13,18 @@ export const MAX_ARGS_DEPTH = 64
  * @throws InvalidJobArgsError naming the path and kind of the first bad value
  */
 export function copyJobArgs<T>(args: T, maxBytes: number): T {
-  return copy(args, { left: maxBytes, parents: [], keys: [] }) as T
+  // One walk state is reused: every enqueue copies, and the state is three allocations. A getter
+  // of the args that enqueues (so copies) again while this walk runs gets a fresh one.
+  const walk = idleWalk ?? { left: 0, parents: [], keys: [] }
+  idleWalk = undefined
+  walk.left = maxBytes
+  try {
+    return copy(args, walk) as T
+  } finally {
+    walk.parents.length = 0
+    walk.keys.length = 0
+    idleWalk = walk
+  }
 }
 
 /**
@@ -26,6 +37,8 @@ interface Walk {
   readonly parents: object[]
   readonly keys: (string | number)[]
 }
+
+let idleWalk: Walk | undefined
 
 function pathOf(walk: Walk): string {
   let path = 'args'

@@ -26,8 +26,10 @@ export interface JobKind {
 export class JobHistory {
   attempts = 0
   maxAttempts = 0
-  lastRunAt = 0
-  finishedAt = 0
+  // Times in ticks of the kind's origin (null: never), small integers V8 stores in place: an
+  // absolute time in ms would be a double, boxed in a heap number made with every history.
+  lastRunTick: number | null = null
+  finishedTick: number | null = null
   lastError: JobErrorInfo | undefined = undefined
   attempt: JobAttempt | undefined = undefined
   /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
@@ -83,17 +85,22 @@ export class JobRecord extends TimerNode {
     return this.kind.origin + this.dueTick
   }
 
-  /** When the last attempt started (0: never). */
+  /** When the last attempt started, in ms since the epoch (0: never). */
   get lastRunAt(): number {
-    return this.#history?.lastRunAt ?? 0
+    const tick = this.#history?.lastRunTick ?? null
+    return tick === null ? 0 : this.kind.origin + tick
+  }
+  set lastRunAt(value: number) {
+    this.written().lastRunTick = value === 0 ? null : value - this.kind.origin
   }
 
-  /** When the job reached a final state (0: it has not). */
+  /** When the job reached a final state, in ms since the epoch (0: it has not). */
   get finishedAt(): number {
-    return this.#history?.finishedAt ?? 0
+    const tick = this.#history?.finishedTick ?? null
+    return tick === null ? 0 : this.kind.origin + tick
   }
   set finishedAt(value: number) {
-    this.written().finishedAt = value
+    this.written().finishedTick = value === 0 ? null : value - this.kind.origin
   }
 
   /** The error of the last failed attempt. */
@@ -149,8 +156,8 @@ export class JobRecord extends TimerNode {
     }
     const history = this.#history
     if (history !== undefined) {
-      if (history.lastRunAt > 0) info.lastRunAt = new Date(history.lastRunAt)
-      if (history.finishedAt > 0) info.finishedAt = new Date(history.finishedAt)
+      if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
+      if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
       if (history.lastError !== undefined) info.lastError = history.lastError
       if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
     }

@@ -89,6 +89,9 @@ class EngineJobKind implements JobKind {
  */
 const STARTS_PER_TURN = 1024
 
+/** Shared by every call that resolves with nothing: a settled promise cannot be changed. */
+const RESOLVED: Promise<void> = Promise.resolve()
+
 interface Waiter<T> {
   resolve(value: T): void
   reject(error: Error): void
@@ -207,7 +210,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       record.finishedAt = this.#clock.now()
       // A cancelled record may still sit in the ready queue; the processor skips it there.
       this.#finish(record, 'cancelled')
-      return Promise.resolve()
+      return RESOLVED
     } catch (error) {
       return Promise.reject(error)
     }
@@ -221,7 +224,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#assertRunning()
     const history = record.written()
     history.attempts = 0
-    history.finishedAt = 0
+    record.finishedAt = 0
     record.dueTick = this.#wheel.tickOf(this.#clock.now())
     this.#store.transition(record, 'pending')
     this.#makeReady(record)
@@ -403,7 +406,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#store.transition(record, 'running')
     const history = record.written()
     history.attempts++
-    history.lastRunAt = this.#clock.now()
+    record.lastRunAt = this.#clock.now()
     const handler = this.#handlers.handler(record.name)
     if (handler === undefined) {
       this.#fail(record, new UnknownJobError(`No job named "${record.name}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`), undefined)
