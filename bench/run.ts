@@ -236,6 +236,7 @@ async function main(): Promise<void> {
       row('schedule', 'scheduleUs', 'µs/job', 'median', '<= 1.0x', (k, b) => k <= b),
       row('held per pending job', 'bytesPerPending', 'B/job', 'median', '<= 0.8x', (k, b) => k <= 0.8 * b),
       row('cancel', 'cancelUs', 'µs/job', 'median', '<= 1.0x', (k, b) => k <= b),
+      row('floor: an awaited no-op promise, same batches', 'promiseFloorUs', 'µs/job', 'median'),
       row('retained after cancel-all', 'retainedBytesPerJob', 'B/job', 'median', '<= 5 B/job', (k) => k <= 5),
       row('timers armed after cancel-all (worst run)', 'timersArmed', 'timers', 'max', '= 0', (k) => k === 0),
       { workload: name, metric: 'runs not exiting by themselves', unit: 'runs', baseline: 'setTimeout', baselineRuns: cleanExit(baseline), kitRuns: cleanExit(kit), summary: 'max', target: '= 0', pass: (k) => k === 0 },
@@ -309,7 +310,8 @@ default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothin
   thing, so lateness is in whole ms. Node's own \`setTimeout\` fires up to 1 ms before a \`Date.now()\`
   due time (it counts on its monotonic clock), which is the baseline's "early starts".
 - **W3 pending**: ${format(config.pendingJobs)} jobs due in one hour, the handles (timers or job ids) kept in an array; bytes are
-  heap used + external after forced GC, per job, including that array. The kit's store is created with
+  heap used + external after forced GC, per job, including that array. The "floor" row times the same batches
+  of awaited promises doing no work (in both children): no promise-returning call can cost less. The kit's store is created with
   \`unref: false\`, so a timer left armed would keep the child alive; the child never calls \`process.exit\`.
 - **W4 HTTP**: Express 5 with \`backgroundJobsMiddleware\`, \`GET /enqueue\` awaits
   \`req.backgroundJobs.enqueue(NoopJob, { i })\` and \`GET /plain\` is the same async handler without it;

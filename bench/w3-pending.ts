@@ -14,7 +14,10 @@ interface PendingFigures extends Record<string, number> {
   cancelUs: number
   retainedBytesPerJob: number
   timersArmed: number
+  promiseFloorUs: number
 }
+
+const settled: Promise<void> = Promise.resolve()
 
 /**
  * Measures one W3 run the same way for both variants: held bytes before, `schedule` (timed), held
@@ -34,7 +37,14 @@ async function measurePending(jobs: number, schedule: () => unknown, cancel: () 
   const cancelMs = performance.now() - cancelStart
   release()
   await collectGarbage()
+  // What any promise-returning call costs when awaited in the same batches, doing no work: the
+  // floor under the kit's schedule and cancel figures.
+  const floorStart = performance.now()
+  await inBatches(jobs, 1000, () => settled)
+  const promiseFloorUs = ((performance.now() - floorStart) * 1000) / jobs
+  await collectGarbage()
   return {
+    promiseFloorUs,
     scheduleUs: (scheduleMs * 1000) / jobs,
     bytesPerPending: (pending - before) / jobs,
     cancelUs: (cancelMs * 1000) / jobs,
