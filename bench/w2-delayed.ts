@@ -79,22 +79,32 @@ const GRACE_MS = 3000
 const BATCH_SIZE = 1000
 
 /**
- * W2 baseline: one `setTimeout(run, delay, { i })` per job, in batches of {@link BATCH_SIZE} with a
- * yield to the event loop between batches (the same producer as the kit's).
+ * The producer both variants share: `schedule(i, delay)` for each job, delays from the seeded
+ * PRNG, in yielding batches of {@link BATCH_SIZE}, each due time (`Date.now() + delay`, taken just
+ * before scheduling) noted in `log`. Resolves once every job started, or a grace period after the
+ * last due time.
  */
-export async function delayedSetTimeout({ jobs, maxDelayMs, seed }: DelayedParams): Promise<Record<string, number>> {
-  const log = new StartLog(jobs)
+async function produce(log: StartLog, { jobs, maxDelayMs, seed }: DelayedParams, schedule: (i: number, delay: number) => void | Promise<unknown>): Promise<void> {
   const random = mulberry32(seed)
-  const run = (args: BenchArgs): void => log.record(args.i)
   let lastDue = 0
   await inYieldingBatches(jobs, BATCH_SIZE, (i) => {
     const delay = Math.floor(random() * (maxDelayMs + 1))
     const due = Date.now() + delay
     log.due[i] = due
     lastDue = Math.max(lastDue, due)
-    setTimeout(run, delay, { i })
+    return schedule(i, delay)
   })
   await log.allStarted(lastDue + GRACE_MS)
+}
+
+/**
+ * W2 baseline: one `setTimeout(run, delay, { i })` per job, in batches of {@link BATCH_SIZE} with a
+ * yield to the event loop between batches (the same producer as the kit's).
+ */
+export async function delayedSetTimeout({ jobs, maxDelayMs, seed }: DelayedParams): Promise<Record<string, number>> {
+  const log = new StartLog(jobs)
+  const run = (args: BenchArgs): void => log.record(args.i)
+  await produce(log, { jobs, maxDelayMs, seed }, (i, delay) => void setTimeout(run, delay, { i }))
   return log.figures()
 }
 
@@ -110,16 +120,7 @@ export async function delayedKit({ jobs, maxDelayMs, seed }: DelayedParams): Pro
     }
   }
   const { container, manager } = createKit([StampJob], { maxPendingJobs: jobs * 2 })
-  const random = mulberry32(seed)
-  let lastDue = 0
-  await inYieldingBatches(jobs, BATCH_SIZE, (i) => {
-    const delay = Math.floor(random() * (maxDelayMs + 1))
-    const due = Date.now() + delay
-    log.due[i] = due
-    lastDue = Math.max(lastDue, due)
-    return manager.enqueue(StampJob, { i }, { delay })
-  })
-  await log.allStarted(lastDue + GRACE_MS)
+  await produce(log, { jobs, maxDelayMs, seed }, (i, delay) => manager.enqueue(StampJob, { i }, { delay }))
   const figures = log.figures()
   await container.dispose()
   return figures
