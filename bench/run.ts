@@ -127,11 +127,21 @@ async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures 
       child.once('exit', (code) => reject(new Error(`The W4 server exited (${code}) before listening.`)))
     })
     const url = (route: string): string => `http://127.0.0.1:${port}${route}`
-    const order = run % 2 === 0 ? (['plain', 'enqueue'] as const) : (['enqueue', 'plain'] as const)
-    for (const route of order) await loadUrl(url(W4_ROUTES[route]), config.httpWarmupSeconds)
-    const figures: Partial<Record<'plain' | 'enqueue', Figures>> = {}
-    for (const route of order) figures[route] = await loadUrl(url(W4_ROUTES[route]), config.httpSeconds)
-    return { plain: figures.plain!, enqueue: figures.enqueue! }
+    const first = run % 2 === 0 ? 'plain' : 'enqueue'
+    const second = first === 'plain' ? 'enqueue' : 'plain'
+    for (const route of [first, second] as const) await loadUrl(url(W4_ROUTES[route]), config.httpWarmupSeconds)
+    // One-second slices in A B B A order: the shared machine's load drifts by several percent within
+    // seconds, and interleaving lets both routes see the same drift instead of one getting a quiet
+    // five seconds and the other a busy five.
+    const totals = { plain: { requests: 0, failures: 0 }, enqueue: { requests: 0, failures: 0 } }
+    for (let slice = 0; slice < 2 * config.httpSeconds; slice++) {
+      const route = slice % 4 === 0 || slice % 4 === 3 ? first : second
+      const { requestsPerSecond, failures } = await loadUrl(url(W4_ROUTES[route]), 1)
+      totals[route].requests += requestsPerSecond
+      totals[route].failures += failures
+    }
+    const figures = (route: 'plain' | 'enqueue'): Figures => ({ requestsPerSecond: totals[route].requests / config.httpSeconds, failures: totals[route].failures })
+    return { plain: figures('plain'), enqueue: figures('enqueue') }
   } finally {
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS)
@@ -253,7 +263,7 @@ async function main(): Promise<void> {
       plain.push(result.plain)
       enqueue.push(result.enqueue)
     }
-    const name = `W4 HTTP (autocannon, 10 connections, ${config.httpSeconds} s per route per run)`
+    const name = `W4 HTTP (autocannon, 10 connections, ${config.httpSeconds} x 1 s per route per run, interleaved)`
     rows.push(
       { workload: name, metric: 'requests/s', unit: 'req/s', baseline: 'no enqueue', baselineRuns: plain.map((f) => f.requestsPerSecond!), kitRuns: enqueue.map((f) => f.requestsPerSecond!), summary: 'median', target: '>= 0.9x', pass: (k, b) => k >= 0.9 * b },
       { workload: name, metric: 'failed requests (worst run)', unit: 'requests', baseline: 'no enqueue', baselineRuns: plain.map((f) => f.failures!), kitRuns: enqueue.map((f) => f.failures!), summary: 'max', target: '= 0', pass: (k) => k === 0 },
@@ -315,7 +325,9 @@ default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothin
   \`unref: false\`, so a timer left armed would keep the child alive; the child never calls \`process.exit\`.
 - **W4 HTTP**: Express 5 with \`backgroundJobsMiddleware\`, \`GET /enqueue\` awaits
   \`req.backgroundJobs.enqueue(NoopJob, { i })\` and \`GET /plain\` is the same async handler without it;
-  autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.httpWarmupSeconds} s warm-up per route.
+  autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.httpWarmupSeconds} s warm-up per route;
+  each route gets ${config.httpSeconds} one-second slices per run, the two routes interleaved A B B A, so drifts in the
+  shared machine's load hit both alike.
 
 ${markdown}
 `
