@@ -11,15 +11,22 @@ export interface ClockTimer {
 export interface Clock {
   /** Milliseconds since the Unix epoch (wall-clock time, like `Date.now()`). */
   now(): number
+  /**
+   * Milliseconds on a monotonic clock (like `performance.now()`, any origin): it moves only
+   * forward, at the pace of real time, whatever is done to the wall clock. Durations such as
+   * attempt timeouts are measured with it.
+   */
+  monotonicNow(): number
   /** Calls `callback` once after `ms` milliseconds. */
   setTimer(callback: () => void, ms: number): ClockTimer
   /** Cancels a timer from {@link Clock.setTimer}; a no-op for one that already fired. */
   clearTimer(timer: ClockTimer): void
 }
 
-/** The system clock: `Date.now()` and Node timers. */
+/** The system clock: `Date.now()`, `performance.now()` and Node timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonicNow: () => performance.now(),
   setTimer: (callback, ms) => setTimeout(callback, ms),
   clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
 }
@@ -33,10 +40,12 @@ interface ManualTimer extends ClockTimer {
  * A clock that moves only when told to, for tests. `advance(ms)` lets `ms` pass: time moves forward
  * and the timers that fall due on the way fire, in due order. `set(time)` changes the wall-clock
  * time only, forward or back, as an administrator or NTP would: like Node's timers, pending timers
- * keep their remaining durations, so the change is noticed when one of them next fires.
+ * keep their remaining durations, so the change is noticed when one of them next fires, and
+ * {@link ManualClock.monotonicNow} (the time that has passed) does not move.
  */
 export class ManualClock implements Clock {
   #now: number
+  #elapsed = 0
   #timers = new Set<ManualTimer>()
 
   /** @param start the initial time in ms since the epoch. */
@@ -46,6 +55,11 @@ export class ManualClock implements Clock {
 
   now(): number {
     return this.#now
+  }
+
+  /** The ms that {@link ManualClock.advance} has let pass since the clock was made. */
+  monotonicNow(): number {
+    return this.#elapsed
   }
 
   setTimer(callback: () => void, ms: number): ClockTimer {
@@ -71,10 +85,16 @@ export class ManualClock implements Clock {
       for (const t of this.#timers) if (t.dueAt <= target && (next === undefined || t.dueAt < next.dueAt)) next = t
       if (next === undefined) break
       this.#timers.delete(next)
-      this.#now = Math.max(this.#now, next.dueAt)
+      this.#pass(next.dueAt - this.#now)
       next.callback()
     }
-    this.#now = target
+    this.#pass(target - this.#now)
+  }
+
+  #pass(ms: number): void {
+    if (ms <= 0) return
+    this.#now += ms
+    this.#elapsed += ms
   }
 
   /** Sets the wall-clock time to `time` (earlier or later) without letting any time pass. */
@@ -82,5 +102,18 @@ export class ManualClock implements Clock {
     const shift = time - this.#now
     for (const t of this.#timers) t.dueAt += shift
     this.#now = time
+  }
+}
+
+/**
+ * `clock` seen through its monotonic time: `now()` is `clock.monotonicNow()`. A
+ * {@link TimerWheel} given this files durations, which no change of the wall clock may shorten.
+ */
+export function monotonicView(clock: Clock): Clock {
+  return {
+    now: () => clock.monotonicNow(),
+    monotonicNow: () => clock.monotonicNow(),
+    setTimer: (callback, ms) => clock.setTimer(callback, ms),
+    clearTimer: (timer) => clock.clearTimer(timer),
   }
 }

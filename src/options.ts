@@ -133,8 +133,15 @@ export function resolveMemoryStoreOptions(options: MemoryStoreOptions | undefine
   assertInteger('keepCancelled', resolved.keepCancelled, 0)
   assertInteger('maxArgsBytes', resolved.maxArgsBytes, 2)
   const { clock } = resolved
-  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.setTimer !== 'function' || typeof clock.clearTimer !== 'function') {
-    throw new InvalidOptionError(`Expected \`clock\` to be a Clock (now, setTimer, clearTimer), got ${describeValue(clock)}.`)
+  if (
+    clock === null ||
+    typeof clock !== 'object' ||
+    typeof clock.now !== 'function' ||
+    typeof clock.monotonicNow !== 'function' ||
+    typeof clock.setTimer !== 'function' ||
+    typeof clock.clearTimer !== 'function'
+  ) {
+    throw new InvalidOptionError(`Expected \`clock\` to be a Clock (now, monotonicNow, setTimer, clearTimer), got ${describeValue(clock)}.`)
   }
   if (typeof resolved.unref !== 'boolean') {
     throw new InvalidOptionError(`Expected \`unref\` to be a boolean, got ${describeValue(resolved.unref)}.`)

@@ -279,6 +279,8 @@ describe('BackgroundJobManager', () => {
       assert.throws(() => addBackgroundJobs(container, () => {}), /No job store was chosen. Call o.useInMemoryStore\(\)/)
       assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: 0 })), /Expected `concurrency` to be an integer from 1 to 100000, got `0` \(number\)/)
       assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { factor: 0.5 } })), /retry\.factor/)
+      const wallOnly = { now: () => Date.now(), setTimer: () => ({}), clearTimer: () => {} }
+      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ clock: wallOnly as never })), /Expected `clock` to be a Clock \(now, monotonicNow, setTimer, clearTimer\)/)
       assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore().addJob((() => {}) as never)), InvalidJobClassError)
       class A extends BackgroundJobBase<null> {
         static override jobName = 'same'

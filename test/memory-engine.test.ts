@@ -162,6 +162,27 @@ describe('MemoryJobEngine (processor)', () => {
     assert.match(job.lastError!.message, /ran longer than its 1000 ms timeout/)
   })
 
+  it('times out many running attempts, each at its own start + timeoutMs, with one clock timer', async () => {
+    setup({ concurrency: 100, timeoutMs: 50, retry: { maxRetries: 0 } })
+    script = Array.from({ length: 100 }, () => () => new Promise<void>(() => {}))
+    const early = await Promise.all(Array.from({ length: 60 }, (_, n) => h.manager.enqueue(FlakyJob, { n })))
+    await h.tick(0)
+    await h.tick(30)
+    const late = await Promise.all(Array.from({ length: 40 }, (_, n) => h.manager.enqueue(FlakyJob, { n: 60 + n })))
+    await h.tick(0)
+    assert.equal((await h.manager.counts()).running, 100)
+    assert.equal(h.clock.pendingTimers, 1, 'one timer for every running attempt, not one each')
+    await h.tick(20)
+    const states = async (ids: string[]): Promise<string[]> => [...new Set(await Promise.all(ids.map(async (id) => (await h.manager.getJob(id))!.state)))]
+    assert.deepEqual(await states(early), ['failed'], 'the first 60 time out 50 ms after they started')
+    assert.deepEqual(await states(late), ['running'], 'the last 40 started 30 ms later')
+    await h.tick(29)
+    assert.deepEqual(await states(late), ['running'])
+    await h.tick(1)
+    assert.deepEqual(await states(late), ['failed'])
+    assert.equal(h.clock.pendingTimers, 0, 'no timer once no attempt runs')
+  })
+
   it('never runs more than `concurrency` attempts at once, and starts the next as one ends', async () => {
     setup({ concurrency: 3 })
     const gates = Array.from({ length: 7 }, deferred)

@@ -1,6 +1,6 @@
 import { Cron } from 'croner'
 import type { BackgroundJobEngine, JobHandler, JobHandlerSource, NewJob, NewSchedule } from '../background-job-engine'
-import type { Clock, ClockTimer } from '../clock'
+import { monotonicView, type Clock } from '../clock'
 import {
   InvalidScheduleError,
   JobNotFoundError,
@@ -65,6 +65,26 @@ class ScheduleRecord extends TimerNode {
       ...(this.lastEnqueuedAt > 0 && { lastEnqueuedAt: new Date(this.lastEnqueuedAt) }),
       ...(this.lastJobId !== undefined && { lastJobId: this.lastJobId }),
     }
+  }
+}
+
+/**
+ * An attempt that is running, filed in the engine's deadline wheel while it can still time out. It
+ * is the engine's side of the attempt; the job sees only its {@link JobAttempt}.
+ */
+class RunningAttempt extends TimerNode {
+  isSettled = false
+
+  constructor(
+    readonly record: JobRecord,
+    readonly handler: JobHandler,
+    readonly context: JobAttempt,
+    readonly onTimeout: (run: RunningAttempt) => void,
+  ) {
+    super()
+  }
+  override expire(): void {
+    this.onTimeout(this)
   }
 }
 
@@ -143,8 +163,13 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #kinds = new Map<string, EngineJobKind>()
   readonly #settledWaiters = new Map<JobRecord, Waiter<JobInfo>[]>()
   #idleWaiters: Waiter<void>[] = []
-  /** Timeout timers of running attempts; stop clears the ones left when it aborts their attempts. */
-  readonly #attemptTimers = new Set<ClockTimer>()
+  /**
+   * Running attempts by the time they time out, on the clock's monotonic time: a timeout is a
+   * duration, and the job wheel follows the wall clock, so setting the clock forward would abort
+   * every running attempt at once. One wheel instead of a Node timer per attempt: its one timer is
+   * armed while attempts run and none is left when they end.
+   */
+  readonly #deadlines: TimerWheel
   /** Due jobs in start order; `#readyHead` avoids shifting the array on every start. */
   #ready: (JobRecord | undefined)[] = []
   #readyHead = 0
@@ -157,6 +182,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #drained: (() => void) | undefined
   readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
   readonly #onScheduleDue = (schedule: ScheduleRecord): void => this.#fireSchedule(schedule)
+  readonly #onAttemptTimeout = (run: RunningAttempt): void => this.#timeOut(run)
   readonly #pump = (): void => {
     this.#isPumpQueued = false
     this.#startsThisTurn = 0
@@ -172,6 +198,13 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#clock = parts.options.clock
     this.#logger = parts.logger
     this.#events = new JobEventHub(parts.logger)
+    this.#deadlines = new TimerWheel({
+      clock: monotonicView(this.#clock),
+      unref: parts.options.unref,
+      // Capped sleeps guard the job wheel against wall-clock jumps; monotonic time has none.
+      maxSleepMs: 2 ** 31 - 1,
+      onError: (error) => safeLog(this.#logger, 'error', 'Timing out an attempt failed', { error: String(error) }),
+    })
   }
 
   get isStopped(): boolean {
@@ -324,8 +357,11 @@ export class MemoryJobEngine implements BackgroundJobEngine {
         safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: String(error) })
       }
     }
-    for (const timer of this.#attemptTimers) this.#clock.clearTimer(timer)
-    this.#attemptTimers.clear()
+    try {
+      this.#deadlines.close()
+    } catch (error) {
+      safeLog(this.#logger, 'error', 'Closing the attempt deadlines failed', { error: String(error) })
+    }
     const pending = this.#store.count('pending')
     this.#rejectStrandedWaiters()
     if (pending > 0 || running > 0) {
@@ -423,27 +459,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
 
   /** Runs one attempt to its end or its timeout, whichever comes first, and settles it once. Never rejects. */
   async #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): Promise<void> {
-    let isSettled = false
-    let timeout: ClockTimer | undefined
-    if (handler.timeoutMs > 0) {
-      // A clock timer, not the wheel: a timeout is a duration, while the wheel follows the wall
-      // clock, so setting the clock forward would abort every running attempt at once.
-      const timer = this.#clock.setTimer(() => {
-        this.#attemptTimers.delete(timer)
-        const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${attempt.attempt} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
-        try {
-          JobAttempt.abort(attempt, error)
-        } catch (abortError) {
-          safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: String(abortError) })
-        }
-        if (isSettled) return
-        isSettled = true
-        this.#settle(record, handler, error, true)
-      }, handler.timeoutMs)
-      if (this.#options.unref) timer.unref?.()
-      this.#attemptTimers.add(timer)
-      timeout = timer
-    }
+    const run = new RunningAttempt(record, handler, attempt, this.#onAttemptTimeout)
+    if (handler.timeoutMs > 0) this.#deadlines.schedule(run, this.#clock.monotonicNow() + handler.timeoutMs)
     let failed = false
     let error: unknown
     try {
@@ -459,10 +476,24 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       failed = true
       error = thrown
     }
-    if (isSettled) return
-    isSettled = true
-    if (timeout !== undefined && this.#attemptTimers.delete(timeout)) this.#clock.clearTimer(timeout)
+    if (run.isSettled) return
+    run.isSettled = true
+    this.#deadlines.cancel(run)
     this.#settle(record, handler, error, failed)
+  }
+
+  /** Aborts an attempt that ran past its timeout and settles it as failed (it may be retried). */
+  #timeOut(run: RunningAttempt): void {
+    const { record, handler, context } = run
+    const error = new JobTimeoutError(`Job "${record.name}" (${record.id}) attempt ${context.attempt} ran longer than its ${handler.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`)
+    try {
+      JobAttempt.abort(context, error)
+    } catch (abortError) {
+      safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: String(abortError) })
+    }
+    if (run.isSettled) return
+    run.isSettled = true
+    this.#settle(record, handler, error, true)
   }
 
   #settle(record: JobRecord, handler: JobHandler, error: unknown, failed: boolean): void {
