@@ -460,12 +460,13 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   /** Runs one attempt to its end or its timeout, whichever comes first, and settles it once. Never rejects. */
   async #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): Promise<void> {
     const run = new RunningAttempt(record, handler, attempt, this.#onAttemptTimeout)
-    if (handler.timeoutMs > 0) this.#deadlines.schedule(run, this.#clock.monotonicNow() + handler.timeoutMs)
     let failed = false
     let error: unknown
     try {
       let running: unknown
       try {
+        // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
+        if (handler.timeoutMs > 0) this.#deadlines.schedule(run, this.#clock.monotonicNow() + handler.timeoutMs)
         running = handler.run(record.args, attempt)
       } catch (thrown) {
         // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.

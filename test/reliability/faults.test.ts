@@ -333,6 +333,23 @@ describe('MemoryJobEngine under faulty jobs', () => {
     await guard.assertNothingEscaped()
   })
 
+  it('fails an attempt whose timeout cannot be filed (a clock whose monotonic time is NaN) and lets nothing escape', async () => {
+    class NaNClock extends ManualClock {
+      override monotonicNow(): number {
+        return Number.NaN
+      }
+    }
+    class QuickJob extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {}
+    }
+    h = createHarness((o) => o.addJob(QuickJob), { clock: new NaNClock(), retry: { maxRetries: 0 } })
+    const job = await h.manager.onSettled(await h.manager.enqueue(QuickJob, null))
+    assert.equal(job.state, 'failed')
+    assert.equal(job.lastError?.name, 'InvalidOptionError')
+    assert.match(job.lastError!.message, /Expected `dueAt` to be a time in ms/)
+    await guard.assertNothingEscaped()
+  })
+
   it('keeps processing, with right counts, when every logger method and every event listener throws', async () => {
     class WorkJob extends BackgroundJobBase<FaultArgs> {
       static override retry = { maxRetries: 1, initialDelayMs: 0 }
