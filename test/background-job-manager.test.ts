@@ -134,6 +134,9 @@ describe('BackgroundJobManager', () => {
       await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: { bad: () => 1 } } as never), InvalidJobArgsError)
       const next = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'y', deep: { fine: [1] } } as never)
       assert.deepEqual((await h.manager.getJob(next))?.args, { name: 'y', deep: { fine: [1] } })
+      // Nor does it leave its path behind for the next refusal's message.
+      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: [{ bad: () => 1 }] } as never), /`args\.deep\[0\]\.bad` is a function/)
+      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { other: { bad: Symbol('s') } } as never), /`args\.other\.bad` is a symbol/)
     })
 
     it('rejects bad delay and runAt with InvalidEnqueueOptionsError', async () => {
