@@ -35,6 +35,8 @@ export interface NewJob {
   readonly args: unknown
   /** When the job may run, in ms since the epoch. */
   readonly runAt: number
+  /** When it was enqueued, in ms since the epoch, read from the clock `runAt` was computed with: the job's creation time. */
+  readonly enqueuedAt: number
   readonly scheduleId?: string
 }
 

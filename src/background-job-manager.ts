@@ -117,8 +117,10 @@ export class BackgroundJobManager {
         `Expected a job class, an args instance or a job name as the first argument of enqueue, got ${describeValue(target)}.`,
       )
     }
-    const runAt = this.#runAt(options)
-    return this.#engine.enqueue({ name, args: copyJobArgs(args, this.#maxArgsBytes), runAt })
+    // One clock reading per enqueue: the job's creation time and what a delay counts from.
+    const enqueuedAt = this.#clock.now()
+    const runAt = this.#runAt(options, enqueuedAt)
+    return this.#engine.enqueue({ name, args: copyJobArgs(args, this.#maxArgsBytes), runAt, enqueuedAt })
   }
 
   /**
@@ -251,8 +253,8 @@ export class BackgroundJobManager {
     return this.#engine.isStopped
   }
 
-  #runAt(options: unknown): number {
-    if (options === undefined) return this.#clock.now()
+  #runAt(options: unknown, now: number): number {
+    if (options === undefined) return now
     if (options === null || typeof options !== 'object' || Array.isArray(options) || types.isDate(options)) {
       throw new InvalidEnqueueOptionsError(`Expected enqueue options to be an object such as { delay: 3000 }, got ${describeValue(options)}.`)
     }
@@ -275,7 +277,6 @@ export class BackgroundJobManager {
       }
       return time
     }
-    const now = this.#clock.now()
     if (delay === undefined) return now
     if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || now + delay > MAX_TIME) {
       throw new InvalidEnqueueOptionsError(

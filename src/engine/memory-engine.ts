@@ -378,7 +378,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
         `Cannot enqueue "${job.name}": ${max} jobs are already pending (\`maxPendingJobs\`). Nothing was enqueued; retry later, slow the producer down, or raise \`maxPendingJobs\`.`,
       )
     }
-    const now = this.#clock.now()
+    const now = job.enqueuedAt
     const record = this.#store.create(this.#kindOf(job.name), job.args, this.#wheel.tickOf(now))
     if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
     if (job.runAt > now) {
@@ -564,7 +564,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     if (this.#schedules.get(schedule.definition.id) !== schedule) return
     const { id, name, args } = schedule.definition
     try {
-      const record = this.#add({ name, args: structuredClone(args), runAt: this.#clock.now(), scheduleId: id })
+      const now = this.#clock.now()
+      const record = this.#add({ name, args: structuredClone(args), runAt: now, enqueuedAt: now, scheduleId: id })
       schedule.lastEnqueuedAt = this.#wheel.timeOf(record.createdTick)
       schedule.lastJobId = record.id
     } catch (error) {
