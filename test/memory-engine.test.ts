@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { asValue, createContainer } from 'awilix'
 import { BackgroundJobBase } from '../src/background-job-base'
 import type { BackgroundJobManager } from '../src/background-job-manager'
-import { ManualClock } from '../src/clock'
+import { ManualClock, systemClock, type Clock } from '../src/clock'
 import { backoffDelay } from '../src/engine/memory-engine'
 import { JobTimeoutError, ManagerStoppedError, UnknownJobError } from '../src/errors'
 import { DEFAULT_RETRY } from '../src/options'
 import { addBackgroundJobs } from '../src/register'
 import type { JobContext, JobInfo } from '../src/types'
-import { createHarness, flush, type Harness } from './support/harness'
+import { CapturingLogger, createHarness, flush, type Harness } from './support/harness'
 
 /** Behaviour each test sets: what the next attempts of FlakyJob do. */
 let script: ((args: { n: number }, ctx: JobContext) => Promise<void>)[] = []
@@ -181,6 +181,46 @@ describe('MemoryJobEngine (processor)', () => {
     await h.tick(1)
     assert.deepEqual(await states(late), ['failed'])
     assert.equal(h.clock.pendingTimers, 0, 'no timer once no attempt runs')
+  })
+
+  it('times out on the system clock (performance.now() and one Node timer), leaving no timer behind', async () => {
+    // The system clock, counting the timers it holds armed.
+    let armed = 0
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      monotonicNow: () => systemClock.monotonicNow(),
+      setTimer: (callback, ms) => {
+        armed++
+        return systemClock.setTimer(() => {
+          armed--
+          callback()
+        }, ms)
+      },
+      clearTimer: (timer) => {
+        armed--
+        systemClock.clearTimer(timer)
+      },
+    }
+    class HangJob extends BackgroundJobBase<null> {
+      static override timeoutMs = 20
+      static override retry = { maxRetries: 0 }
+      protected override async executing(): Promise<void> {
+        await new Promise(() => {})
+      }
+    }
+    const container = createContainer()
+    container.register('logger', asValue(new CapturingLogger()))
+    addBackgroundJobs(container, (o) => o.useInMemoryStore({ clock }).addJob(HangJob))
+    const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
+    const started = performance.now()
+    const id = await manager.enqueue(HangJob, null)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(armed, 1, 'one timer while the attempt runs')
+    const job = await manager.onSettled(id)
+    assert.ok(performance.now() - started >= 20, 'not before its timeout')
+    assert.equal(job.lastError?.name, 'JobTimeoutError')
+    assert.equal(armed, 0, 'no timer once no attempt runs')
+    await container.dispose()
   })
 
   it('never runs more than `concurrency` attempts at once, and starts the next as one ends', async () => {
