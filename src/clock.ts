@@ -106,8 +106,8 @@ export class ManualClock implements Clock {
 }
 
 /**
- * `clock` seen through its monotonic time: `now()` is `clock.monotonicNow()`. A
- * {@link TimerWheel} given this files durations, which no change of the wall clock may shorten.
+ * `clock` seen through its monotonic time: `now()` is `clock.monotonicNow()`. A timer wheel given
+ * this files durations, which no change of the wall clock may shorten.
  */
 export function monotonicView(clock: Clock): Clock {
   return {
