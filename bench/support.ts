@@ -1,7 +1,6 @@
 import { createContainer, type AwilixContainer } from 'awilix'
 import {
   BackgroundJobBase,
-  REGISTRATIONS,
   addBackgroundJobs,
   type BackgroundJobManager,
   type JobClass,
@@ -39,7 +38,7 @@ export const BENCH_CONCURRENCY = 100
 export function createKit(jobs: JobClass[], options: MemoryStoreOptions): { container: AwilixContainer; manager: BackgroundJobManager } {
   const container = createContainer()
   addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: BENCH_CONCURRENCY, ...options }).addJob(...jobs))
-  return { container, manager: container.resolve<BackgroundJobManager>(REGISTRATIONS.manager) }
+  return { container, manager: container.resolve<BackgroundJobManager>('backgroundJobManager') }
 }
 
 /** Awaits `count` calls of `call(i)` in batches of `size` promises (what a bulk producer does). */

@@ -1,5 +1,10 @@
+import type { AwilixContainer } from 'awilix'
+import type { Clock } from './clock'
 import type { JobEventListener } from './job-events'
-import type { ResolvedRetryOptions } from './options'
+import type { JobLogger } from './logger'
+import type { CronSchedule } from './policy/cron-schedule'
+import type { JobPolicy, JobPolicyOptions } from './policy/job-policy'
+import type { ResolvedRetryOptions } from './policy/retry-policy'
 import type {
   JobContext,
   JobCounts,
@@ -35,18 +40,23 @@ export interface NewJob {
   readonly args: unknown
   /** When the job may run, in ms since the epoch. */
   readonly runAt: number
-  /** When it was enqueued, in ms since the epoch, read from the clock `runAt` was computed with: the job's creation time. */
+  /**
+   * When it was enqueued, in ms since the epoch, read from the clock `runAt` was computed with:
+   * the job's creation time.
+   */
   readonly enqueuedAt: number
   readonly scheduleId?: string
 }
 
-/** A recurring schedule to add or replace. */
+/** A recurring schedule to add or replace, its expression already parsed and validated. */
 export interface NewSchedule {
   readonly id: string
-  readonly cron: string
+  /** The expression and time zone, parsed once by the manager. */
+  readonly cron: CronSchedule
+  /** The job name to enqueue at each occurrence. */
   readonly name: string
+  /** Validated and copied arguments of each job it enqueues. */
   readonly args: unknown
-  readonly timezone?: string
 }
 
 /**
@@ -79,4 +89,40 @@ export interface BackgroundJobEngine {
   /** Stops for good: memoised, so every call returns the same promise. */
   stop(options?: StopOptions): Promise<StopResult>
   readonly isStopped: boolean
+}
+
+/** What an engine is built with: {@link EngineFactory.create} receives it from `addBackgroundJobs`. */
+export interface EngineContext {
+  /** The registered jobs, looked up by name when a job runs. */
+  readonly handlers: JobHandlerSource
+  /** The container's logger. */
+  readonly logger: JobLogger
+  /** The clock the manager computes `runAt` with ({@link EngineFactory.clock}). */
+  readonly clock: Clock
+  /** The resolved policy defaults ({@link EngineFactory.policy}); handlers already apply them. */
+  readonly policy: JobPolicy
+  /** The root container, where an engine may register its parts for inspection. */
+  readonly container: AwilixContainer
+}
+
+/**
+ * How `o.useEngine(factory)` builds an engine. The in-memory engine's factory is
+ * `memoryEngine(options)` (what `o.useInMemoryStore(options)` uses); another engine ships its own.
+ *
+ * @example
+ * addBackgroundJobs(container, (o) => o.useEngine({ create: (context) => new MyEngine(context) }).addJob(MyJob))
+ */
+export interface EngineFactory {
+  /**
+   * The policy defaults of jobs on this engine; fields left out get the kit's (5 min timeout,
+   * MASA's retry policy, 1 MiB args). Validated by `addBackgroundJobs`.
+   */
+  readonly policy?: JobPolicyOptions
+  /**
+   * The clock the manager and the engine share.
+   * @default systemClock
+   */
+  readonly clock?: Clock
+  /** Builds the engine, once, when the manager is first resolved. */
+  create(context: EngineContext): BackgroundJobEngine
 }

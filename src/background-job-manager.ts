@@ -1,18 +1,13 @@
 import { types } from 'node:util'
-import type { BackgroundJobEngine } from './background-job-engine'
 import type { JobArgsOf, JobClass } from './background-job-base'
+import type { BackgroundJobEngine } from './background-job-engine'
 import type { Clock } from './clock'
-import { copyJobArgs } from './engine/job-args'
-import {
-  InvalidEnqueueOptionsError,
-  InvalidOptionError,
-  InvalidScheduleError,
-  JobNotRegisteredError,
-  describeValue,
-} from './errors'
+import { InvalidArgumentError, InvalidEnqueueOptionsError, InvalidOptionError, InvalidScheduleError, describeValue } from './errors'
 import type { JobEventListener } from './job-events'
 import type { JobRegistry, RegisteredJob } from './job-registry'
-import { assertOptionsObject } from './options'
+import { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_TIMER_MS, MAX_TIME_MS } from './limits'
+import { CronSchedule } from './policy/cron-schedule'
+import { copyJobArgs } from './policy/job-args'
 import {
   JOB_STATES,
   type EnqueueOptions,
@@ -27,10 +22,12 @@ import {
   type StopResult,
 } from './types'
 
-/** The largest time a `Date` can hold, in ms: no job can be due later. */
-const MAX_TIME = 8.64e15
-const MAX_ID_LENGTH = 200
-const MAX_PAGE_SIZE = 1000
+import { checkBoolean, checkFunction, checkInteger, readOptions } from './validation'
+
+const ENQUEUE_KEYS = ['delay', 'runAt'] as const
+const LIST_KEYS = ['state', 'offset', 'limit'] as const
+const STOP_KEYS = ['drain', 'timeoutMs'] as const
+const SCHEDULE_KEYS = ['id', 'cron', 'job', 'args', 'timezone'] as const
 
 /** A recurring schedule definition for {@link BackgroundJobManager.addOrUpdateSchedule}. */
 export interface ScheduleDefinition<J extends JobClass = JobClass> {
@@ -105,7 +102,7 @@ export class BackgroundJobManager {
       args = second
       options = third
     } else if (typeof target === 'string') {
-      name = this.#checkJobName(target)
+      name = checkJobName(target)
       args = second
       options = third
     } else if (target !== null && typeof target === 'object') {
@@ -113,13 +110,16 @@ export class BackgroundJobManager {
       args = target
       options = second
     } else {
-      throw new JobNotRegisteredError(
-        `Expected a job class, an args instance or a job name as the first argument of enqueue, got ${describeValue(target)}.`,
-      )
+      throw new InvalidArgumentError({
+        argument: 'the first argument of enqueue',
+        value: target,
+        expected: 'a job class, an args instance or a job name',
+        hint: 'Call enqueue(MyJob, args), enqueue(new MyArgs(...)) or enqueue("MyJob", args).',
+      })
     }
     // One clock reading per enqueue: the job's creation time and what a delay counts from.
     const enqueuedAt = this.#clock.now()
-    const runAt = this.#runAt(options, enqueuedAt)
+    const runAt = runAtOf(options, enqueuedAt)
     return this.#engine.enqueue({ name, args: copyJobArgs(args, this.#maxArgsBytes), runAt, enqueuedAt })
   }
 
@@ -130,29 +130,29 @@ export class BackgroundJobManager {
    */
   async addOrUpdateSchedule<J extends JobClass>(definition: ScheduleDefinition<J>): Promise<ScheduleInfo> {
     if (definition === null || typeof definition !== 'object') {
-      throw new InvalidScheduleError(`Expected a schedule definition { id, cron, job, args }, got ${describeValue(definition)}.`)
+      throw new InvalidScheduleError(undefined, `definition must be an object { id, cron, job, args }, got ${describeValue(definition)}.`)
     }
+    readOptions(definition, SCHEDULE_KEYS, 'the schedule definition')
     const { id, cron, job, args, timezone } = definition
-    this.#checkId(id, 'schedule id', InvalidScheduleError)
+    checkScheduleId(id)
     if (typeof cron !== 'string' || cron.trim() === '') {
-      throw new InvalidScheduleError(`Expected \`cron\` of schedule "${id}" to be a cron expression such as "*/5 * * * *", got ${describeValue(cron)}.`)
+      throw new InvalidScheduleError(id, `needs \`cron\` to be a cron expression such as "*/5 * * * *", got ${describeValue(cron)}.`)
     }
     if (timezone !== undefined && typeof timezone !== 'string') {
-      throw new InvalidScheduleError(`Expected \`timezone\` of schedule "${id}" to be an IANA zone name such as "Europe/Paris", got ${describeValue(timezone)}.`)
+      throw new InvalidScheduleError(id, `needs \`timezone\` to be an IANA zone name such as "Europe/Paris", got ${describeValue(timezone)}.`)
     }
     const registered: RegisteredJob = this.#registry.byClass(job)
     return this.#engine.upsertSchedule({
       id,
-      cron,
+      cron: new CronSchedule(id, cron, timezone),
       name: registered.name,
       args: copyJobArgs(args, this.#maxArgsBytes),
-      ...(timezone !== undefined && { timezone }),
     })
   }
 
   /** Removes a schedule; resolves false when none had that id. Jobs it already enqueued stay. */
   async removeSchedule(id: string): Promise<boolean> {
-    this.#checkId(id, 'schedule id', InvalidScheduleError)
+    checkScheduleId(id)
     return this.#engine.removeSchedule(id)
   }
 
@@ -163,24 +163,22 @@ export class BackgroundJobManager {
 
   /** A snapshot of one job, or undefined when no job has that id. */
   async getJob(id: string): Promise<JobInfo | undefined> {
-    this.#checkId(id, 'job id', InvalidOptionError)
+    checkId(id, 'job id')
     return this.#engine.getJob(id)
   }
 
-  /** One page of the jobs in a state. @throws InvalidOptionError for a bad state, offset or limit */
+  /** One page of the jobs in a state. @throws InvalidOptionError for a bad state, offset or limit, or an unknown key */
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
-    assertOptionsObject(query, 'the list query')
-    const { state, offset = 0, limit = 50 } = query
+    if (query === undefined) {
+      throw new InvalidOptionError({ option: 'the list query', value: query, expected: 'an object { state, offset?, limit? }', isWhole: true })
+    }
+    const { state, offset = 0, limit = 50 } = readOptions(query, LIST_KEYS, 'the list query')
     if (!JOB_STATES.includes(state as JobState)) {
-      throw new InvalidOptionError(`Expected \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describeValue(state)}.`)
+      throw new InvalidOptionError({ option: 'state', value: state, expected: `one of ${JOB_STATES.join(', ')}` })
     }
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new InvalidOptionError(`Expected \`offset\` to be an integer >= 0, got ${describeValue(offset)}.`)
-    }
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw new InvalidOptionError(`Expected \`limit\` to be an integer from 1 to ${MAX_PAGE_SIZE}, got ${describeValue(limit)}.`)
-    }
-    return this.#engine.listJobs({ state, offset, limit })
+    checkInteger('offset', offset, 0)
+    checkInteger('limit', limit, 1, MAX_PAGE_SIZE)
+    return this.#engine.listJobs({ state: state as JobState, offset, limit })
   }
 
   /** How many jobs are in each state. */
@@ -196,7 +194,7 @@ export class BackgroundJobManager {
    */
   cancel(id: string): Promise<void> {
     try {
-      this.#checkId(id, 'job id', InvalidOptionError)
+      checkId(id, 'job id')
       return this.#engine.cancel(id)
     } catch (error) {
       return Promise.reject(error)
@@ -205,21 +203,22 @@ export class BackgroundJobManager {
 
   /** Runs a failed job again now, with a fresh retry budget. @throws JobNotFoundError, JobStateError */
   async retry(id: string): Promise<JobInfo> {
-    this.#checkId(id, 'job id', InvalidOptionError)
+    checkId(id, 'job id')
     return this.#engine.retry(id)
   }
 
   /** Forgets a completed, failed or cancelled job. @throws JobNotFoundError, JobStateError */
   async deleteJob(id: string): Promise<void> {
-    this.#checkId(id, 'job id', InvalidOptionError)
+    checkId(id, 'job id')
     return this.#engine.deleteJob(id)
   }
 
   /** Listens to a job event; returns a function that removes the listener. A throwing listener is logged and ignored. */
   on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
-    if (typeof listener !== 'function') {
-      throw new InvalidOptionError(`Expected the listener of "${String(event)}" to be a function, got ${describeValue(listener)}.`)
+    if (!(JOB_EVENT_NAMES as readonly unknown[]).includes(event)) {
+      throw new InvalidOptionError({ option: 'event', value: event, expected: `one of ${JOB_EVENT_NAMES.join(', ')}` })
     }
+    checkFunction(`the listener of "${event}"`, listener, 'a function')
     return this.#engine.on(event, listener)
   }
 
@@ -230,7 +229,7 @@ export class BackgroundJobManager {
 
   /** Resolves with the job once it is completed, failed for good, or cancelled. */
   async onSettled(id: string): Promise<JobInfo> {
-    this.#checkId(id, 'job id', InvalidOptionError)
+    checkId(id, 'job id')
     return this.#engine.onSettled(id)
   }
 
@@ -238,12 +237,15 @@ export class BackgroundJobManager {
    * Stops for good: no attempt starts after this; with `drain` (default) running attempts get up to
    * `timeoutMs` to finish, then their signals are aborted. Resolves with what was left: pending
    * jobs are lost when the process exits. Idempotent: every call returns the same promise.
+   * @throws InvalidOptionError for an unknown option or an invalid value
    */
   stop(options?: StopOptions): Promise<StopResult> {
-    assertOptionsObject(options, 'the stop options')
-    const timeoutMs = options?.timeoutMs
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 2 ** 31 - 1)) {
-      throw new InvalidOptionError(`Expected \`timeoutMs\` to be an integer from 0 to 2147483647, got ${describeValue(timeoutMs)}.`)
+    try {
+      const { drain, timeoutMs } = readOptions(options, STOP_KEYS, 'the stop options')
+      if (drain !== undefined) checkBoolean('drain', drain, 'the stop options')
+      if (timeoutMs !== undefined) checkInteger('timeoutMs', timeoutMs, 0, MAX_TIMER_MS, 'the stop options')
+    } catch (error) {
+      return Promise.reject(error)
     }
     return this.#engine.stop(options)
   }
@@ -252,50 +254,61 @@ export class BackgroundJobManager {
   get isStopped(): boolean {
     return this.#engine.isStopped
   }
+}
 
-  #runAt(options: unknown, now: number): number {
-    if (options === undefined) return now
-    if (options === null || typeof options !== 'object' || Array.isArray(options) || types.isDate(options)) {
-      throw new InvalidEnqueueOptionsError(`Expected enqueue options to be an object such as { delay: 3000 }, got ${describeValue(options)}.`)
-    }
-    // A misspelt option (`dealy`) would otherwise run the job now, silently.
-    for (const key of Object.keys(options)) {
-      if (key !== 'delay' && key !== 'runAt') {
-        throw new InvalidEnqueueOptionsError(`Unknown enqueue option ${JSON.stringify(key)}. The options are \`delay\` (ms) and \`runAt\` (a Date).`)
-      }
-    }
-    const { delay, runAt } = options as EnqueueOptions
-    if (delay !== undefined && runAt !== undefined) {
-      throw new InvalidEnqueueOptionsError('Give either `delay` or `runAt` in enqueue options, not both.')
-    }
-    if (runAt !== undefined) {
-      // Not `instanceof`: an object made from Date.prototype passes it but holds no time, and a
-      // Date's own `getTime` may have been replaced; read the time the Date really holds.
-      const time = types.isDate(runAt) ? Date.prototype.getTime.call(runAt) : Number.NaN
-      if (Number.isNaN(time)) {
-        throw new InvalidEnqueueOptionsError(`Expected \`runAt\` to be a valid Date, got ${describeValue(runAt)}. Use new Date(...) or { delay: ms }.`)
-      }
-      return time
-    }
-    if (delay === undefined) return now
-    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || now + delay > MAX_TIME) {
-      throw new InvalidEnqueueOptionsError(
-        `Expected \`delay\` to be a finite number of milliseconds >= 0 that ends before the last time a Date can hold, got ${describeValue(delay)}. For a fixed time, use { runAt: date }.`,
-      )
-    }
-    return now + delay
+/** The job events, in the order a job may emit them. */
+const JOB_EVENT_NAMES: readonly JobEventName[] = ['enqueued', 'started', 'retrying', 'completed', 'failed', 'cancelled']
+
+/** When a job enqueued `now` with `options` may run, in ms since the epoch. */
+function runAtOf(options: unknown, now: number): number {
+  if (options === undefined) return now
+  if (types.isDate(options)) {
+    throw new InvalidEnqueueOptionsError({ option: 'the enqueue options', value: options, expected: 'an object', isWhole: true })
   }
-
-  #checkJobName(name: string): string {
-    if (name.trim() === '' || name.length > MAX_ID_LENGTH) {
-      throw new JobNotRegisteredError(`Expected a job name of 1 to ${MAX_ID_LENGTH} characters, got ${describeValue(name)}.`)
-    }
-    return name
+  // A misspelt option (`dealy`) would otherwise run the job now, silently.
+  const { delay, runAt } = readOptions(options as EnqueueOptions, ENQUEUE_KEYS, 'the enqueue options', InvalidEnqueueOptionsError)
+  if (delay !== undefined && runAt !== undefined) {
+    throw new InvalidEnqueueOptionsError({ option: 'runAt', value: runAt, expected: 'left out when `delay` is given', hint: 'Give either `delay` or `runAt`, not both.' })
   }
-
-  #checkId(id: unknown, what: string, ErrorClass: new (message: string) => Error): asserts id is string {
-    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
-      throw new ErrorClass(`Expected the ${what} to be a string of 1 to ${MAX_ID_LENGTH} characters, got ${describeValue(id)}.`)
+  if (runAt !== undefined) {
+    // Not `instanceof`: an object made from Date.prototype passes it but holds no time, and a
+    // Date's own `getTime` may have been replaced; read the time the Date really holds.
+    const time = types.isDate(runAt) ? Date.prototype.getTime.call(runAt) : Number.NaN
+    if (Number.isNaN(time)) {
+      throw new InvalidEnqueueOptionsError({ option: 'runAt', value: runAt, expected: 'a valid Date', hint: 'Use new Date(...) or { delay: ms }.' })
     }
+    return time
+  }
+  if (delay === undefined) return now
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || now + delay > MAX_TIME_MS) {
+    throw new InvalidEnqueueOptionsError({
+      option: 'delay',
+      value: delay,
+      expected: 'a finite number of milliseconds >= 0 that ends before the last time a Date can hold',
+      hint: 'For a fixed time, use { runAt: date }.',
+    })
+  }
+  return now + delay
+}
+
+/** Checks a job name given to `enqueue('name', args)`. */
+function checkJobName(name: string): string {
+  if (name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError({ argument: 'the job name given to enqueue', value: name, expected: `a string of 1 to ${MAX_NAME_LENGTH} characters` })
+  }
+  return name
+}
+
+/** Checks a schedule id: a bad one is a bad schedule definition. */
+function checkScheduleId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+    throw new InvalidScheduleError(undefined, `needs an \`id\` of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(id)}.`)
+  }
+}
+
+/** Checks a job id. */
+function checkId(id: unknown, what: string): asserts id is string {
+  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError({ argument: `the ${what}`, value: id, expected: `a string of 1 to ${MAX_NAME_LENGTH} characters` })
   }
 }

@@ -1,11 +1,25 @@
 import type { AwilixContainer } from 'awilix'
-import { BackgroundJobsNotBuiltError, InvalidOptionError, describeValue } from './errors'
 import type { BackgroundJobManager } from './background-job-manager'
-
-/** The container registration name of the manager. */
-export const MANAGER_REGISTRATION = 'backgroundJobManager'
+import { BackgroundJobsNotBuiltError } from './errors'
+import { REGISTRATIONS } from './registrations'
+import { checkContainer } from './validation'
 
 let root: AwilixContainer | undefined
+
+/**
+ * The manager registered in `container`; `argument` names the container in messages.
+ * @throws InvalidArgumentError when `container` is not an awilix container
+ * @throws BackgroundJobsNotBuiltError when `addBackgroundJobs` was not called on it
+ */
+export function resolveManager(container: unknown, argument: string): BackgroundJobManager {
+  const checked = checkContainer(container, argument)
+  if (!checked.hasRegistration(REGISTRATIONS.manager)) {
+    throw new BackgroundJobsNotBuiltError(
+      'The container has no background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) on it first.',
+    )
+  }
+  return checked.resolve<BackgroundJobManager>(REGISTRATIONS.manager)
+}
 
 /**
  * The static facade over the root container's manager: MASA's `MasaApp.Build(app.Services)`.
@@ -19,16 +33,7 @@ export const BackgroundJobs = {
    * container replaces the root (as after a restart in tests); disposing the container clears it.
    */
   build(container: AwilixContainer): void {
-    if (container === null || typeof container !== 'object' || typeof container.hasRegistration !== 'function') {
-      throw new InvalidOptionError(
-        `Expected \`container\` to be an awilix container, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`,
-      )
-    }
-    if (!container.hasRegistration(MANAGER_REGISTRATION)) {
-      throw new BackgroundJobsNotBuiltError(
-        'BackgroundJobs.build(container) was given a container without the background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) before BackgroundJobs.build(container).',
-      )
-    }
+    resolveManager(container, 'the container given to BackgroundJobs.build')
     root = container
   },
 
@@ -48,7 +53,7 @@ export const BackgroundJobs = {
         'The static background-job manager was used before the root container was set. Call BackgroundJobs.build(container) once at start-up, after addBackgroundJobs(container, ...) and before serving requests (mapServices(app, services, { container }) does it for you).',
       )
     }
-    return root.resolve<BackgroundJobManager>(MANAGER_REGISTRATION)
+    return root.resolve<BackgroundJobManager>(REGISTRATIONS.manager)
   },
 
   /** Clears the root container if it is `container` (or unconditionally when none is given). */

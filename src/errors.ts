@@ -1,9 +1,11 @@
 import { types } from 'node:util'
+import type { JobState } from './types'
 
 /**
  * Every error this package throws extends {@link BackgroundJobError}, so callers can catch the
- * whole family with one `instanceof`. Each subclass sets `name` to its class name and carries a
- * message that says what was wrong and how to fix it.
+ * whole family with one `instanceof`. Each subclass sets `name` to its class name, carries the
+ * facts of the failure as fields, and builds its message from them in its constructor: the message
+ * says what was wrong and how to fix it.
  */
 export class BackgroundJobError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -12,11 +14,78 @@ export class BackgroundJobError extends Error {
   }
 }
 
-/** An option passed to a constructor or factory is missing, of the wrong type or out of range. */
-export class InvalidOptionError extends BackgroundJobError {}
+/** The facts of an {@link InvalidOptionError}. */
+export interface InvalidOptionFacts {
+  /** The option as the caller wrote it: `concurrency`, `retry.factor`, a query parameter. */
+  readonly option: string
+  /** The value given (undefined for a missing one). */
+  readonly value: unknown
+  /** What a valid value is, e.g. `an integer from 1 to 100000`; absent for an unknown option. */
+  readonly expected?: string
+  /** For an unknown option: the options that exist there. */
+  readonly knownOptions?: readonly string[]
+  /** Where the option was given, e.g. `useInMemoryStore options`. */
+  readonly where?: string
+  /** One sentence on how to fix it. */
+  readonly hint?: string
+  /** Whether `value` is the whole options object (then `option` describes it, e.g. `the stop options`). */
+  readonly isWhole?: boolean
+}
+
+/**
+ * An option is unknown, missing, of the wrong type or out of range. `option` names it, `value` is
+ * what was given; for an unknown option, `knownOptions` lists the ones that exist.
+ */
+export class InvalidOptionError extends BackgroundJobError {
+  readonly option: string
+  readonly value: unknown
+  readonly expected: string | undefined
+  readonly knownOptions: readonly string[] | undefined
+
+  constructor(facts: InvalidOptionFacts) {
+    const where = facts.where === undefined ? '' : ` in ${facts.where}`
+    const hint = facts.hint === undefined ? '' : ` ${facts.hint}`
+    const subject = facts.isWhole === true ? facts.option : `\`${facts.option}\`${where}`
+    super(
+      facts.knownOptions !== undefined
+        ? `Unknown option \`${facts.option}\`${where}. Known options: ${facts.knownOptions.join(', ')}.${hint}`
+        : `Expected ${subject} to be ${facts.expected ?? 'valid'}, got ${describeValue(facts.value)}.${hint}`,
+    )
+    this.option = facts.option
+    this.value = facts.value
+    this.expected = facts.expected
+    this.knownOptions = facts.knownOptions
+  }
+}
 
 /** Enqueue options (`delay`, `runAt`) are not valid. */
-export class InvalidEnqueueOptionsError extends BackgroundJobError {}
+export class InvalidEnqueueOptionsError extends InvalidOptionError {}
+
+/** The facts of an {@link InvalidArgumentError}. */
+export interface InvalidArgumentFacts {
+  /** Which argument, e.g. `the first argument of enqueue`. */
+  readonly argument: string
+  readonly value: unknown
+  /** What it must be, e.g. `an awilix container`. */
+  readonly expected: string
+  /** One sentence on how to fix it. */
+  readonly hint?: string
+}
+
+/** A function was called with an argument of the wrong type (not a container, not a class, ...). */
+export class InvalidArgumentError extends BackgroundJobError {
+  readonly argument: string
+  readonly value: unknown
+  readonly expected: string
+
+  constructor(facts: InvalidArgumentFacts) {
+    const hint = facts.hint === undefined ? '' : ` ${facts.hint}`
+    super(`Expected ${facts.argument} to be ${facts.expected}, got ${describeValue(facts.value)}.${hint}`)
+    this.argument = facts.argument
+    this.value = facts.value
+    this.expected = facts.expected
+  }
+}
 
 /**
  * Job arguments cannot be stored: they hold a function, symbol, bigint, cycle, non-finite number,
@@ -27,14 +96,45 @@ export class InvalidJobArgsError extends BackgroundJobError {
   /** Where in the arguments the bad value sits, e.g. `args.user.callback`. */
   readonly path: string
 
-  constructor(message: string, path: string) {
-    super(message)
+  /**
+   * @param path where the bad value sits
+   * @param problem what is wrong with it, e.g. `is a function`
+   * @param fix how to fix it, one sentence
+   */
+  constructor(path: string, problem: string, fix: string) {
+    super(`Job arguments must be JSON data, but \`${path}\` ${problem}. ${fix}`)
     this.path = path
   }
 }
 
-/** A job class, job name or args class is not registered with the background-job service. */
-export class JobNotRegisteredError extends BackgroundJobError {}
+/** What {@link JobNotRegisteredError} could not find. */
+export type UnregisteredJob =
+  | { readonly jobClass: string }
+  | { readonly argsType: string }
+  | { readonly plainObject: true }
+
+/** A job class or args class is not registered with the background-job service. */
+export class JobNotRegisteredError extends BackgroundJobError {
+  /** The job class's name, when a job class was given. */
+  readonly jobClass: string | undefined
+  /** The args class's name, when an args instance was given. */
+  readonly argsType: string | undefined
+
+  constructor(missing: UnregisteredJob) {
+    let message: string
+    if ('jobClass' in missing) {
+      message = `Job class ${missing.jobClass} is not registered. Add it with addBackgroundJobs(container, o => o.useInMemoryStore().addJob(${missing.jobClass})).`
+    } else if ('argsType' in missing) {
+      message = `No registered job has \`static argsType = ${missing.argsType}\`. Set it on the job class and register the job with o.addJob(...), or enqueue with the job class: enqueue(MyJob, args).`
+    } else {
+      message =
+        'Cannot tell which job to run from a plain object. Enqueue with the job class, enqueue(MyJob, args), or pass an instance of an args class that a registered job names as its static `argsType`.'
+    }
+    super(message)
+    this.jobClass = 'jobClass' in missing ? missing.jobClass : undefined
+    this.argsType = 'argsType' in missing ? missing.argsType : undefined
+  }
+}
 
 /** Two different job classes were registered under the same job name or args class. */
 export class DuplicateJobError extends BackgroundJobError {}
@@ -42,26 +142,136 @@ export class DuplicateJobError extends BackgroundJobError {}
 /** A value given where a job class was expected is not a class extending `BackgroundJobBase`. */
 export class InvalidJobClassError extends BackgroundJobError {}
 
-/** No job has the given id (it never existed, or it was evicted from the bounded history). */
-export class JobNotFoundError extends BackgroundJobError {}
+/** No job has the given id (it never existed, was deleted, or was evicted from the bounded history). */
+export class JobNotFoundError extends BackgroundJobError {
+  readonly jobId: string
+
+  constructor(jobId: string) {
+    super(
+      `No job has id ${describeValue(jobId)}: it never existed, was deleted, or finished and was dropped from the bounded history (keepCompleted, keepFailed, keepCancelled).`,
+    )
+    this.jobId = jobId
+  }
+}
+
+/** What was asked of a job in the wrong state. */
+export type JobAction = 'cancel' | 'retry' | 'delete'
+
+const ACTION_DONE: Readonly<Record<JobAction, string>> = { cancel: 'cancelled', retry: 'retried', delete: 'deleted' }
+const ACTION_FIX: Readonly<Record<JobAction, string>> = {
+  cancel: 'A running job cannot be cancelled; a finished one needs no cancelling.',
+  retry: 'Only a job that failed for good can be retried.',
+  delete: 'Cancel it or wait for it to finish before deleting it.',
+}
 
 /** The operation does not apply to a job in its current state (e.g. cancelling a running job). */
-export class JobStateError extends BackgroundJobError {}
+export class JobStateError extends BackgroundJobError {
+  readonly jobId: string
+  /** The job's state when the operation was refused. */
+  readonly state: JobState
+  /** The states the operation applies to. */
+  readonly expected: readonly JobState[]
+  readonly action: JobAction
+
+  constructor(facts: { jobId: string; state: JobState; expected: readonly JobState[]; action: JobAction }) {
+    super(
+      `Job ${facts.jobId} is ${facts.state}; only ${facts.expected.join(', ')} jobs can be ${ACTION_DONE[facts.action]}. ${ACTION_FIX[facts.action]}`,
+    )
+    this.jobId = facts.jobId
+    this.state = facts.state
+    this.expected = facts.expected
+    this.action = facts.action
+  }
+}
 
 /** `enqueue` was called while `maxPendingJobs` jobs are already waiting. Nothing was enqueued. */
-export class PendingJobsLimitError extends BackgroundJobError {}
+export class PendingJobsLimitError extends BackgroundJobError {
+  /** The `maxPendingJobs` in force. */
+  readonly limit: number
+  readonly jobName: string
 
-/** The manager was stopped; it accepts no new jobs or schedules. */
-export class ManagerStoppedError extends BackgroundJobError {}
+  constructor(jobName: string, limit: number) {
+    super(
+      `Cannot enqueue "${jobName}": ${limit} jobs are already pending (\`maxPendingJobs\`). Nothing was enqueued; retry later, slow the producer down, or raise \`maxPendingJobs\`.`,
+    )
+    this.limit = limit
+    this.jobName = jobName
+  }
+}
+
+/** Why a {@link ManagerStoppedError} was raised. */
+export type StoppedSituation = 'stopped' | 'left-pending' | 'interrupted'
+
+const STOPPED_MESSAGES: Readonly<Record<StoppedSituation, string>> = {
+  stopped: 'The background-job manager has been stopped and accepts no new work. Create a new container to start again.',
+  'left-pending':
+    'The background-job manager was stopped while this job was pending; it will not run in this process.',
+  interrupted: 'The background-job manager stopped while this attempt was running.',
+}
+
+/** The manager was stopped: it accepts no new jobs or schedules, and jobs left pending will not run. */
+export class ManagerStoppedError extends BackgroundJobError {
+  readonly situation: StoppedSituation
+
+  constructor(situation: StoppedSituation = 'stopped') {
+    super(STOPPED_MESSAGES[situation])
+    this.situation = situation
+  }
+}
 
 /** A job ran longer than its `timeoutMs`; its `AbortSignal` was aborted and the attempt failed. */
-export class JobTimeoutError extends BackgroundJobError {}
+export class JobTimeoutError extends BackgroundJobError {
+  readonly jobId: string
+  readonly jobName: string
+  readonly attempt: number
+  readonly timeoutMs: number
+
+  constructor(facts: { jobId: string; jobName: string; attempt: number; timeoutMs: number }) {
+    super(
+      `Job "${facts.jobName}" (${facts.jobId}) attempt ${facts.attempt} ran longer than its ${facts.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`,
+    )
+    this.jobId = facts.jobId
+    this.jobName = facts.jobName
+    this.attempt = facts.attempt
+    this.timeoutMs = facts.timeoutMs
+  }
+}
 
 /** A job ran whose name has no registered handler. The job fails without retry. */
-export class UnknownJobError extends BackgroundJobError {}
+export class UnknownJobError extends BackgroundJobError {
+  readonly jobName: string
+
+  constructor(jobName: string) {
+    super(
+      `No job named "${jobName}" is registered. Register its class with addBackgroundJobs(container, o => o.addJob(...)); the job was not retried.`,
+    )
+    this.jobName = jobName
+  }
+}
+
+/**
+ * Thrown by a job to fail at once, without retry (BullMQ's `UnrecoverableError`): for failures
+ * no retry can mend, such as a user that no longer exists. The job ends `failed`, kept for
+ * inspection, and can still be retried by hand.
+ *
+ * @example throw new UnrecoverableJobError(`User ${args.userId} was deleted`)
+ */
+export class UnrecoverableJobError extends BackgroundJobError {}
 
 /** A cron expression or schedule definition is not valid. */
-export class InvalidScheduleError extends BackgroundJobError {}
+export class InvalidScheduleError extends BackgroundJobError {
+  /** The schedule's id, when it had a readable one. */
+  readonly scheduleId: string | undefined
+
+  /**
+   * @param scheduleId the schedule's id, when known
+   * @param problem what is wrong, as the rest of a sentence whose subject is the schedule (`has ...`)
+   */
+  constructor(scheduleId: string | undefined, problem: string, options?: { cause?: unknown }) {
+    super(`${scheduleId === undefined ? 'The schedule' : `Schedule ${JSON.stringify(scheduleId)}`} ${problem}`, options)
+    this.scheduleId = scheduleId
+  }
+}
 
 /**
  * The static manager (`BackgroundJobs.manager`, `ServiceBase.backgroundJobManager`) was used before
@@ -72,16 +282,34 @@ export class BackgroundJobsNotBuiltError extends BackgroundJobError {}
 /** A service class cannot be mapped to routes by the minimal-API conventions. */
 export class RouteConventionError extends BackgroundJobError {}
 
-/** Describes a value and its type for error messages: `` `0` (number) ``. */
+/** Describes a value and its type for error messages: `` `0` (number) ``. Never throws. */
 export function describeValue(value: unknown): string {
-  let shown: string
-  if (typeof value === 'string') shown = JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
-  else if (typeof value === 'function') shown = value.name ? `[function ${value.name}]` : '[function]'
-  else if (typeof value === 'symbol' || typeof value === 'bigint') shown = `${String(value)}${typeof value === 'bigint' ? 'n' : ''}`
-  // `types.isDate`: an object made from Date.prototype passes `instanceof Date` and throws on getTime().
-  else if (types.isDate(value)) shown = Number.isNaN(Date.prototype.getTime.call(value)) ? 'Invalid Date' : Date.prototype.toISOString.call(value)
-  else if (value !== null && typeof value === 'object') shown = Array.isArray(value) ? '[array]' : `[object ${value.constructor?.name ?? 'null-prototype'}]`
-  else shown = String(value)
-  const type = value === null ? 'null' : types.isDate(value) ? 'Date' : typeof value
-  return `\`${shown}\` (${type})`
+  try {
+    return `\`${shownValue(value)}\` (${value === null ? 'null' : types.isDate(value) ? 'Date' : typeof value})`
+  } catch {
+    return `an unreadable ${typeof value}`
+  }
+}
+
+function shownValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+    case 'function':
+      return value.name ? `[function ${value.name}]` : '[function]'
+    case 'symbol':
+      return value.toString()
+    case 'bigint':
+      return `${value}n`
+    case 'object':
+      if (value === null) return 'null'
+      // `types.isDate`: an object made from Date.prototype passes `instanceof Date` and throws on getTime().
+      if (types.isDate(value)) {
+        return Number.isNaN(Date.prototype.getTime.call(value)) ? 'Invalid Date' : Date.prototype.toISOString.call(value)
+      }
+      if (Array.isArray(value)) return '[array]'
+      return `[object ${(value as { constructor?: { name?: unknown } }).constructor?.name ?? 'null-prototype'}]`
+    default:
+      return String(value)
+  }
 }

@@ -1,4 +1,5 @@
-import { safeLog, safeString, type JobLogger } from './logger'
+import { safeLog, type JobLogger } from './logger'
+import { describeThrown } from './policy/error-info'
 import type { JobEventName, JobEvents } from './types'
 
 /** A listener of one job event. */
@@ -40,7 +41,7 @@ export class JobEventHub {
       try {
         listener(payload)
       } catch (error) {
-        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: safeString(error) })
+        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: describeThrown(error) })
       }
     }
   }

@@ -1,78 +1,20 @@
-import { inspect } from 'node:util'
-import { InjectionMode, Lifetime, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
+import { InjectionMode, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
+import { AttemptScope } from './attempt-scope'
 import type { JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
 import { DuplicateJobError, InvalidJobClassError, JobNotRegisteredError, describeValue } from './errors'
+import { MAX_NAME_LENGTH, MAX_TIMER_MS } from './limits'
 import { safeLog, type JobLogger } from './logger'
-import { assertInteger, resolveRetryOptions, type ResolvedMemoryStoreOptions } from './options'
+import { describeThrown } from './policy/error-info'
+import type { JobPolicy } from './policy/job-policy'
+import { resolveRetryOptions } from './policy/retry-policy'
+import { jobRegistration } from './registrations'
+import { checkInteger } from './validation'
 
 /** A registered job: its class, name, container registration and run policy. */
 export interface RegisteredJob extends JobHandler {
   readonly name: string
   readonly jobClass: JobClass
-}
-
-/**
- * The awilix scope of one attempt, created the first time the attempt needs it. Creating and
- * disposing a scope costs several times what running a no-op job does, and most jobs only read
- * singletons (the logger, their services). So the job is constructed with a cradle that answers a
- * singleton the root container already holds straight from it, which is what the scope would
- * answer, and creates the real scope on the first other lookup; everything else about the cradle
- * (`in`, `Object.keys`, setting, inspecting) goes to the real scope's cradle too.
- */
-class AttemptScope {
-  readonly #root: AwilixContainer
-  #scope: AwilixContainer | undefined = undefined
-  readonly cradle: object
-
-  constructor(root: AwilixContainer) {
-    this.#root = root
-    this.cradle = new Proxy(new CradleTarget(this), LAZY_CRADLE)
-  }
-
-  /** The real scope, created now if it was not yet. */
-  get scope(): AwilixContainer {
-    return (this.#scope ??= this.#root.createScope())
-  }
-
-  /** The scope if it was created, to dispose it. */
-  get created(): AwilixContainer | undefined {
-    return this.#scope
-  }
-
-  /** `cradle[name]`: a cached singleton of the root, or the real scope's answer. */
-  resolve(name: string | symbol): unknown {
-    // The names awilix answers before looking at registrations.
-    if (typeof name === 'string' && name !== 'toJSON' && name !== 'constructor') {
-      const root = this.#root
-      const resolver = root.getRegistration(name)
-      if (resolver !== null && resolver.lifetime === Lifetime.SINGLETON) {
-        const cached = root.cache.get(name)
-        if (cached) return cached.value
-      }
-    }
-    return Reflect.get(this.scope.cradle, name)
-  }
-}
-
-/** The target of a lazy cradle. */
-class CradleTarget {
-  constructor(readonly attempt: AttemptScope) {}
-  /** util.inspect reads this from the target and calls it on the proxy, as it does for awilix's cradle. */
-  [inspect.custom](this: object): string {
-    return Object.prototype.toString.call(this)
-  }
-}
-
-const LAZY_CRADLE: ProxyHandler<CradleTarget> = {
-  get: (target, name) => target.attempt.resolve(name),
-  set: (target, name, value) => Reflect.set(target.attempt.scope.cradle, name, value),
-  has: (target, name) => Reflect.has(target.attempt.scope.cradle, name),
-  ownKeys: (target) => Reflect.ownKeys(target.attempt.scope.cradle),
-  getOwnPropertyDescriptor: (target, name) => Reflect.getOwnPropertyDescriptor(target.attempt.scope.cradle, name),
-  defineProperty: (target, name, descriptor) => Reflect.defineProperty(target.attempt.scope.cradle, name, descriptor),
-  deleteProperty: (target, name) => Reflect.deleteProperty(target.attempt.scope.cradle, name),
-  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.attempt.scope.cradle),
 }
 
 /**
@@ -82,15 +24,19 @@ const LAZY_CRADLE: ProxyHandler<CradleTarget> = {
  */
 export class JobRegistry implements JobHandlerSource {
   readonly #container: AwilixContainer
-  readonly #options: ResolvedMemoryStoreOptions
+  readonly #policy: JobPolicy
   readonly #logger: () => JobLogger
   readonly #byName = new Map<string, RegisteredJob>()
   readonly #byClass = new Map<Function, RegisteredJob>()
   readonly #byArgsType = new Map<Function, RegisteredJob>()
 
-  constructor(container: AwilixContainer, options: ResolvedMemoryStoreOptions, logger: () => JobLogger) {
+  /**
+   * @param policy the defaults of jobs whose class sets no `timeoutMs` or `retry` of its own
+   * @param logger the container's logger, resolved when first needed
+   */
+  constructor(container: AwilixContainer, policy: JobPolicy, logger: () => JobLogger) {
     this.#container = container
-    this.#options = options
+    this.#policy = policy
     this.#logger = logger
   }
 
@@ -108,8 +54,10 @@ export class JobRegistry implements JobHandlerSource {
     const existing = this.#byClass.get(jobClass)
     if (existing !== undefined) return existing
     const name = jobClass.jobName ?? jobClass.name
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
-      throw new InvalidJobClassError(`Expected the job name (static \`jobName\` or the class name) to be a non-empty string of at most 200 characters, got ${describeValue(name)}.`)
+    if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+      throw new InvalidJobClassError(
+        `Expected the job name (static \`jobName\` or the class name) to be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}.`,
+      )
     }
     const other = this.#byName.get(name)
     if (other !== undefined) {
@@ -124,10 +72,9 @@ export class JobRegistry implements JobHandlerSource {
         `Args class ${argsType.name} is used by jobs "${this.#byArgsType.get(argsType)?.name}" and "${name}", so enqueue(new ${argsType.name}(...)) cannot tell which to run. Enqueue with the job class instead: enqueue(${jobClass.name}, args).`,
       )
     }
-    const timeoutMs = jobClass.timeoutMs ?? this.#options.timeoutMs
-    assertInteger(`${name}.timeoutMs`, timeoutMs, 0, 2 ** 31 - 1)
-    const retry = resolveRetryOptions(jobClass.retry, this.#options.retry, `${name}.retry`)
-    const registration = `backgroundJob:${name}`
+    const timeoutMs = checkInteger(`${name}.timeoutMs`, jobClass.timeoutMs ?? this.#policy.timeoutMs, 0, MAX_TIMER_MS)
+    const retry = resolveRetryOptions(jobClass.retry, this.#policy.retry, `${name}.retry`)
+    const registration = jobRegistration(name)
     const resolver = asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped()
     this.#container.register(registration, resolver)
     const job: RegisteredJob = {
@@ -146,7 +93,10 @@ export class JobRegistry implements JobHandlerSource {
             try {
               await created.dispose()
             } catch (error) {
-              safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, { jobId: context.jobId, error: String(error) })
+              safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, {
+                jobId: context.jobId,
+                error: describeThrown(error),
+              })
             }
           }
         }
@@ -185,9 +135,7 @@ export class JobRegistry implements JobHandlerSource {
   /** The registered job of `jobClass`. @throws JobNotRegisteredError */
   byClass(jobClass: JobClass): RegisteredJob {
     const job = this.#byClass.get(jobClass)
-    if (job === undefined) {
-      throw new JobNotRegisteredError(`Job class ${describeValue(jobClass)} is not registered. Add it with addBackgroundJobs(container, o => o.useInMemoryStore().addJob(${jobClass?.name || 'MyJob'})).`)
-    }
+    if (job === undefined) throw new JobNotRegisteredError({ jobClass: jobClass.name || 'MyJob' })
     return job
   }
 
@@ -198,10 +146,6 @@ export class JobRegistry implements JobHandlerSource {
       if (job !== undefined) return job
     }
     const type = (args as { constructor?: Function }).constructor?.name ?? 'Object'
-    throw new JobNotRegisteredError(
-      type === 'Object'
-        ? 'Cannot tell which job to run from a plain object. Enqueue with the job class, enqueue(MyJob, args), or pass an instance of an args class that a registered job names as its static `argsType`.'
-        : `No registered job has \`static argsType = ${type}\`. Set it on the job class and register the job with o.addJob(...), or enqueue with the job class: enqueue(MyJob, args).`,
-    )
+    throw new JobNotRegisteredError(type === 'Object' ? { plainObject: true } : { argsType: type })
   }
 }

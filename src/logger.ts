@@ -11,9 +11,6 @@ export interface JobLogger {
   debug(message: string, meta?: Record<string, unknown>): unknown
 }
 
-/** The container registration name of the logger the engine and jobs receive. */
-export const LOGGER_REGISTRATION = 'logger'
-
 /**
  * The logger registered when the container has none: winston to the console at `info`
  * (or `LOG_LEVEL`), one line per entry with its metadata.
@@ -24,19 +21,6 @@ export function createDefaultLogger(): winston.Logger {
     format: winston.format.combine(winston.format.timestamp(), winston.format.simple()),
     transports: [new winston.transports.Console()],
   })
-}
-
-/**
- * `String(value)` that never throws, for describing thrown values in logs and stored errors: a
- * null-prototype object, a throwing `toString` or `message` getter, or a revoked proxy can make
- * `String()` itself throw, which would turn a reported failure into a new one.
- */
-export function safeString(value: unknown): string {
-  try {
-    return String(value)
-  } catch {
-    return `[unprintable ${typeof value}]`
-  }
 }
 
 /** Calls one logger method, swallowing whatever the logger throws. */

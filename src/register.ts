@@ -1,34 +1,48 @@
 import { asFunction, asValue, type AwilixContainer } from 'awilix'
 import type { JobClass } from './background-job-base'
+import type { BackgroundJobEngine, EngineFactory } from './background-job-engine'
 import { BackgroundJobManager } from './background-job-manager'
-import { BackgroundJobs, MANAGER_REGISTRATION } from './background-jobs'
-import { JobStore } from './engine/job-store'
-import { MemoryJobEngine } from './engine/memory-engine'
-import { TimerWheel } from './engine/timer-wheel'
-import { InvalidOptionError, describeValue } from './errors'
+import { BackgroundJobs } from './background-jobs'
+import { systemClock } from './clock'
+import { InvalidArgumentError } from './errors'
 import { JobRegistry } from './job-registry'
-import { LOGGER_REGISTRATION, createDefaultLogger, safeLog, type JobLogger } from './logger'
-import { resolveMemoryStoreOptions, type MemoryStoreOptions, type ResolvedMemoryStoreOptions } from './options'
-
-/** Container registration names of the background-job service's singletons. */
-export const REGISTRATIONS = {
-  options: 'backgroundJobOptions',
-  store: 'jobStore',
-  timerWheel: 'timerWheel',
-  registry: 'jobRegistry',
-  engine: 'backgroundJobEngine',
-  manager: MANAGER_REGISTRATION,
-  logger: LOGGER_REGISTRATION,
-} as const
+import { createDefaultLogger, safeLog, type JobLogger } from './logger'
+import { memoryEngine } from './memory/memory-engine'
+import type { MemoryStoreOptions } from './memory/memory-options'
+import { resolveJobPolicy } from './policy/job-policy'
+import { REGISTRATIONS } from './registrations'
+import { checkClock, checkContainer, checkFunction } from './validation'
 
 /** What the `addBackgroundJobs` configure callback receives (MASA's `options`). */
 export class BackgroundJobsBuilder {
-  #store: ResolvedMemoryStoreOptions | undefined
+  #engine: EngineFactory | undefined
   readonly #jobs: JobClass[] = []
 
-  /** Keeps jobs in this process's memory (MASA's `UseInMemoryDatabase`): they are lost on restart. */
+  /**
+   * Keeps jobs in this process's memory (MASA's `UseInMemoryDatabase`): they are lost on restart.
+   * The same as `o.useEngine(memoryEngine(options))`.
+   * @throws InvalidOptionError for an unknown option or an invalid value
+   */
   useInMemoryStore(options?: MemoryStoreOptions): this {
-    this.#store = resolveMemoryStoreOptions(options)
+    return this.useEngine(memoryEngine(options))
+  }
+
+  /**
+   * Runs jobs on the engine `factory` builds: `memoryEngine(options)`, another engine's factory, or
+   * your own (`{ create: (context) => engine }`). The job classes, the manager, the middleware,
+   * `ServiceBase` and the admin router stay the same whichever engine runs the jobs.
+   * @throws InvalidArgumentError when `factory` has no `create` function
+   */
+  useEngine(factory: EngineFactory): this {
+    if (factory === null || typeof factory !== 'object' || typeof factory.create !== 'function') {
+      throw new InvalidArgumentError({
+        argument: 'the engine factory given to useEngine',
+        value: factory,
+        expected: 'an object with a create(context) function',
+        hint: 'Pass memoryEngine(options), an engine package\'s factory, or { create: (context) => engine }.',
+      })
+    }
+    this.#engine = factory
     return this
   }
 
@@ -38,9 +52,9 @@ export class BackgroundJobsBuilder {
     return this
   }
 
-  /** @internal */
-  get storeOptions(): ResolvedMemoryStoreOptions | undefined {
-    return this.#store
+  /** @internal The engine factory chosen, if any. */
+  get engine(): EngineFactory | undefined {
+    return this.#engine
   }
 
   /** @internal */
@@ -50,76 +64,70 @@ export class BackgroundJobsBuilder {
 }
 
 /**
- * Registers the background-job service in an awilix container, MASA's `AddBackgroundJob`: the
- * options, the job store, the timer wheel, the job registry, the engine and the manager, all
- * singletons, plus a winston `logger` when the container has none. The manager is registered with
- * a disposer, so `container.dispose()` stops it.
+ * Registers the background-job service in an awilix container, MASA's `AddBackgroundJob`: the job
+ * registry, the engine the builder chose (with its parts; the memory engine's are its job store and
+ * timer wheel) and the manager, all singletons, plus a winston `logger` when the container has
+ * none. The manager is registered with a disposer, so `container.dispose()` stops it.
  *
- * A second call keeps the first call's options (they are ignored, with a warning) but registers
- * the job classes it adds, so modules can each add their own jobs.
+ * A second call keeps the first call's engine (the new one is ignored, with a warning) but
+ * registers the job classes it adds, so modules can each add their own jobs.
  *
  * @example
  * addBackgroundJobs(container, o => o.useInMemoryStore({ concurrency: 5 }).addJob(RegisterUserBackgroundJob))
  */
-export function addBackgroundJobs(container: AwilixContainer, configure: (builder: BackgroundJobsBuilder) => void): AwilixContainer {
-  if (container === null || typeof container !== 'object' || typeof container.register !== 'function' || typeof container.createScope !== 'function') {
-    throw new InvalidOptionError(`Expected an awilix container as the first argument of addBackgroundJobs, got ${describeValue(container)}. Create one with createContainer() from 'awilix'.`)
-  }
-  if (typeof configure !== 'function') {
-    throw new InvalidOptionError(`Expected a configure function as the second argument of addBackgroundJobs, such as o => o.useInMemoryStore(), got ${describeValue(configure)}.`)
-  }
+export function addBackgroundJobs(
+  container: AwilixContainer,
+  configure: (builder: BackgroundJobsBuilder) => void,
+): AwilixContainer {
+  checkContainer(container, 'the first argument of addBackgroundJobs')
+  checkFunction('configure', configure, 'a configure function such as o => o.useInMemoryStore()', 'addBackgroundJobs')
   const builder = new BackgroundJobsBuilder()
   configure(builder)
 
   if (container.hasRegistration(REGISTRATIONS.manager)) {
     const registry = container.resolve<JobRegistry>(REGISTRATIONS.registry)
-    if (builder.storeOptions !== undefined) {
-      safeLog(container.resolve<JobLogger>(REGISTRATIONS.logger), 'warn', 'addBackgroundJobs was called again: the first call\'s options stay in force; only the new job classes are registered')
+    if (builder.engine !== undefined) {
+      safeLog(
+        container.resolve<JobLogger>(REGISTRATIONS.logger),
+        'warn',
+        "addBackgroundJobs was called again: the first call's engine and options stay in force; only the new job classes are registered",
+      )
     }
     for (const jobClass of builder.jobs) registry.add(jobClass)
     return container
   }
-  const options = builder.storeOptions
-  if (options === undefined) {
-    throw new InvalidOptionError('No job store was chosen. Call o.useInMemoryStore() in addBackgroundJobs(container, o => o.useInMemoryStore()).')
+  const factory = builder.engine
+  if (factory === undefined) {
+    throw new InvalidArgumentError({
+      argument: 'the engine',
+      value: undefined,
+      expected: 'chosen in the configure function',
+      hint: 'Call o.useInMemoryStore() (or o.useEngine(...)) in addBackgroundJobs(container, o => o.useInMemoryStore()).',
+    })
   }
+  const policy = resolveJobPolicy(factory.policy, 'the engine policy')
+  const clock = factory.clock === undefined ? systemClock : checkClock(factory.clock)
 
   if (!container.hasRegistration(REGISTRATIONS.logger)) {
     container.register(REGISTRATIONS.logger, asFunction(createDefaultLogger).singleton())
   }
   const logger = (): JobLogger => container.resolve<JobLogger>(REGISTRATIONS.logger)
-  const registry = new JobRegistry(container, options, logger)
+  const registry = new JobRegistry(container, policy, logger)
   for (const jobClass of builder.jobs) registry.add(jobClass)
 
   container.register({
-    [REGISTRATIONS.options]: asValue(options),
+    [REGISTRATIONS.policy]: asValue(policy),
     [REGISTRATIONS.registry]: asValue(registry),
-    [REGISTRATIONS.store]: asFunction(() => new JobStore(options)).singleton(),
-    [REGISTRATIONS.timerWheel]: asFunction(
-      () =>
-        new TimerWheel({
-          clock: options.clock,
-          unref: options.unref,
-          onError: (error) => safeLog(logger(), 'error', 'A timer callback threw', { error: String(error) }),
-        }),
-    ).singleton(),
-    [REGISTRATIONS.engine]: asFunction(
-      () =>
-        new MemoryJobEngine({
-          store: container.resolve<JobStore>(REGISTRATIONS.store),
-          wheel: container.resolve<TimerWheel>(REGISTRATIONS.timerWheel),
-          handlers: registry,
-          options,
-          logger: logger(),
-        }),
+    [REGISTRATIONS.engine]: asFunction(() =>
+      checkEngine(factory.create({ handlers: registry, logger: logger(), clock, policy, container })),
     ).singleton(),
     [REGISTRATIONS.manager]: asFunction(
       () =>
         new BackgroundJobManager({
-          engine: container.resolve<MemoryJobEngine>(REGISTRATIONS.engine),
+          engine: container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine),
           registry,
-          clock: options.clock,
-          maxArgsBytes: options.maxArgsBytes,
+          clock,
+          maxArgsBytes: policy.maxArgsBytes,
         }),
     )
       .singleton()
@@ -129,4 +137,39 @@ export function addBackgroundJobs(container: AwilixContainer, configure: (builde
       }),
   })
   return container
+}
+
+const ENGINE_METHODS = [
+  'enqueue',
+  'getJob',
+  'listJobs',
+  'counts',
+  'cancel',
+  'retry',
+  'deleteJob',
+  'upsertSchedule',
+  'removeSchedule',
+  'listSchedules',
+  'on',
+  'onIdle',
+  'onSettled',
+  'stop',
+] as const satisfies readonly (keyof BackgroundJobEngine)[]
+
+/** Checks that an engine factory built something with every method of {@link BackgroundJobEngine}. */
+function checkEngine(engine: unknown): BackgroundJobEngine {
+  const candidate = engine as Partial<Record<string, unknown>> | null
+  const missing =
+    candidate === null || typeof candidate !== 'object'
+      ? ENGINE_METHODS
+      : ENGINE_METHODS.filter((method) => typeof candidate[method] !== 'function')
+  if (missing.length > 0) {
+    throw new InvalidArgumentError({
+      argument: 'what the engine factory\'s create(context) returned',
+      value: engine,
+      expected: 'a BackgroundJobEngine',
+      hint: `It lacks ${missing.join(', ')}.`,
+    })
+  }
+  return engine as BackgroundJobEngine
 }

@@ -6,7 +6,7 @@ import { asValue, createContainer, type AwilixContainer } from 'awilix'
 import express, { type Application, type NextFunction, type Request, type Response } from 'express'
 import request from 'supertest'
 import { BackgroundJobBase } from '../src/background-job-base'
-import { BackgroundJobsNotBuiltError, InvalidOptionError } from '../src/errors'
+import { BackgroundJobsNotBuiltError, InvalidArgumentError, InvalidOptionError } from '../src/errors'
 import { backgroundJobsAdminRouter, isLoopbackAddress, type AdminRouterOptions } from '../src/express/admin-router'
 import type { JobInfo } from '../src/types'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
@@ -367,9 +367,9 @@ describe('backgroundJobsAdminRouter', () => {
     it('answers 400 for an id over 200 characters or with bad percent-encoding, and 404 at 200', async () => {
       const { app } = setup({ allowMutations: true })
       const long = 'a'.repeat(201)
-      assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${long}`), 400, 'InvalidOptionError')
-      assertJsonError(await request(app).post(`/admin/jobs/api/jobs/${long}/cancel`), 400, 'InvalidOptionError')
-      assertJsonError(await request(app).delete(`/admin/jobs/api/jobs/${'b'.repeat(10_000)}`), 400, 'InvalidOptionError')
+      assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${long}`), 400, 'InvalidArgumentError')
+      assertJsonError(await request(app).post(`/admin/jobs/api/jobs/${long}/cancel`), 400, 'InvalidArgumentError')
+      assertJsonError(await request(app).delete(`/admin/jobs/api/jobs/${'b'.repeat(10_000)}`), 400, 'InvalidArgumentError')
       assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${'a'.repeat(200)}`), 404, 'JobNotFoundError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/%E0%A4%A'), 400, 'InvalidOptionError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/__proto__'), 404, 'JobNotFoundError')
@@ -609,7 +609,7 @@ describe('backgroundJobsAdminRouter', () => {
       const container = createContainer()
       containers.push(container)
       assert.throws(() => backgroundJobsAdminRouter(container), BackgroundJobsNotBuiltError)
-      assert.throws(() => backgroundJobsAdminRouter(null as unknown as AwilixContainer), InvalidOptionError)
+      assert.throws(() => backgroundJobsAdminRouter(null as unknown as AwilixContainer), InvalidArgumentError)
     })
 
     it('refuses unknown and mistyped options, naming them', () => {

@@ -7,6 +7,7 @@ import {
   BackgroundJobError,
   BackgroundJobsNotBuiltError,
   DuplicateJobError,
+  InvalidArgumentError,
   InvalidEnqueueOptionsError,
   InvalidJobArgsError,
   InvalidJobClassError,
@@ -19,6 +20,7 @@ import {
 } from '../src/errors'
 import { ServiceBase } from '../src/express/service-base'
 import { addBackgroundJobs } from '../src/register'
+import { REGISTRATIONS } from '../src/registrations'
 import type { JobContext } from '../src/types'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
 
@@ -154,8 +156,8 @@ describe('BackgroundJobManager', () => {
       await assert.rejects(h.manager.enqueue(Stray, null), /Stray.*is not registered.*addJob/)
       await assert.rejects(h.manager.enqueue(new StrayDto()), /No registered job has `static argsType = StrayDto`/)
       await assert.rejects(h.manager.enqueue({ name: 'plain' }), JobNotRegisteredError)
-      await assert.rejects(h.manager.enqueue(42 as never), JobNotRegisteredError)
-      await assert.rejects(h.manager.enqueue('', {}), JobNotRegisteredError)
+      await assert.rejects(h.manager.enqueue(42 as never), InvalidArgumentError)
+      await assert.rejects(h.manager.enqueue('', {}), InvalidArgumentError)
     })
 
     it('rejects past maxPendingJobs with PendingJobsLimitError and keeps every accepted job', async () => {
@@ -190,8 +192,8 @@ describe('BackgroundJobManager', () => {
       await assert.rejects(h.manager.listJobs({ state: 'nope' as never }), /Expected `state` to be one of pending, running/)
       await assert.rejects(h.manager.listJobs({ state: 'pending', limit: 0 }), InvalidOptionError)
       await assert.rejects(h.manager.listJobs({ state: 'pending', offset: -1 }), InvalidOptionError)
-      await assert.rejects(h.manager.getJob(''), InvalidOptionError)
-      await assert.rejects(h.manager.cancel('x'.repeat(201)), InvalidOptionError)
+      await assert.rejects(h.manager.getJob(''), InvalidArgumentError)
+      await assert.rejects(h.manager.cancel('x'.repeat(201)), InvalidArgumentError)
       await assert.rejects(h.manager.cancel('missing'), JobNotFoundError)
       await assert.rejects(h.manager.onSettled('missing'), JobNotFoundError)
     })
@@ -256,8 +258,10 @@ describe('BackgroundJobManager', () => {
   })
 
   describe('registration', () => {
-    it('registers the store, wheel, registry, engine and manager as singletons', () => {
-      for (const name of ['jobStore', 'timerWheel', 'jobRegistry', 'backgroundJobEngine', 'backgroundJobManager']) {
+    it('registers the store, wheel, registry, engine and manager as singletons, under names an app cannot collide with', () => {
+      const names = Object.values(REGISTRATIONS).filter((name) => name !== 'logger')
+      assert.ok(names.every((name) => name === 'backgroundJobManager' || name.startsWith('backgroundJobs:')), names.join())
+      for (const name of names) {
         assert.equal(h.container.resolve(name), h.container.createScope().resolve(name), name)
       }
     })
@@ -266,8 +270,9 @@ describe('BackgroundJobManager', () => {
       class LateJob extends BackgroundJobBase<null> {
         protected override async executing(): Promise<void> {}
       }
+      const engine = h.container.resolve(REGISTRATIONS.engine)
       addBackgroundJobs(h.container, (o) => o.useInMemoryStore({ concurrency: 99 }).addJob(LateJob))
-      assert.equal(h.container.resolve<{ concurrency: number }>('backgroundJobOptions').concurrency, 10)
+      assert.equal(h.container.resolve(REGISTRATIONS.engine), engine)
       assert.equal(h.container.resolve('backgroundJobManager'), h.manager)
       assert.match(h.logger.messages('warn')[0]!, /called again/)
       const id = await h.manager.enqueue(LateJob, null)
@@ -277,9 +282,9 @@ describe('BackgroundJobManager', () => {
     it('rejects bad containers, configure functions, options and job classes with named errors', () => {
       const container = createContainer()
       container.register('logger', asValue(new CapturingLogger()))
-      assert.throws(() => addBackgroundJobs({} as never, () => {}), /Expected an awilix container/)
-      assert.throws(() => addBackgroundJobs(container, 'x' as never), /Expected a configure function/)
-      assert.throws(() => addBackgroundJobs(container, () => {}), /No job store was chosen. Call o.useInMemoryStore\(\)/)
+      assert.throws(() => addBackgroundJobs({} as never, () => {}), /Expected the first argument of addBackgroundJobs to be an awilix container/)
+      assert.throws(() => addBackgroundJobs(container, 'x' as never), /Expected `configure` in addBackgroundJobs to be a configure function/)
+      assert.throws(() => addBackgroundJobs(container, () => {}), /Call o.useInMemoryStore\(\) \(or o.useEngine\(...\)\)/)
       assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: 0 })), /Expected `concurrency` to be an integer from 1 to 100000, got `0` \(number\)/)
       assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { factor: 0.5 } })), /retry\.factor/)
       const wallOnly = { now: () => Date.now(), setTimer: () => ({}), clearTimer: () => {} }
@@ -294,7 +299,8 @@ describe('BackgroundJobManager', () => {
         protected override async executing(): Promise<void> {}
       }
       assert.throws(() => addBackgroundJobs(createContainer(), (o) => o.useInMemoryStore().addJob(A, B)), DuplicateJobError)
-      for (const E of [InvalidJobClassError, DuplicateJobError, InvalidOptionError]) assert.ok(new E('x') instanceof BackgroundJobError)
+      for (const E of [InvalidJobClassError, DuplicateJobError]) assert.ok(new E('x') instanceof BackgroundJobError)
+      assert.ok(new InvalidOptionError({ option: 'x', value: 1, expected: 'a string' }) instanceof BackgroundJobError)
     })
 
     it('injects constructor dependencies from a fresh scope per attempt and disposes it', async () => {
@@ -362,8 +368,8 @@ describe('BackgroundJobManager', () => {
     })
 
     it('refuses to build from a container without the background-job service', () => {
-      assert.throws(() => BackgroundJobs.build(createContainer()), /Call addBackgroundJobs\(container, o => o.useInMemoryStore\(\)\) before BackgroundJobs.build/)
-      assert.throws(() => BackgroundJobs.build(null as never), InvalidOptionError)
+      assert.throws(() => BackgroundJobs.build(createContainer()), /Call addBackgroundJobs\(container, o => o.useInMemoryStore\(\)\) on it first/)
+      assert.throws(() => BackgroundJobs.build(null as never), InvalidArgumentError)
     })
   })
 

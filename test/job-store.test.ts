@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
-import { JobAttempt } from '../src/engine/job-attempt'
-import { JobRecord, JobStore, parseJobId, type JobKind } from '../src/engine/job-store'
+import { JobAttempt } from '../src/memory/job-attempt'
+import { JobRecord, parseJobId, type JobKind } from '../src/memory/job-record'
+import { JobStore } from '../src/memory/job-store'
 
 const kind: JobKind = { name: 'job', origin: 1000, maxAttempts: 3, due() {} }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { JobTable } from '../src/engine/job-table'
+import { JobTable } from '../src/memory/job-table'
 import { random } from './support/random'
 
 interface Entry {

@@ -3,7 +3,7 @@ import { asValue, createContainer, type AwilixContainer } from 'awilix'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import request from 'supertest'
 import { BackgroundJobs } from '../src/background-jobs'
-import { BackgroundJobsNotBuiltError, InvalidOptionError, RouteConventionError } from '../src/errors'
+import { BackgroundJobsNotBuiltError, InvalidArgumentError, InvalidOptionError, RouteConventionError } from '../src/errors'
 import { mapServices, type MapServicesOptions } from '../src/express/map-services'
 import { ServiceBase } from '../src/express/service-base'
 
@@ -372,27 +372,27 @@ describe('mapServices', () => {
       await bare.dispose()
     })
 
-    it('throws InvalidOptionError for a missing or invalid container', () => {
+    it('throws InvalidArgumentError for a missing or invalid container', () => {
       const app = express()
-      assert.throws(() => mapServices(app, [UserService], {} as MapServicesOptions), /Expected `container` to be an awilix container, got `undefined` \(undefined\)/)
-      assert.throws(() => mapServices(app, [UserService], undefined as unknown as MapServicesOptions), InvalidOptionError)
+      assert.throws(() => mapServices(app, [UserService], {} as MapServicesOptions), /Expected the `container` option of mapServices to be an awilix container, got `undefined` \(undefined\)/)
+      assert.throws(() => mapServices(app, [UserService], undefined as unknown as MapServicesOptions), InvalidArgumentError)
     })
 
     it('throws InvalidOptionError for an unknown or invalid option', () => {
       const app = express()
       const misspelt = { container, verison: 'v2' } as unknown as MapServicesOptions
-      assert.throws(() => mapServices(app, [UserService], misspelt), /Unknown option `verison` in mapServices options/)
+      assert.throws(() => mapServices(app, [UserService], misspelt), /Unknown option `verison` in the mapServices options. Known options: container, prefix, version/)
       assert.throws(() => mapServices(app, [UserService], { container, prefix: 'a b' }), (error: unknown) =>
         error instanceof InvalidOptionError && /`options.prefix`.*got `"a b"` \(string\)/.test(error.message),
       )
     })
 
-    it('throws InvalidOptionError when app is not an Express app or router', () => {
-      assert.throws(() => mapServices({} as express.Router, [UserService], { container }), /Expected `app` to be an Express application or router, got `\[object Object\]` \(object\)/)
+    it('throws InvalidArgumentError when app is not an Express app or router', () => {
+      assert.throws(() => mapServices({} as express.Router, [UserService], { container }), /Expected the first argument of mapServices to be an Express application or router, got `\[object Object\]` \(object\)/)
     })
 
-    it('throws InvalidOptionError when services is not an array', () => {
-      assert.throws(() => mapServices(express(), UserService as unknown as [], { container }), /Expected `services` to be an array of service classes/)
+    it('throws InvalidArgumentError when services is not an array', () => {
+      assert.throws(() => mapServices(express(), UserService as unknown as [], { container }), /Expected the services given to mapServices to be an array of service classes/)
     })
 
     it('throws RouteConventionError for an instance given in place of a class', () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { asClass } from 'awilix'
 import express from 'express'
 import request from 'supertest'
-import { BackgroundJobsNotBuiltError, InvalidOptionError } from '../src/errors'
+import { BackgroundJobsNotBuiltError, InvalidArgumentError } from '../src/errors'
 import { backgroundJobsMiddleware, stopWithServer } from '../src/express/middleware'
 import { createContainer } from 'awilix'
 import { createHarness, type Harness } from './support/harness'
@@ -80,8 +80,8 @@ describe('backgroundJobsMiddleware', () => {
   })
 
   it('rejects a missing container or one without the background-job service', () => {
-    assert.throws(() => backgroundJobsMiddleware(undefined as never), InvalidOptionError)
+    assert.throws(() => backgroundJobsMiddleware(undefined as never), InvalidArgumentError)
     assert.throws(() => backgroundJobsMiddleware(createContainer()), BackgroundJobsNotBuiltError)
-    assert.throws(() => stopWithServer({} as never, h.container), /Expected an HTTP server/)
+    assert.throws(() => stopWithServer({} as never, h.container), /Expected the server given to stopWithServer to be an HTTP server/)
   })
 })

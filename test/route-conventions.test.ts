@@ -368,7 +368,7 @@ describe('route conventions', () => {
     it('throws InvalidOptionError for invalid static routeOptions, naming the class', () => {
       const invalid: ReadonlyArray<readonly [unknown, RegExp]> = [
         ['v2', /Expected `BadService.routeOptions` to be an object, got `"v2"` \(string\)/],
-        [{ versoin: 'v2' }, /Unknown option `BadService.routeOptions.versoin`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./],
+        [{ versoin: 'v2' }, /Unknown option `versoin` in `BadService.routeOptions`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./],
         [{ serviceName: '' }, /Expected `BadService.routeOptions.serviceName` to be a non-empty path segment/],
         [{ serviceName: '/' }, /Expected `BadService.routeOptions.serviceName`/],
         [{ baseUri: '' }, /Expected `BadService.routeOptions.baseUri` to be a path .* got `""` \(string\)/],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { ManualClock, systemClock } from '../src/clock'
-import { TimerNode, TimerWheel } from '../src/engine/timer-wheel'
+import { TimerNode, TimerWheel } from '../src/memory/timer-wheel'
 import { InvalidOptionError } from '../src/errors'
 import { random } from './support/random'
 

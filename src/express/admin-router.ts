@@ -3,19 +3,22 @@ import { BlockList, isIP } from 'node:net'
 import type { AwilixContainer } from 'awilix'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import type { BackgroundJobManager } from '../background-job-manager'
-import { MANAGER_REGISTRATION } from '../background-jobs'
+import { resolveManager } from '../background-jobs'
 import {
   BackgroundJobError,
-  BackgroundJobsNotBuiltError,
+  InvalidArgumentError,
   InvalidOptionError,
   JobNotFoundError,
   JobStateError,
   ManagerStoppedError,
   describeValue,
 } from '../errors'
-import { LOGGER_REGISTRATION, safeLog, type JobLogger } from '../logger'
-import { assertOptionsObject } from '../options'
+import { MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
+import { safeLog, type JobLogger } from '../logger'
+import { describeThrown, toErrorInfo } from '../policy/error-info'
+import { REGISTRATIONS } from '../registrations'
 import { JOB_STATES, type JobInfo, type JobState, type ListJobsQuery, type ScheduleInfo } from '../types'
+import { checkBoolean, checkFunction, checkName, readOptions } from '../validation'
 import { adminPageContentSecurityPolicy, renderAdminPage } from './admin-page'
 
 /** Options of {@link backgroundJobsAdminRouter}. */
@@ -63,14 +66,12 @@ const DEFAULT_ADMIN_ROUTER_OPTIONS: ResolvedAdminRouterOptions = {
   title: 'Background jobs',
 }
 
-const ADMIN_ROUTER_KEYS: readonly string[] = ['authorize', 'allowMutations', 'redactArgs', 'title']
+const ADMIN_ROUTER_KEYS = ['authorize', 'allowMutations', 'redactArgs', 'title'] as const
 
 /** Only these manager methods are used, so any engine behind the manager works unchanged. */
 type AdminManager = Pick<BackgroundJobManager, 'counts' | 'listJobs' | 'getJob' | 'cancel' | 'retry' | 'deleteJob' | 'listSchedules'>
 
-const MAX_ID_LENGTH = 200
 const DEFAULT_LIMIT = 50
-const MAX_LIMIT = 1000
 const REDACTED = '[redacted]'
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip']
 
@@ -134,18 +135,14 @@ export function isLoopbackAddress(address: unknown): boolean {
  * @throws BackgroundJobsNotBuiltError when the container has no background-job service
  */
 export function backgroundJobsAdminRouter(container: AwilixContainer, options?: AdminRouterOptions): Router {
-  if (container === null || typeof container !== 'object' || typeof container.resolve !== 'function' || typeof container.hasRegistration !== 'function') {
-    throw new InvalidOptionError(`Expected an awilix container as the first argument of backgroundJobsAdminRouter, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`)
-  }
-  if (!container.hasRegistration(MANAGER_REGISTRATION)) {
-    throw new BackgroundJobsNotBuiltError('backgroundJobsAdminRouter(container) was given a container without the background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) first.')
-  }
+  const manager: AdminManager = resolveManager(container, 'the first argument of backgroundJobsAdminRouter')
   const { authorize, allowMutations, redactArgs, title } = resolveAdminRouterOptions(options)
-  const manager: AdminManager = container.resolve<BackgroundJobManager>(MANAGER_REGISTRATION)
 
   const log = (level: keyof JobLogger, message: string, meta?: Record<string, unknown>): void => {
     try {
-      if (container.hasRegistration(LOGGER_REGISTRATION)) safeLog(container.resolve<JobLogger>(LOGGER_REGISTRATION), level, message, meta)
+      if (container.hasRegistration(REGISTRATIONS.logger)) {
+        safeLog(container.resolve<JobLogger>(REGISTRATIONS.logger), level, message, meta)
+      }
     } catch {
       // No logger can be resolved (e.g. the container was disposed): there is nowhere to report.
     }
@@ -160,7 +157,7 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       JSON.stringify(shown)
       return shown
     } catch (error) {
-      log('error', 'The redactArgs function of the background-jobs admin threw or returned non-JSON data; the args are shown as [redacted]', { jobId: job.id, error: String(error) })
+      log('error', 'The redactArgs function of the background-jobs admin threw or returned non-JSON data; the args are shown as [redacted]', { jobId: job.id, error: describeThrown(error) })
       return REDACTED
     }
   }
@@ -194,7 +191,7 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       log('warn', 'The authorize function of the background-jobs admin threw; access was denied', {
         method: req.method,
         path: req.originalUrl,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        error: toErrorInfo(error).stack ?? describeThrown(error),
       })
       throw new AdminAccessDeniedError('Access denied: the `authorize` function of the background-jobs admin threw (see the server log).')
     }
@@ -296,7 +293,7 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       log('error', 'The background-jobs admin failed to answer a request', {
         method: req.method,
         path: req.originalUrl,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        error: toErrorInfo(error).stack ?? describeThrown(error),
       })
     }
     res.status(status).json({ error: { name, message } })
@@ -306,28 +303,20 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 }
 
 function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): ResolvedAdminRouterOptions {
-  assertOptionsObject(options, 'the backgroundJobsAdminRouter options')
   const given: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options ?? {})) {
-    if (!ADMIN_ROUTER_KEYS.includes(key)) {
-      throw new InvalidOptionError(`Unknown option \`${key}\` in backgroundJobsAdminRouter options. Known options: ${ADMIN_ROUTER_KEYS.join(', ')}.`)
-    }
+  for (const [key, value] of Object.entries(readOptions(options, ADMIN_ROUTER_KEYS, 'the backgroundJobsAdminRouter options'))) {
     // An option given as undefined means "not given", so the default applies.
     if (value !== undefined) given[key] = value
   }
   const resolved = { ...DEFAULT_ADMIN_ROUTER_OPTIONS, ...given } as ResolvedAdminRouterOptions
-  if (resolved.authorize !== undefined && typeof resolved.authorize !== 'function') {
-    throw new InvalidOptionError(`Expected \`authorize\` to be a function (req) => boolean | Promise<boolean>, got ${describeValue(resolved.authorize)}.`)
+  if (resolved.authorize !== undefined) {
+    checkFunction('authorize', resolved.authorize, 'a function (req) => boolean | Promise<boolean>')
   }
-  if (typeof resolved.allowMutations !== 'boolean') {
-    throw new InvalidOptionError(`Expected \`allowMutations\` to be a boolean, got ${describeValue(resolved.allowMutations)}.`)
+  checkBoolean('allowMutations', resolved.allowMutations)
+  if (typeof resolved.redactArgs !== 'boolean') {
+    checkFunction('redactArgs', resolved.redactArgs, 'a boolean or a function (job) => shownArgs')
   }
-  if (typeof resolved.redactArgs !== 'boolean' && typeof resolved.redactArgs !== 'function') {
-    throw new InvalidOptionError(`Expected \`redactArgs\` to be a boolean or a function (job) => shownArgs, got ${describeValue(resolved.redactArgs)}.`)
-  }
-  if (typeof resolved.title !== 'string' || resolved.title.trim() === '' || resolved.title.length > 200) {
-    throw new InvalidOptionError(`Expected \`title\` to be a string of 1 to 200 characters, got ${describeValue(resolved.title)}.`)
-  }
+  checkName('title', resolved.title, MAX_NAME_LENGTH)
   return resolved
 }
 
@@ -374,11 +363,20 @@ function readQuery(req: Request, allowed: readonly string[]): Map<string, string
   if (start === -1) return values
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
     if (!allowed.includes(key)) {
-      const expected = allowed.length === 0 ? 'this route takes no query parameters' : `expected only ${allowed.map((k) => `\`${k}\``).join(', ')}`
-      throw new InvalidOptionError(`Unknown query parameter ${describeValue(key)}: ${expected}.`)
+      throw new InvalidOptionError(
+        allowed.length === 0
+          ? { option: key, value, expected: 'left out: this route takes no query parameters', where: 'the query string' }
+          : { option: key, value, knownOptions: allowed, where: 'the query string' },
+      )
     }
     if (values.has(key)) {
-      throw new InvalidOptionError(`Expected query parameter \`${key}\` once, got it more than once; give a single value, e.g. ?${key}=${encodeURIComponent(values.get(key) ?? '')}.`)
+      throw new InvalidOptionError({
+        option: key,
+        value,
+        expected: 'given once',
+        where: 'the query string',
+        hint: `Give a single value, e.g. ?${key}=${encodeURIComponent(values.get(key) ?? '')}.`,
+      })
     }
     values.set(key, value)
   }
@@ -390,12 +388,12 @@ function readListQuery(req: Request, defaultState: JobState | undefined): Requir
   const query = readQuery(req, ['state', 'offset', 'limit'])
   const state = query.get('state') ?? defaultState
   if (!JOB_STATES.includes(state as JobState)) {
-    throw new InvalidOptionError(`Expected query parameter \`state\` to be one of ${JOB_STATES.join(', ')}, got ${describeValue(state)}.`)
+    throw new InvalidOptionError({ option: 'state', value: state, expected: `one of ${JOB_STATES.join(', ')}`, where: 'the query string' })
   }
   return {
     state: state as JobState,
     offset: readInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
-    limit: readInteger(query, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT),
+    limit: readInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_LIMIT),
   }
 }
 
@@ -406,21 +404,21 @@ function readInteger(query: Map<string, string>, name: string, min: number, max:
   const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-    throw new InvalidOptionError(`Expected query parameter \`${name}\` to be an integer ${range} written in digits, got ${describeValue(text)}.`)
+    throw new InvalidOptionError({ option: name, value: text, expected: `an integer ${range} written in digits`, where: 'the query string' })
   }
   return value
 }
 
 function readJobId(req: Request): string {
   const id: unknown = req.params['id']
-  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
-    throw new InvalidOptionError(`Expected the job id in the path to be 1 to ${MAX_ID_LENGTH} characters, got ${describeValue(id)}.`)
+  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError({ argument: 'the job id in the path', value: id, expected: `1 to ${MAX_NAME_LENGTH} characters` })
   }
   return id
 }
 
 function notFound(id: string): JobNotFoundError {
-  return new JobNotFoundError(`No job has the id ${describeValue(id)}: it never existed, or it was deleted or dropped from the bounded history.`)
+  return new JobNotFoundError(id)
 }
 
 function methodNotAllowed(allow: string): (req: Request, res: Response) => never {
@@ -432,7 +430,7 @@ function methodNotAllowed(allow: string): (req: Request, res: Response) => never
 
 /** Status, name and message of the JSON error answered for `error`. */
 function describeError(error: unknown): [number, string, string] {
-  if (error instanceof InvalidOptionError) return [400, error.name, error.message]
+  if (error instanceof InvalidOptionError || error instanceof InvalidArgumentError) return [400, error.name, error.message]
   if (error instanceof AdminAccessDeniedError || error instanceof AdminMutationsDisabledError) return [403, error.name, error.message]
   if (error instanceof JobNotFoundError || error instanceof AdminRouteNotFoundError) return [404, error.name, error.message]
   if (error instanceof AdminMethodNotAllowedError) return [405, error.name, error.message]

@@ -1,7 +1,8 @@
 import type { AwilixContainer } from 'awilix'
 import type { Application, IRouter, NextFunction, Request, RequestHandler, Response, Router } from 'express'
 import { BackgroundJobs } from '../background-jobs'
-import { InvalidOptionError, RouteConventionError, describeValue } from '../errors'
+import { InvalidArgumentError, RouteConventionError, describeValue } from '../errors'
+import { checkContainer, readOptions } from '../validation'
 import {
   getServiceRoutes,
   resolveRouteConventionOptions,
@@ -34,7 +35,7 @@ export interface MappedRoute {
   readonly handler: string
 }
 
-const MAP_SERVICES_KEYS = ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId']
+const MAP_SERVICES_KEYS = ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId'] as const
 const QUERY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
 
 type Binder = (req: Request, res: Response) => unknown
@@ -79,27 +80,21 @@ export function mapServices(
   options: MapServicesOptions,
 ): MappedRoute[] {
   if (app === null || typeof app !== 'function' || typeof (app as Partial<IRouter>).all !== 'function') {
-    throw new InvalidOptionError(`Expected \`app\` to be an Express application or router, got ${describeValue(app)}.`)
+    throw new InvalidArgumentError({ argument: 'the first argument of mapServices', value: app, expected: 'an Express application or router' })
   }
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(
-      `Expected \`options\` to be an object with a \`container\`, got ${describeValue(options)}. Call mapServices(app, services, { container }).`,
-    )
+  if (options === undefined) {
+    throw new InvalidArgumentError({
+      argument: 'the options of mapServices',
+      value: options,
+      expected: 'an object with a `container`',
+      hint: 'Call mapServices(app, services, { container }).',
+    })
   }
-  for (const key of Object.keys(options)) {
-    if (!MAP_SERVICES_KEYS.includes(key)) {
-      throw new InvalidOptionError(`Unknown option \`${key}\` in mapServices options. Known options: ${MAP_SERVICES_KEYS.join(', ')}.`)
-    }
-  }
-  const { container, ...conventions } = options
-  if (container === null || typeof container !== 'object' || typeof container.build !== 'function') {
-    throw new InvalidOptionError(
-      `Expected \`container\` to be an awilix container, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`,
-    )
-  }
+  const { container: given, ...conventions } = readOptions(options, MAP_SERVICES_KEYS, 'the mapServices options')
+  const container = checkContainer(given, 'the `container` option of mapServices')
   const resolved = resolveRouteConventionOptions(conventions)
   if (!Array.isArray(services)) {
-    throw new InvalidOptionError(`Expected \`services\` to be an array of service classes, got ${describeValue(services)}.`)
+    throw new InvalidArgumentError({ argument: 'the services given to mapServices', value: services, expected: 'an array of service classes' })
   }
 
   const routes: Array<ServiceRoute & { readonly serviceClass: ServiceClass }> = []

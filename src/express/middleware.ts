@@ -2,8 +2,8 @@ import type { Server } from 'node:http'
 import { asValue, type AwilixContainer } from 'awilix'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { BackgroundJobManager } from '../background-job-manager'
-import { MANAGER_REGISTRATION } from '../background-jobs'
-import { BackgroundJobsNotBuiltError, InvalidOptionError, describeValue } from '../errors'
+import { resolveManager } from '../background-jobs'
+import { InvalidArgumentError } from '../errors'
 import type { StopOptions } from '../types'
 
 declare global {
@@ -18,16 +18,6 @@ declare global {
   }
 }
 
-function resolveManager(container: AwilixContainer): BackgroundJobManager {
-  if (container === null || typeof container !== 'object' || typeof container.createScope !== 'function') {
-    throw new InvalidOptionError(`Expected an awilix container, got ${describeValue(container)}. Pass the container you called addBackgroundJobs(container, ...) on.`)
-  }
-  if (!container.hasRegistration(MANAGER_REGISTRATION)) {
-    throw new BackgroundJobsNotBuiltError('The container has no background-job service. Call addBackgroundJobs(container, o => o.useInMemoryStore()) first.')
-  }
-  return container.resolve<BackgroundJobManager>(MANAGER_REGISTRATION)
-}
-
 /**
  * Express middleware that opens an awilix scope per request (`req.container`, with `req` and `res`
  * registered in it), attaches the manager as `req.backgroundJobs`, and disposes the scope when the
@@ -35,7 +25,7 @@ function resolveManager(container: AwilixContainer): BackgroundJobManager {
  * {@link stopWithServer}.
  */
 export function backgroundJobsMiddleware(container: AwilixContainer): RequestHandler {
-  const manager = resolveManager(container)
+  const manager = resolveManager(container, 'the container given to backgroundJobsMiddleware')
 
   return function backgroundJobsMiddleware(req: Request, res: Response, next: NextFunction): void {
     const scope = container.createScope()
@@ -63,9 +53,9 @@ export function backgroundJobsMiddleware(container: AwilixContainer): RequestHan
  */
 export function stopWithServer<S extends Server>(server: S, container: AwilixContainer, options?: StopOptions): S {
   if (server === null || typeof server !== 'object' || typeof server.once !== 'function') {
-    throw new InvalidOptionError(`Expected an HTTP server (what app.listen() returns), got ${describeValue(server)}.`)
+    throw new InvalidArgumentError({ argument: 'the server given to stopWithServer', value: server, expected: 'an HTTP server (what app.listen() returns)' })
   }
-  const manager = resolveManager(container)
+  const manager = resolveManager(container, 'the container given to stopWithServer')
   server.once('close', () => {
     manager.stop(options).catch(() => {})
   })

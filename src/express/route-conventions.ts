@@ -1,5 +1,6 @@
 import pluralize from 'pluralize'
 import { InvalidOptionError, RouteConventionError, describeValue } from '../errors'
+import { checkBoolean, readOptions } from '../validation'
 
 /**
  * @packageDocumentation
@@ -206,12 +207,12 @@ export function resolveRouteConventionOptions(
   options: RouteConventionOptions = {},
   where = 'options',
 ): Required<RouteConventionOptions> {
-  checkPlainObject(options, where)
+  readOptions(options, ROUTE_CONVENTION_KEYS, `\`${where}\``)
   const resolved = { ...ROUTE_CONVENTION_DEFAULTS, ...definedFields(options, ROUTE_CONVENTION_KEYS) }
   checkPath(resolved.prefix, `${where}.prefix`, 'segment')
   checkPath(resolved.version, `${where}.version`, 'segment')
-  checkBoolean(resolved.pluralizeServiceName, `${where}.pluralizeServiceName`)
-  checkBoolean(resolved.autoAppendId, `${where}.autoAppendId`)
+  checkBoolean(`${where}.pluralizeServiceName`, resolved.pluralizeServiceName)
+  checkBoolean(`${where}.autoAppendId`, resolved.autoAppendId)
   return resolved
 }
 
@@ -221,19 +222,13 @@ export function resolveRouteConventionOptions(
  */
 export function validateServiceRouteOptions(options: unknown, where: string): ServiceRouteOptions {
   if (options === undefined) return {}
-  checkPlainObject(options, where)
-  for (const key of Object.keys(options)) {
-    if (!(SERVICE_ROUTE_KEYS as readonly string[]).includes(key)) {
-      throw new InvalidOptionError(`Unknown option \`${where}.${key}\`. Known options: ${SERVICE_ROUTE_KEYS.join(', ')}.`)
-    }
-  }
-  const overrides = definedFields(options as ServiceRouteOptions, SERVICE_ROUTE_KEYS)
+  const overrides = definedFields(readOptions(options as ServiceRouteOptions, SERVICE_ROUTE_KEYS, `\`${where}\``), SERVICE_ROUTE_KEYS)
   if (overrides.prefix !== undefined) checkPath(overrides.prefix, `${where}.prefix`, 'segment')
   if (overrides.version !== undefined) checkPath(overrides.version, `${where}.version`, 'segment')
   if (overrides.serviceName !== undefined) checkPath(overrides.serviceName, `${where}.serviceName`, 'serviceName')
   if (overrides.baseUri !== undefined) checkPath(overrides.baseUri, `${where}.baseUri`, 'baseUri')
-  if (overrides.pluralizeServiceName !== undefined) checkBoolean(overrides.pluralizeServiceName, `${where}.pluralizeServiceName`)
-  if (overrides.autoAppendId !== undefined) checkBoolean(overrides.autoAppendId, `${where}.autoAppendId`)
+  if (overrides.pluralizeServiceName !== undefined) checkBoolean(`${where}.pluralizeServiceName`, overrides.pluralizeServiceName)
+  if (overrides.autoAppendId !== undefined) checkBoolean(`${where}.autoAppendId`, overrides.autoAppendId)
   return overrides
 }
 
@@ -441,12 +436,6 @@ function checkServiceClass(value: unknown, where: string): string {
   return value.name
 }
 
-function checkPlainObject(value: unknown, where: string): asserts value is object {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError(`Expected \`${where}\` to be an object, got ${describeValue(value)}.`)
-  }
-}
-
 type PathKind = 'segment' | 'serviceName' | 'baseUri'
 
 const PATH_SHAPES: Record<PathKind, string> = {
@@ -466,13 +455,7 @@ function checkPath(value: unknown, where: string, kind: PathKind): void {
     segments !== undefined &&
     segments.every((segment) => ACTION_SEGMENT.test(segment) || (kind === 'baseUri' && PARAM_SEGMENT.test(segment))) &&
     (kind === 'segment' || segments.length > 0 || (kind === 'baseUri' && value !== ''))
-  if (!valid) throw new InvalidOptionError(`Expected \`${where}\` to be ${PATH_SHAPES[kind]}, got ${describeValue(value)}.`)
-}
-
-function checkBoolean(value: unknown, where: string): void {
-  if (typeof value !== 'boolean') {
-    throw new InvalidOptionError(`Expected \`${where}\` to be a boolean, got ${describeValue(value)}.`)
-  }
+  if (!valid) throw new InvalidOptionError({ option: where, value, expected: PATH_SHAPES[kind] })
 }
 
 function definedFields<T extends object, K extends keyof T>(options: T, keys: readonly K[]): Partial<Pick<T, K>> {

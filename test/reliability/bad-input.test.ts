@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { BackgroundJobBase } from '../../src/background-job-base'
-import { MAX_ARGS_DEPTH } from '../../src/engine/job-args'
+import { MAX_ARGS_DEPTH } from '../../src/policy/job-args'
 import { InvalidEnqueueOptionsError, InvalidJobArgsError, InvalidScheduleError } from '../../src/errors'
 import { createHarness, type Harness } from '../support/harness'
 
@@ -147,7 +147,7 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       const notOptions = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()), fc.func(fc.integer()), fc.bigInt())
       await fc.assert(
         fc.asyncProperty(notOptions, async (options) => {
-          await rejectsWith(h.manager.enqueue(EchoJob, null, options as never), InvalidEnqueueOptionsError, /^Expected enqueue options to be an object such as \{ delay: 3000 \}, got /)
+          await rejectsWith(h.manager.enqueue(EchoJob, null, options as never), InvalidEnqueueOptionsError, /^Expected the enqueue options to be an object, got /)
         }),
         RUNS,
       )
@@ -348,7 +348,7 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       const notCron = fc.oneof(fc.integer(), fc.constant(null), fc.constant(undefined), fc.object(), fc.array(fc.string()), fc.stringMatching(/^\s*$/))
       await fc.assert(
         fc.asyncProperty(notCron, async (cron) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition(cron)), InvalidScheduleError, /^Expected `cron` of schedule "nightly" to be a cron expression such as "\*\/5 \* \* \* \*", got /)
+          await rejectsWith(h.manager.addOrUpdateSchedule(definition(cron)), InvalidScheduleError, /^Schedule "nightly" needs `cron` to be a cron expression such as "\*\/5 \* \* \* \*", got /)
         }),
         RUNS,
       )
@@ -369,14 +369,14 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       )
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.integer(), fc.object(), fc.constant(null)), async (timezone) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })), InvalidScheduleError, /Expected `timezone` of schedule "nightly" to be an IANA zone name/)
+          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })), InvalidScheduleError, /Schedule "nightly" needs `timezone` to be an IANA zone name/)
         }),
         { numRuns: 20 },
       )
       const badId = fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 400 }), fc.integer(), fc.constant(null), fc.object())
       await fc.assert(
         fc.asyncProperty(badId, async (id) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { id })), InvalidScheduleError, /^Expected the schedule id to be a string of 1 to 200 characters, got /)
+          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { id })), InvalidScheduleError, /^The schedule needs an `id` of 1 to 200 characters, got /)
         }),
         { numRuns: 30 },
       )

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { BackgroundJobBase } from '../../src/background-job-base'
-import type { TimerWheel } from '../../src/engine/timer-wheel'
+import type { TimerWheel } from '../../src/memory/timer-wheel'
+import { REGISTRATIONS } from '../../src/registrations'
 import { JobTimeoutError } from '../../src/errors'
 import type { JobContext } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
@@ -116,7 +117,7 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
     assert.ok(cronFires[0]! >= HOUR && cronFires[0]! <= HOUR + 1000, 'the 1:00 job came as soon as the jump was noticed')
     assert.equal(cronFires[1], 2 * HOUR)
     await h.manager.removeSchedule('hourly')
-    assert.equal(h.container.resolve<TimerWheel>('timerWheel').isArmed, false)
+    assert.equal(h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel).isArmed, false)
     await guard.assertNothingEscaped()
   })
 
@@ -145,7 +146,7 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
     assertRanOnceNotEarly(dueAt)
     assert.deepEqual(cronFires, [HOUR, 2 * HOUR], 'the schedule did not fire 1:00 twice')
     await h.manager.removeSchedule('hourly')
-    assert.equal(h.container.resolve<TimerWheel>('timerWheel').isArmed, false)
+    assert.equal(h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel).isArmed, false)
     await guard.assertNothingEscaped()
   })
 

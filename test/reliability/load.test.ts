@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { BackgroundJobBase } from '../../src/background-job-base'
-import type { TimerWheel } from '../../src/engine/timer-wheel'
+import type { TimerWheel } from '../../src/memory/timer-wheel'
+import { REGISTRATIONS } from '../../src/registrations'
 import { JobNotFoundError, JobStateError, PendingJobsLimitError } from '../../src/errors'
 import type { JobContext, JobState } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
@@ -198,7 +199,7 @@ describe('MemoryJobEngine under load', () => {
       failed: Math.min(tally.failed, keep),
       cancelled: Math.min(tally.cancelled, keep),
     })
-    const wheel = h.container.resolve<TimerWheel>('timerWheel')
+    const wheel = h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel)
     assert.equal(wheel.size, 0)
     assert.equal(wheel.isArmed, false, 'no timer left armed')
     assert.equal(clock.pendingTimers, 0, 'no attempt timeout left either')
@@ -214,7 +215,7 @@ describe('MemoryJobEngine under load', () => {
     await h.manager.addOrUpdateSchedule({ id: 'every-minute', cron: '* * * * *', job: LoadJob, args: { kind: 'ok', k: 0 } })
     await h.tick(60_000)
     assert.deepEqual(await h.manager.counts(), { pending: 2, running: 0, completed: 0, failed: 0, cancelled: 0 })
-    assert.match(h.logger.messages('error').at(-1)!, /Schedule "every-minute" could not enqueue job "LoadJob": Cannot enqueue "LoadJob": 2 jobs are already pending/)
+    assert.match(h.logger.messages('error').at(-1)!, /Schedule "every-minute" could not enqueue job "LoadJob": PendingJobsLimitError: Cannot enqueue "LoadJob": 2 jobs are already pending/)
     const [schedule] = await h.manager.listSchedules()
     assert.equal(schedule?.lastJobId, undefined)
     assert.ok(schedule?.nextRunAt, 'the schedule stays armed for its next occurrence')

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { BackgroundJobBase } from '../../src/background-job-base'
-import type { TimerWheel } from '../../src/engine/timer-wheel'
+import type { TimerWheel } from '../../src/memory/timer-wheel'
+import { REGISTRATIONS } from '../../src/registrations'
 import { ManagerStoppedError } from '../../src/errors'
 import type { JobContext } from '../../src/types'
 import { createHarness, flush, type Harness } from '../support/harness'
@@ -82,7 +83,7 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
     assert.deepEqual(await h.manager.counts(), { pending: 10_100, running: 0, completed: 900, failed: 0, cancelled: 0 })
     assert.equal((await h.manager.getJob(ids[1000]!))?.state, 'pending')
     assert.equal((await h.manager.getJob(ids[9]!))?.attempts, 1)
-    assert.equal(h.container.resolve<TimerWheel>('timerWheel').isArmed, false)
+    assert.equal(h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel).isArmed, false)
     assert.equal(h.clock.pendingTimers, 0, 'the drain timer and every attempt timeout were cleared')
     assert.match(h.logger.messages('warn').at(-1)!, /stopped with 10100 pending and 0 running/)
     await h.container.dispose()

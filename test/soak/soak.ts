@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process'
 import { asValue, createContainer } from 'awilix'
 import { BackgroundJobBase } from '../../src/background-job-base'
 import type { BackgroundJobManager } from '../../src/background-job-manager'
-import type { TimerWheel } from '../../src/engine/timer-wheel'
+import type { TimerWheel } from '../../src/memory/timer-wheel'
+import { REGISTRATIONS } from '../../src/registrations'
 import { JobStateError, PendingJobsLimitError } from '../../src/errors'
 import type { JobLogger } from '../../src/logger'
 import { addBackgroundJobs } from '../../src/register'
@@ -121,7 +122,7 @@ async function soak(total: number): Promise<boolean> {
     o.useInMemoryStore({ concurrency: 256, timeoutMs: 1000, maxPendingJobs, keepCompleted: keep, keepFailed: keep, keepCancelled: keep }).addJob(SoakJob),
   )
   const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
-  const wheel = container.resolve<TimerWheel>('timerWheel')
+  const wheel = container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel)
 
   // Per-job tallies indexed by `args.i`: typed arrays, so the bookkeeping itself holds no objects.
   const kinds = new Uint8Array(total)

@@ -3,7 +3,7 @@ import { addBackgroundJobs, type BackgroundJobsBuilder } from '../../src/registe
 import { BackgroundJobManager } from '../../src/background-job-manager'
 import { ManualClock } from '../../src/clock'
 import type { JobLogger } from '../../src/logger'
-import type { MemoryStoreOptions } from '../../src/options'
+import type { MemoryStoreOptions } from '../../src/memory/memory-options'
 
 /** One captured log entry. */
 export interface LogEntry {

@@ -49,8 +49,7 @@ function pathOf(walk: Walk): string {
 }
 
 function fail(walk: Walk, what: string, fix: string): never {
-  const path = pathOf(walk)
-  throw new InvalidJobArgsError(`Job arguments must be JSON data, but \`${path}\` ${what}. ${fix}`, path)
+  throw new InvalidJobArgsError(pathOf(walk), what, fix)
 }
 
 function spend(walk: Walk, bytes: number): void {

@@ -1,5 +1,5 @@
 import type { JobContext } from '../types'
-import type { JobRecord } from './job-store'
+import type { JobRecord } from './job-record'
 
 /**
  * One attempt of a job as the job sees it: the {@link JobContext} its `executing` method gets.

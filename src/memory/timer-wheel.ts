@@ -1,5 +1,7 @@
 import type { Clock, ClockTimer } from '../clock'
-import { InvalidOptionError, describeValue } from '../errors'
+import { InvalidOptionError } from '../errors'
+import { MAX_TIME_MS, MAX_TIMER_MS } from '../limits'
+import { checkInteger } from '../validation'
 
 const SLOT_BITS = 6
 const SLOTS = 1 << SLOT_BITS
@@ -9,8 +11,6 @@ const LEVELS = 9
 const DUE_SLOT = LEVELS * SLOTS
 const SPAN: readonly number[] = Array.from({ length: LEVELS + 1 }, (_, level) => SLOTS ** level)
 const SLOT_MASK = SLOTS - 1
-/** The largest time a `Date` can hold, in ms. */
-const MAX_TIME = 8.64e15
 
 /**
  * Something the {@link TimerWheel} can hold. Subclasses carry their own data (a job record, a
@@ -101,11 +101,9 @@ export class TimerWheel {
   constructor(options: TimerWheelOptions) {
     const { clock, unref = true, maxSleepMs = 1000, onError = () => {} } = options
     if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') {
-      throw new InvalidOptionError(`Expected \`clock\` to be a Clock, got ${describeValue(clock)}.`)
+      throw new InvalidOptionError({ option: 'clock', value: clock, expected: 'a Clock' })
     }
-    if (!Number.isInteger(maxSleepMs) || maxSleepMs < 1 || maxSleepMs > 2 ** 31 - 1) {
-      throw new InvalidOptionError(`Expected \`maxSleepMs\` to be an integer from 1 to 2147483647, got ${describeValue(maxSleepMs)}.`)
-    }
+    checkInteger('maxSleepMs', maxSleepMs, 1, MAX_TIMER_MS)
     this.#clock = clock
     this.#unref = unref
     this.#maxSleepMs = maxSleepMs
@@ -139,8 +137,8 @@ export class TimerWheel {
    * next turn). A node that is already scheduled is moved.
    */
   schedule(node: TimerNode, dueAt: number): void {
-    if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME) {
-      throw new InvalidOptionError(`Expected \`dueAt\` to be a time in ms within the range of a Date, got ${describeValue(dueAt)}.`)
+    if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME_MS) {
+      throw new InvalidOptionError({ option: 'dueAt', value: dueAt, expected: 'a time in ms within the range of a Date' })
     }
     if (node.wheelNext !== null) {
       unlink(node)

@@ -1,0 +1,18 @@
+/**
+ * Limits the kit enforces in more than one place, named once. Each says why it is what it is.
+ */
+
+/** The longest delay Node's `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** The largest time a `Date` can hold, in ms since the epoch: no job can be due later. */
+export const MAX_TIME_MS = 8.64e15
+
+/** The longest job id, job name, schedule id or page title accepted. */
+export const MAX_NAME_LENGTH = 200
+
+/** The most jobs one page of a listing may hold. */
+export const MAX_PAGE_SIZE = 1000
+
+/** The most retries a retry policy may allow. */
+export const MAX_RETRIES = 1000

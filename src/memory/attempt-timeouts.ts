@@ -1,0 +1,66 @@
+import type { JobHandler } from '../background-job-engine'
+import { monotonicView, type Clock } from '../clock'
+import { MAX_TIMER_MS } from '../limits'
+import { safeLog, type JobLogger } from '../logger'
+import { describeThrown } from '../policy/error-info'
+import type { JobAttempt } from './job-attempt'
+import type { JobRecord } from './job-record'
+import { TimerNode, TimerWheel } from './timer-wheel'
+
+/**
+ * An attempt that is running, filed in {@link AttemptTimeouts} while it can still time out. It is
+ * the engine's side of the attempt; the job sees only its {@link JobAttempt}.
+ */
+export class RunningAttempt extends TimerNode {
+  isSettled = false
+
+  constructor(
+    readonly record: JobRecord,
+    readonly handler: JobHandler,
+    readonly context: JobAttempt,
+    readonly onTimeout: (run: RunningAttempt) => void,
+  ) {
+    super()
+  }
+
+  override expire(): void {
+    this.onTimeout(this)
+  }
+}
+
+/**
+ * Running attempts by the time they time out, on the clock's monotonic time: a timeout is a
+ * duration, and the job wheel follows the wall clock, so setting the clock forward would abort
+ * every running attempt at once. One wheel instead of a Node timer per attempt: its one timer is
+ * armed while attempts run and none is left when they end.
+ */
+export class AttemptTimeouts {
+  readonly #clock: Clock
+  readonly #wheel: TimerWheel
+
+  constructor(clock: Clock, unref: boolean, logger: JobLogger) {
+    this.#clock = clock
+    this.#wheel = new TimerWheel({
+      clock: monotonicView(clock),
+      unref,
+      // Capped sleeps guard the job wheel against wall-clock jumps; monotonic time has none.
+      maxSleepMs: MAX_TIMER_MS,
+      onError: (error) => safeLog(logger, 'error', 'Timing out an attempt failed', { error: describeThrown(error) }),
+    })
+  }
+
+  /** Files `run` to time out `run.handler.timeoutMs` from now (never, for 0). May throw for a broken clock. */
+  start(run: RunningAttempt): void {
+    if (run.handler.timeoutMs > 0) this.#wheel.schedule(run, this.#clock.monotonicNow() + run.handler.timeoutMs)
+  }
+
+  /** `run` settled before its timeout. */
+  cancel(run: RunningAttempt): void {
+    this.#wheel.cancel(run)
+  }
+
+  /** Times nothing out from now on and leaves no timer armed. */
+  close(): void {
+    this.#wheel.close()
+  }
+}

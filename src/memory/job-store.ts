@@ -1,0 +1,176 @@
+import type { JobState } from '../types'
+import { JobRecord, parseJobId, type JobKind } from './job-record'
+import { JobTable } from './job-table'
+
+type IndexedState = Exclude<JobState, 'pending'>
+
+/**
+ * The records of one state in the order they entered it. A record knows its slot (`indexed`), so
+ * removing it leaves a hole in O(1); holes are compacted away once they outnumber the records,
+ * so every operation is O(1) amortized. (A `Set` is O(1) too, but finding its oldest entry walks
+ * over the entries deleted before it, which for a bounded finished list is most of them.)
+ */
+class StateIndex {
+  #slots: (JobRecord | undefined)[] = []
+  /** Every slot before it is a hole. */
+  #head = 0
+  #size = 0
+
+  get size(): number {
+    return this.#size
+  }
+
+  add(record: JobRecord): void {
+    record.indexed = this.#slots.push(record)
+    this.#size++
+  }
+
+  remove(record: JobRecord): void {
+    this.#slots[record.indexed - 1] = undefined
+    record.indexed = 0
+    this.#size--
+    const holes = this.#slots.length - this.#size
+    if (this.#size === 0) {
+      this.#slots = []
+      this.#head = 0
+    } else if (holes > 1024 && holes > this.#size) {
+      this.#compact()
+    }
+  }
+
+  /** The record that entered first. */
+  oldest(): JobRecord | undefined {
+    const slots = this.#slots
+    while (this.#head < slots.length && slots[this.#head] === undefined) this.#head++
+    return slots[this.#head]
+  }
+
+  /** A page of the records, oldest first or newest first. */
+  page(newestFirst: boolean, offset: number, limit: number): JobRecord[] {
+    const page: JobRecord[] = []
+    const slots = this.#slots
+    let skip = offset
+    const step = newestFirst ? -1 : 1
+    for (let i = newestFirst ? slots.length - 1 : this.#head; i >= this.#head && i < slots.length && page.length < limit; i += step) {
+      const record = slots[i]
+      if (record === undefined) continue
+      if (skip > 0) skip--
+      else page.push(record)
+    }
+    return page
+  }
+
+  #compact(): void {
+    const live: JobRecord[] = []
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const record = this.#slots[i]
+      if (record !== undefined) record.indexed = live.push(record)
+    }
+    this.#slots = live
+    this.#head = 0
+  }
+}
+
+/** How many finished jobs of each kind the store keeps. */
+export interface JobStoreLimits {
+  readonly keepCompleted: number
+  readonly keepFailed: number
+  readonly keepCancelled: number
+}
+
+/**
+ * The in-memory job store: every job by sequence number (in a {@link JobTable}, so the record
+ * needs no id string of its own), a count per state, and an insertion-ordered index per state
+ * except `pending` (which may hold millions and is listed by scanning instead). Finished jobs are
+ * kept up to a bound each; past it the oldest is forgotten.
+ */
+export class JobStore {
+  readonly #jobs = new JobTable<JobRecord>()
+  #lastSeq = 0
+  readonly #counts: Record<JobState, number> = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
+  readonly #index: Record<IndexedState, StateIndex> = {
+    running: new StateIndex(),
+    completed: new StateIndex(),
+    failed: new StateIndex(),
+    cancelled: new StateIndex(),
+  }
+  readonly #limits: Record<IndexedState, number>
+
+  constructor(limits: JobStoreLimits) {
+    this.#limits = {
+      running: Infinity,
+      completed: limits.keepCompleted,
+      failed: limits.keepFailed,
+      cancelled: limits.keepCancelled,
+    }
+  }
+
+  /** Creates and adds a pending job, numbered after the last one. */
+  create(kind: JobKind, args: unknown, createdTick: number): JobRecord {
+    const record = new JobRecord(++this.#lastSeq, kind, args, createdTick)
+    this.#jobs.add(record)
+    this.#counts.pending++
+    return record
+  }
+
+  /** The job with id `id`, if the store holds it. */
+  get(id: string): JobRecord | undefined {
+    const seq = parseJobId(id)
+    return seq === 0 ? undefined : this.#jobs.get(seq)
+  }
+
+  /** Jobs held in `state`. */
+  count(state: JobState): number {
+    return this.#counts[state]
+  }
+
+  /** A copy of the per-state counts. */
+  counts(): Record<JobState, number> {
+    return { ...this.#counts }
+  }
+
+  /** Moves `record` to `state`, keeping counts and indexes right and the finished lists bounded. */
+  transition(record: JobRecord, state: JobState): void {
+    this.#unindex(record)
+    this.#counts[record.state]--
+    record.state = state
+    this.#counts[state]++
+    if (state === 'pending') return
+    const index = this.#index[state]
+    index.add(record)
+    if (index.size > this.#limits[state]) {
+      const oldest = index.oldest()
+      if (oldest !== undefined) this.delete(oldest)
+    }
+  }
+
+  /** Forgets `record`. */
+  delete(record: JobRecord): void {
+    if (!this.#jobs.delete(record)) return
+    this.#unindex(record)
+    this.#counts[record.state]--
+  }
+
+  /**
+   * One page of the jobs in `state`: pending and running oldest first (the order they run in),
+   * finished newest first (the ones an operator looks for).
+   */
+  list(state: JobState, offset: number, limit: number): JobRecord[] {
+    const page: JobRecord[] = []
+    if (state === 'pending') {
+      let skip = offset
+      for (const record of this.#jobs.values()) {
+        if (record.state !== 'pending') continue
+        if (skip > 0) skip--
+        else if (page.push(record) >= limit) break
+      }
+      return page
+    }
+    return this.#index[state].page(state !== 'running', offset, limit)
+  }
+
+  #unindex(record: JobRecord): void {
+    if (record.indexed === 0) return
+    this.#index[record.state as IndexedState].remove(record)
+  }
+}

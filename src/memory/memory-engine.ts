@@ -1,0 +1,224 @@
+import { asValue } from 'awilix'
+import type { BackgroundJobEngine, EngineContext, EngineFactory, NewJob, NewSchedule } from '../background-job-engine'
+import { JobNotFoundError, JobStateError, ManagerStoppedError } from '../errors'
+import { JobEventHub, type JobEventListener } from '../job-events'
+import { safeLog, type JobLogger } from '../logger'
+import { describeThrown } from '../policy/error-info'
+import { REGISTRATIONS } from '../registrations'
+import type {
+  JobCounts,
+  JobEventName,
+  JobInfo,
+  JobPage,
+  JobState,
+  ListJobsQuery,
+  ScheduleInfo,
+  StopOptions,
+  StopResult,
+} from '../types'
+import type { JobRecord } from './job-record'
+import { JobStore } from './job-store'
+import { resolveMemoryStoreOptions, type MemoryStoreOptions, type ResolvedMemoryStoreOptions } from './memory-options'
+import { JobProcessor, leftPending } from './processor'
+import { MemorySchedules } from './schedules'
+import { TimerWheel } from './timer-wheel'
+import { JobWaiters } from './waiters'
+
+/** Shared by every call that resolves with nothing: a settled promise cannot be changed. */
+const RESOLVED: Promise<void> = Promise.resolve()
+
+const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
+
+/** What the memory engine is built from. */
+export interface MemoryEngineParts {
+  readonly store: JobStore
+  readonly wheel: TimerWheel
+  readonly context: EngineContext
+  readonly options: ResolvedMemoryStoreOptions
+}
+
+/**
+ * The in-memory engine: jobs in a {@link JobStore}, delayed ones in a {@link TimerWheel}, due ones
+ * run by a {@link JobProcessor} at most `concurrency` at a time, recurring ones in
+ * {@link MemorySchedules}. Nothing is dropped: a job ends completed, failed (kept), cancelled, or
+ * stays pending. This class is the facade: it checks what each call may do and hands it on.
+ */
+export class MemoryJobEngine implements BackgroundJobEngine {
+  readonly #store: JobStore
+  readonly #wheel: TimerWheel
+  readonly #logger: JobLogger
+  readonly #events: JobEventHub
+  readonly #waiters = new JobWaiters()
+  readonly #processor: JobProcessor
+  readonly #schedules: MemorySchedules
+  #stopPromise: Promise<StopResult> | undefined
+
+  constructor(parts: MemoryEngineParts) {
+    const { store, wheel, context, options } = parts
+    this.#store = store
+    this.#wheel = wheel
+    this.#logger = context.logger
+    this.#events = new JobEventHub(context.logger)
+    this.#processor = new JobProcessor({
+      store,
+      wheel,
+      handlers: context.handlers,
+      options,
+      logger: context.logger,
+      events: this.#events,
+      waiters: this.#waiters,
+    })
+    this.#schedules = new MemorySchedules({ wheel, clock: options.clock, logger: context.logger, add: (job) => this.#add(job) })
+  }
+
+  get isStopped(): boolean {
+    return this.#stopPromise !== undefined
+  }
+
+  enqueue(job: NewJob): Promise<string> {
+    // Not `async`: this is the hot path, and an async wrapper costs a second promise per job.
+    try {
+      return Promise.resolve(this.#add(job).id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  async getJob(id: string): Promise<JobInfo | undefined> {
+    return this.#store.get(id)?.toInfo()
+  }
+
+  async listJobs(query: Required<ListJobsQuery>): Promise<JobPage> {
+    const items = this.#store.list(query.state, query.offset, query.limit).map((record) => record.toInfo())
+    return { items, total: this.#store.count(query.state), offset: query.offset, limit: query.limit }
+  }
+
+  async counts(): Promise<JobCounts> {
+    return this.#store.counts()
+  }
+
+  cancel(id: string): Promise<void> {
+    try {
+      this.#processor.cancel(this.#require(id, 'cancel', ['pending']))
+      return RESOLVED
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  async retry(id: string): Promise<JobInfo> {
+    const record = this.#require(id, 'retry', ['failed'])
+    this.#assertRunning()
+    this.#processor.retry(record)
+    return record.toInfo()
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    this.#store.delete(this.#require(id, 'delete', FINISHED))
+  }
+
+  async upsertSchedule(definition: NewSchedule): Promise<ScheduleInfo> {
+    this.#assertRunning()
+    return this.#schedules.upsert(definition)
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    return this.#schedules.remove(id)
+  }
+
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return this.#schedules.list()
+  }
+
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  onIdle(): Promise<void> {
+    if (this.#processor.isIdle) return Promise.resolve()
+    if (this.#stopPromise !== undefined && this.#processor.active === 0) return Promise.reject(leftPending())
+    return this.#waiters.idle()
+  }
+
+  onSettled(id: string): Promise<JobInfo> {
+    const record = this.#store.get(id)
+    if (record === undefined) return Promise.reject(new JobNotFoundError(id))
+    if (FINISHED.includes(record.state)) return Promise.resolve(record.toInfo())
+    if (this.#stopPromise !== undefined && record.state === 'pending') return Promise.reject(leftPending())
+    return this.#waiters.settled(record)
+  }
+
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    this.#stopPromise ??= this.#stop(options)
+    return this.#stopPromise
+  }
+
+  async #stop({ drain = true, timeoutMs = 30_000 }: StopOptions): Promise<StopResult> {
+    this.#processor.halt()
+    // Each step in its own try: a failure in one must not leave the others undone.
+    try {
+      this.#wheel.close()
+    } catch (error) {
+      safeLog(this.#logger, 'error', 'Closing the timer wheel failed', { error: describeThrown(error) })
+    }
+    if (drain) await this.#processor.whenDrained(timeoutMs)
+    const running = this.#processor.active
+    this.#processor.abortRunning(() => new ManagerStoppedError('interrupted'))
+    const pending = this.#store.count('pending')
+    this.#waiters.rejectStranded(leftPending, this.#processor.active === 0)
+    if (pending > 0 || running > 0) {
+      safeLog(
+        this.#logger,
+        'warn',
+        `Background jobs stopped with ${pending} pending and ${running} running; in-memory jobs are lost when the process exits`,
+        { pending, running },
+      )
+    }
+    return { pending, running }
+  }
+
+  #add(job: NewJob): JobRecord {
+    this.#assertRunning()
+    return this.#processor.add(job)
+  }
+
+  /** The record of `id`, when it is in one of the states `action` applies to. */
+  #require(id: string, action: 'cancel' | 'retry' | 'delete', expected: readonly JobState[]): JobRecord {
+    const record = this.#store.get(id)
+    if (record === undefined) throw new JobNotFoundError(id)
+    if (!expected.includes(record.state)) throw new JobStateError({ jobId: id, state: record.state, expected, action })
+    return record
+  }
+
+  #assertRunning(): void {
+    if (this.#stopPromise !== undefined) throw new ManagerStoppedError()
+  }
+}
+
+/**
+ * The in-memory engine's factory, for `o.useEngine(memoryEngine(options))`, which is what
+ * `o.useInMemoryStore(options)` does (MASA's `UseInMemoryDatabase`). Its job store and timer
+ * wheel are registered in the container, as singletons beside the engine.
+ *
+ * @throws InvalidOptionError for an unknown option or an invalid value
+ */
+export function memoryEngine(options?: MemoryStoreOptions): EngineFactory {
+  const { engine: resolved, policy } = resolveMemoryStoreOptions(options)
+  return {
+    policy,
+    clock: resolved.clock,
+    create(context) {
+      const store = new JobStore(resolved)
+      const wheel = new TimerWheel({
+        clock: resolved.clock,
+        unref: resolved.unref,
+        onError: (error) => safeLog(context.logger, 'error', 'A timer callback threw', { error: describeThrown(error) }),
+      })
+      context.container.register({
+        [REGISTRATIONS.memoryStore]: asValue(store),
+        [REGISTRATIONS.memoryTimerWheel]: asValue(wheel),
+      })
+      return new MemoryJobEngine({ store, wheel, context, options: resolved })
+    },
+  }
+}

@@ -1,0 +1,353 @@
+import type { JobHandler, JobHandlerSource, NewJob } from '../background-job-engine'
+import type { Clock } from '../clock'
+import { JobTimeoutError, ManagerStoppedError, PendingJobsLimitError, UnknownJobError, UnrecoverableJobError } from '../errors'
+import type { JobEventHub } from '../job-events'
+import { safeLog, type JobLogger } from '../logger'
+import { describeThrown, toErrorInfo } from '../policy/error-info'
+import { backoffDelay } from '../policy/retry-policy'
+import { AttemptTimeouts, RunningAttempt } from './attempt-timeouts'
+import { JobAttempt } from './job-attempt'
+import { JobRecord, type JobKind } from './job-record'
+import type { JobStore } from './job-store'
+import type { ResolvedMemoryStoreOptions } from './memory-options'
+import { ReadyQueue } from './ready-queue'
+import type { TimerWheel } from './timer-wheel'
+import type { JobWaiters } from './waiters'
+
+/**
+ * Attempts started in one macrotask before the processor yields to the event loop. Quick jobs
+ * settle in microtasks and start the next ones from there, so without this a backlog of them would
+ * run to its end in one turn, holding back timers, I/O and HTTP responses all that time.
+ */
+const STARTS_PER_TURN = 1024
+
+/** The memory engine's {@link JobKind}: one per job name. */
+class EngineJobKind implements JobKind {
+  constructor(
+    readonly name: string,
+    readonly origin: number,
+    readonly due: (record: JobRecord) => void,
+    readonly handlers: JobHandlerSource,
+  ) {}
+
+  get maxAttempts(): number {
+    return this.handlers.handler(this.name)?.maxAttempts ?? 1
+  }
+}
+
+/** What the processor is built from; the memory engine's facade wires it. */
+export interface ProcessorParts {
+  readonly store: JobStore
+  readonly wheel: TimerWheel
+  readonly handlers: JobHandlerSource
+  readonly options: ResolvedMemoryStoreOptions
+  readonly logger: JobLogger
+  readonly events: JobEventHub
+  readonly waiters: JobWaiters
+}
+
+/**
+ * The memory engine's processor: jobs come in through {@link JobProcessor.add}, wait in the job
+ * wheel until due, then in a FIFO ready queue, and start while fewer than `concurrency` attempts
+ * run. Each attempt runs to its end or its timeout (filed in a second wheel on monotonic time),
+ * and is settled once: completed, retried after its backoff, or failed for good.
+ */
+export class JobProcessor {
+  readonly #store: JobStore
+  readonly #wheel: TimerWheel
+  readonly #handlers: JobHandlerSource
+  readonly #clock: Clock
+  readonly #logger: JobLogger
+  readonly #events: JobEventHub
+  readonly #waiters: JobWaiters
+  readonly #concurrency: number
+  readonly #maxPendingJobs: number
+  readonly #kinds = new Map<string, EngineJobKind>()
+  readonly #timeouts: AttemptTimeouts
+  readonly #ready = new ReadyQueue<JobRecord>()
+  #active = 0
+  #isPumpQueued = false
+  #startsThisTurn = 0
+  /** Whether debug entries are logged, read once per turn (see {@link JobProcessor.#isDebugLogged}). */
+  #isDebug = false
+  #isHalted = false
+  #drained: (() => void) | undefined
+  readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
+  readonly #onAttemptTimeout = (run: RunningAttempt): void => this.#timeOut(run)
+  readonly #pump = (): void => {
+    this.#isPumpQueued = false
+    this.#startsThisTurn = 0
+    this.#isDebug = this.#isDebugLogged()
+    this.#startReady()
+  }
+
+  constructor(parts: ProcessorParts) {
+    this.#store = parts.store
+    this.#wheel = parts.wheel
+    this.#handlers = parts.handlers
+    this.#clock = parts.options.clock
+    this.#logger = parts.logger
+    this.#events = parts.events
+    this.#waiters = parts.waiters
+    this.#concurrency = parts.options.concurrency
+    this.#maxPendingJobs = parts.options.maxPendingJobs
+    this.#timeouts = new AttemptTimeouts(this.#clock, parts.options.unref, parts.logger)
+  }
+
+  /** Attempts running now. */
+  get active(): number {
+    return this.#active
+  }
+
+  /** Whether nothing is pending or running. */
+  get isIdle(): boolean {
+    return this.#store.count('pending') === 0 && this.#store.count('running') === 0
+  }
+
+  /** Stores a new pending job and schedules it (or queues it when due). @throws PendingJobsLimitError */
+  add(job: NewJob): JobRecord {
+    if (this.#store.count('pending') >= this.#maxPendingJobs) throw new PendingJobsLimitError(job.name, this.#maxPendingJobs)
+    const now = job.enqueuedAt
+    const record = this.#store.create(this.#kindOf(job.name), job.args, this.#wheel.tickOf(now))
+    if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
+    if (job.runAt > now) {
+      this.#wheel.schedule(record, job.runAt)
+    } else {
+      record.dueTick = record.createdTick
+      this.#makeReady(record)
+    }
+    // Guarded so no snapshot thunk is made per job when nobody listens.
+    if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
+    return record
+  }
+
+  /** Cancels a pending record: it leaves the wheel and ends `cancelled`. */
+  cancel(record: JobRecord): void {
+    this.#wheel.cancel(record)
+    record.finishedAt = this.#clock.now()
+    // A cancelled record may still sit in the ready queue; the processor skips it there.
+    this.#finish(record, 'cancelled')
+  }
+
+  /** Moves a failed record back to pending, due now, with a fresh retry budget. */
+  retry(record: JobRecord): void {
+    const history = record.written()
+    history.attempts = 0
+    record.finishedAt = 0
+    record.dueTick = this.#wheel.tickOf(this.#clock.now())
+    this.#store.transition(record, 'pending')
+    this.#makeReady(record)
+  }
+
+  /** Starts nothing from now on (stop). */
+  halt(): void {
+    this.#isHalted = true
+  }
+
+  /** Resolves when no attempt runs, or after `timeoutMs`, whichever comes first. */
+  async whenDrained(timeoutMs: number): Promise<void> {
+    if (this.#active === 0) return
+    await new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimer(() => resolve(), timeoutMs)
+      this.#drained = () => {
+        this.#clock.clearTimer(timer)
+        resolve()
+      }
+    })
+    this.#drained = undefined
+  }
+
+  /** Aborts the signal of every running attempt with `reason`, then closes the deadline wheel. */
+  abortRunning(reason: () => Error): void {
+    for (const record of this.#store.list('running', 0, Infinity)) {
+      try {
+        const attempt = record.attempt
+        if (attempt !== undefined) JobAttempt.abort(attempt, reason())
+      } catch (error) {
+        safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: describeThrown(error) })
+      }
+    }
+    try {
+      this.#timeouts.close()
+    } catch (error) {
+      safeLog(this.#logger, 'error', 'Closing the attempt timeouts failed', { error: describeThrown(error) })
+    }
+  }
+
+  /** The kind of the jobs named `name`; kept for registered names, so odd names cannot grow the map. */
+  #kindOf(name: string): EngineJobKind {
+    let kind = this.#kinds.get(name)
+    if (kind === undefined) {
+      kind = new EngineJobKind(name, this.#wheel.origin, this.#onJobDue, this.#handlers)
+      if (this.#handlers.handler(name) !== undefined) this.#kinds.set(name, kind)
+    }
+    return kind
+  }
+
+  #makeReady(record: JobRecord): void {
+    this.#ready.push(record)
+    this.#queuePump()
+  }
+
+  #queuePump(): void {
+    if (!this.#isPumpQueued && !this.#isHalted) {
+      this.#isPumpQueued = true
+      // A macrotask, not a microtask: the enqueuing code (and its HTTP response) goes first.
+      setImmediate(this.#pump)
+    }
+  }
+
+  #startReady(): void {
+    const concurrency = this.#concurrency
+    const ready = this.#ready
+    while (this.#active < concurrency && !ready.isEmpty && !this.#isHalted) {
+      if (this.#startsThisTurn >= STARTS_PER_TURN) {
+        this.#queuePump()
+        break
+      }
+      const record = ready.shift()
+      if (record !== undefined && record.state === 'pending' && !record.isScheduled) {
+        this.#startsThisTurn++
+        this.#start(record)
+      }
+    }
+    ready.compact()
+  }
+
+  #start(record: JobRecord): void {
+    this.#store.transition(record, 'running')
+    const history = record.written()
+    history.attempts++
+    record.lastRunAt = this.#clock.now()
+    const handler = this.#handlers.handler(record.name)
+    if (handler === undefined) {
+      this.#fail(record, new UnknownJobError(record.name), undefined)
+      return
+    }
+    history.maxAttempts = handler.maxAttempts
+    this.#active++
+    const attempt = new JobAttempt(record, history.attempts, handler.maxAttempts)
+    history.attempt = attempt
+    if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
+    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: attempt.attempt })
+    void this.#run(record, handler, attempt)
+  }
+
+  /** Runs one attempt to its end or its timeout, whichever comes first, and settles it once. Never rejects. */
+  async #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): Promise<void> {
+    const run = new RunningAttempt(record, handler, attempt, this.#onAttemptTimeout)
+    let failed = false
+    let error: unknown
+    try {
+      let running: unknown
+      try {
+        // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
+        this.#timeouts.start(run)
+        running = handler.run(record.args, attempt)
+      } catch (thrown) {
+        // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
+        running = Promise.reject(thrown)
+      }
+      await running
+    } catch (thrown) {
+      failed = true
+      error = thrown
+    }
+    if (run.isSettled) return
+    run.isSettled = true
+    this.#timeouts.cancel(run)
+    this.#settle(record, handler, error, failed)
+  }
+
+  /** Aborts an attempt that ran past its timeout and settles it as failed (it may be retried). */
+  #timeOut(run: RunningAttempt): void {
+    const { record, handler, context } = run
+    const error = new JobTimeoutError({ jobId: record.id, jobName: record.name, attempt: context.attempt, timeoutMs: handler.timeoutMs })
+    try {
+      JobAttempt.abort(context, error)
+    } catch (abortError) {
+      safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: describeThrown(abortError) })
+    }
+    if (run.isSettled) return
+    run.isSettled = true
+    this.#settle(record, handler, error, true)
+  }
+
+  #settle(record: JobRecord, handler: JobHandler, error: unknown, failed: boolean): void {
+    record.written().attempt = undefined
+    this.#active--
+    if (failed) this.#fail(record, error, isUnrecoverable(error) ? undefined : handler)
+    else this.#complete(record)
+    if (this.#active === 0) this.#drained?.()
+    this.#startReady()
+  }
+
+  #complete(record: JobRecord): void {
+    record.finishedAt = this.#clock.now()
+    record.lastError = undefined
+    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
+    this.#finish(record, 'completed')
+  }
+
+  /** Records a failed attempt; retries it when `handler` (undefined: not retryable) allows another. */
+  #fail(record: JobRecord, error: unknown, handler: JobHandler | undefined): void {
+    record.lastError = toErrorInfo(error)
+    const { attempts, maxAttempts } = record
+    const meta = { jobName: record.name, jobId: record.id, attempt: attempts, maxAttempts, error: record.lastError.message }
+    const failure = `Job ${record.name} (${record.id}) attempt ${attempts}/${maxAttempts} failed`
+    if (handler !== undefined && attempts < maxAttempts) {
+      const delay = backoffDelay(handler.retry, attempts)
+      const runAt = this.#clock.now() + delay
+      this.#store.transition(record, 'pending')
+      safeLog(this.#logger, 'error', `${failure}: ${record.lastError.message}; retrying in ${delay} ms`, meta)
+      if (delay > 0) {
+        this.#wheel.schedule(record, runAt)
+      } else {
+        record.dueTick = this.#wheel.tickOf(runAt)
+        this.#makeReady(record)
+      }
+      this.#events.emit('retrying', () => record.toInfo())
+      if (this.#isHalted) this.#waiters.rejectStranded(leftPending, this.#active === 0)
+      return
+    }
+    record.finishedAt = this.#clock.now()
+    safeLog(this.#logger, 'error', `${failure} for good: ${record.lastError.message}`, meta)
+    this.#finish(record, 'failed')
+  }
+
+  /** Moves a job to its final state, tells listeners and waiters, and checks for idleness. */
+  #finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled'): void {
+    this.#store.transition(record, state)
+    if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
+    this.#waiters.resolveSettled(record)
+    if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
+  }
+
+  /**
+   * Whether a debug entry would be written. Winston (and pino) answer `isLevelEnabled`; winston
+   * formats every entry before its transports drop it by level, which cost more than running a
+   * no-op job. A logger without the method gets every entry, as before.
+   */
+  #isDebugLogged(): boolean {
+    const logger = this.#logger as { isLevelEnabled?: (level: string) => unknown }
+    try {
+      return typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('debug') !== false
+    } catch {
+      return true
+    }
+  }
+}
+
+/** The error of a waiter whose job stop left pending. */
+export function leftPending(): ManagerStoppedError {
+  return new ManagerStoppedError('left-pending')
+}
+
+/** Whether a job threw {@link UnrecoverableJobError}; never throws (`instanceof` on a revoked proxy does). */
+function isUnrecoverable(error: unknown): boolean {
+  try {
+    return error instanceof UnrecoverableJobError
+  } catch {
+    return false
+  }
+}
