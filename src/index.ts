@@ -29,7 +29,8 @@ export {
   UnrecoverableJobError,
 } from './errors'
 export type { JobAction, StoppedSituation } from './errors'
-export { backgroundJobsAdminRouter, isLoopbackAddress } from './express/admin-router'
+export { isLoopbackAddress } from './express/admin-access'
+export { backgroundJobsAdminRouter } from './express/admin-router'
 export type { AdminRouterOptions } from './express/admin-router'
 export { mapServices } from './express/map-services'
 export type { MapServicesOptions, MappedRoute } from './express/map-services'

@@ -7,7 +7,8 @@ import express, { type Application, type NextFunction, type Request, type Respon
 import request from 'supertest'
 import { BackgroundJobBase } from '../src/background-job-base'
 import { BackgroundJobsNotBuiltError, InvalidArgumentError, InvalidOptionError } from '../src/errors'
-import { backgroundJobsAdminRouter, isLoopbackAddress, type AdminRouterOptions } from '../src/express/admin-router'
+import { isLoopbackAddress } from '../src/express/admin-access'
+import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/express/admin-router'
 import type { JobInfo } from '../src/types'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
 

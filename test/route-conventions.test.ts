@@ -10,11 +10,11 @@ import {
   getServiceName,
   getServiceRoutes,
   parseMethodName,
-  parseParameters,
   resolveRouteConventionOptions,
   trimAsyncSuffix,
   type ServiceRoute,
 } from '../src/express/route-conventions'
+import { parseParameters } from '../src/express/method-parameters'
 
 // Test services modelled on MASA's test services (MinimalAPIs.Tests/Services/*.cs).
 class CustomService {}

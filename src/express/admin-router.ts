@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { BlockList, isIP } from 'node:net'
 import type { AwilixContainer } from 'awilix'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import type { BackgroundJobManager } from '../background-job-manager'
@@ -13,13 +12,15 @@ import {
   ManagerStoppedError,
   describeValue,
 } from '../errors'
-import { MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
+import { MAX_NAME_LENGTH } from '../limits'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { REGISTRATIONS } from '../registrations'
-import { JOB_STATES, type JobInfo, type JobState, type ListJobsQuery, type ScheduleInfo } from '../types'
+import type { JobInfo, ScheduleInfo } from '../types'
 import { checkBoolean, checkFunction, checkName, readOptions } from '../validation'
+import { loopbackDenial } from './admin-access'
 import { adminPageContentSecurityPolicy, renderAdminPage } from './admin-page'
+import { readJobId, readListQuery, readQuery } from './admin-query'
 
 /** Options of {@link backgroundJobsAdminRouter}. */
 export interface AdminRouterOptions {
@@ -71,14 +72,7 @@ const ADMIN_ROUTER_KEYS = ['authorize', 'allowMutations', 'redactArgs', 'title']
 /** Only these manager methods are used, so any engine behind the manager works unchanged. */
 type AdminManager = Pick<BackgroundJobManager, 'counts' | 'listJobs' | 'getJob' | 'cancel' | 'retry' | 'deleteJob' | 'listSchedules'>
 
-const DEFAULT_LIMIT = 50
 const REDACTED = '[redacted]'
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip']
-
-const loopback = new BlockList()
-loopback.addSubnet('127.0.0.0', 8, 'ipv4')
-// BlockList also matches IPv4-mapped IPv6 (::ffff:127.0.0.1) against the IPv4 subnet.
-loopback.addAddress('::1', 'ipv6')
 
 /** The request may not use the admin (not loopback, or `authorize` said no). */
 class AdminAccessDeniedError extends BackgroundJobError {}
@@ -91,18 +85,6 @@ class AdminMethodNotAllowedError extends BackgroundJobError {}
 
 /** No admin API route has this path. */
 class AdminRouteNotFoundError extends BackgroundJobError {}
-
-/**
- * Whether `address` is a loopback IP address: 127.0.0.0/8, `::1`, or an IPv4-mapped
- * `::ffff:127.x.y.z`. Anything else, including host names, `undefined` and garbage, is not.
- */
-export function isLoopbackAddress(address: unknown): boolean {
-  if (typeof address !== 'string') return false
-  const family = isIP(address)
-  if (family === 4) return loopback.check(address, 'ipv4')
-  if (family === 6) return loopback.check(address, 'ipv6')
-  return false
-}
 
 /**
  * An Express router serving a Hangfire-like dashboard over the background-job manager of
@@ -318,103 +300,6 @@ function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): Res
   }
   checkName('title', resolved.title, MAX_NAME_LENGTH)
   return resolved
-}
-
-/** Why a request is not a direct loopback request, or undefined when it is one. */
-function loopbackDenial(req: Request): string | undefined {
-  const fix = 'Pass an `authorize` option to backgroundJobsAdminRouter(container, { authorize: (req) => ... }) to decide access yourself.'
-  if (!isLoopbackAddress(req.socket?.remoteAddress)) {
-    return `Access denied: without an \`authorize\` option the background-jobs admin only answers requests from this machine (127.0.0.1 or ::1). ${fix}`
-  }
-  if (FORWARDING_HEADERS.some((header) => req.headers[header] !== undefined)) {
-    return `Access denied: this request came through a proxy (it has a Forwarded or X-Forwarded-* header), so its loopback address proves nothing. ${fix}`
-  }
-  if (!isLoopbackHost(req.headers.host)) {
-    return `Access denied: the Host header ${describeValue(req.headers.host)} is not a loopback name; open the admin as localhost, 127.0.0.1 or [::1]. ${fix}`
-  }
-  return undefined
-}
-
-/** Whether a Host header names this machine: localhost, *.localhost, or a loopback IP (with any port). */
-function isLoopbackHost(host: string | undefined): boolean {
-  if (host === undefined) return false
-  let name: string
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']')
-    if (end === -1) return false
-    name = host.slice(1, end)
-  } else {
-    const colon = host.lastIndexOf(':')
-    name = colon === -1 ? host : host.slice(0, colon)
-  }
-  name = name.toLowerCase()
-  if (name.endsWith('.')) name = name.slice(0, -1)
-  return name === 'localhost' || name.endsWith('.localhost') || isLoopbackAddress(name)
-}
-
-/**
- * The query parameters of `req`, read from the raw URL so that the app's query parser cannot turn
- * them into arrays or nested objects. Unknown and repeated parameters are refused.
- */
-function readQuery(req: Request, allowed: readonly string[]): Map<string, string> {
-  const url = req.originalUrl
-  const start = url.indexOf('?')
-  const values = new Map<string, string>()
-  if (start === -1) return values
-  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-    if (!allowed.includes(key)) {
-      throw new InvalidOptionError(
-        allowed.length === 0
-          ? { option: key, value, expected: 'left out: this route takes no query parameters', where: 'the query string' }
-          : { option: key, value, knownOptions: allowed, where: 'the query string' },
-      )
-    }
-    if (values.has(key)) {
-      throw new InvalidOptionError({
-        option: key,
-        value,
-        expected: 'given once',
-        where: 'the query string',
-        hint: `Give a single value, e.g. ?${key}=${encodeURIComponent(values.get(key) ?? '')}.`,
-      })
-    }
-    values.set(key, value)
-  }
-  return values
-}
-
-/** `state`, `offset` and `limit` from the query; `state` falls back to `defaultState` when absent. */
-function readListQuery(req: Request, defaultState: JobState | undefined): Required<ListJobsQuery> {
-  const query = readQuery(req, ['state', 'offset', 'limit'])
-  const state = query.get('state') ?? defaultState
-  if (!JOB_STATES.includes(state as JobState)) {
-    throw new InvalidOptionError({ option: 'state', value: state, expected: `one of ${JOB_STATES.join(', ')}`, where: 'the query string' })
-  }
-  return {
-    state: state as JobState,
-    offset: readInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
-    limit: readInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_LIMIT),
-  }
-}
-
-function readInteger(query: Map<string, string>, name: string, min: number, max: number, fallback: number): number {
-  const text = query.get(name)
-  if (text === undefined) return fallback
-  // Digits only: refuses '-1', '1e3', '0x10', ' 1', 'NaN', 'Infinity' and '' before Number() could accept them.
-  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-    throw new InvalidOptionError({ option: name, value: text, expected: `an integer ${range} written in digits`, where: 'the query string' })
-  }
-  return value
-}
-
-function readJobId(req: Request): string {
-  const id: unknown = req.params['id']
-  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError({ argument: 'the job id in the path', value: id, expected: `1 to ${MAX_NAME_LENGTH} characters` })
-  }
-  return id
 }
 
 function notFound(id: string): JobNotFoundError {

@@ -1,0 +1,72 @@
+import type { Request } from 'express'
+import { InvalidArgumentError, InvalidOptionError } from '../errors'
+import { MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
+import { JOB_STATES, type JobState, type ListJobsQuery } from '../types'
+
+/** The page size when the query gives no `limit`. */
+const DEFAULT_LIMIT = 50
+
+/**
+ * The query parameters of `req`, read from the raw URL so that the app's query parser cannot turn
+ * them into arrays or nested objects. Unknown and repeated parameters are refused.
+ */
+export function readQuery(req: Request, allowed: readonly string[]): Map<string, string> {
+  const url = req.originalUrl
+  const start = url.indexOf('?')
+  const values = new Map<string, string>()
+  if (start === -1) return values
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+    if (!allowed.includes(key)) {
+      throw new InvalidOptionError(
+        allowed.length === 0
+          ? { option: key, value, expected: 'left out: this route takes no query parameters', where: 'the query string' }
+          : { option: key, value, knownOptions: allowed, where: 'the query string' },
+      )
+    }
+    if (values.has(key)) {
+      throw new InvalidOptionError({
+        option: key,
+        value,
+        expected: 'given once',
+        where: 'the query string',
+        hint: `Give a single value, e.g. ?${key}=${encodeURIComponent(values.get(key) ?? '')}.`,
+      })
+    }
+    values.set(key, value)
+  }
+  return values
+}
+
+/** `state`, `offset` and `limit` from the query; `state` falls back to `defaultState` when absent. */
+export function readListQuery(req: Request, defaultState: JobState | undefined): Required<ListJobsQuery> {
+  const query = readQuery(req, ['state', 'offset', 'limit'])
+  const state = query.get('state') ?? defaultState
+  if (!JOB_STATES.includes(state as JobState)) {
+    throw new InvalidOptionError({ option: 'state', value: state, expected: `one of ${JOB_STATES.join(', ')}`, where: 'the query string' })
+  }
+  return {
+    state: state as JobState,
+    offset: readInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+    limit: readInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_LIMIT),
+  }
+}
+
+function readInteger(query: Map<string, string>, name: string, min: number, max: number, fallback: number): number {
+  const text = query.get(name)
+  if (text === undefined) return fallback
+  // Digits only: refuses '-1', '1e3', '0x10', ' 1', 'NaN', 'Infinity' and '' before Number() could accept them.
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
+    throw new InvalidOptionError({ option: name, value: text, expected: `an integer ${range} written in digits`, where: 'the query string' })
+  }
+  return value
+}
+
+export function readJobId(req: Request): string {
+  const id: unknown = req.params['id']
+  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError({ argument: 'the job id in the path', value: id, expected: `1 to ${MAX_NAME_LENGTH} characters` })
+  }
+  return id
+}
