@@ -9,15 +9,13 @@ export const REGISTRATIONS = {
   manager: 'backgroundJobManager',
   /** The logger the engine and jobs receive. */
   logger: 'logger',
-  /** @internal */
+  // The rest are the kit's own parts, for its tests and for inspection.
   engine: 'backgroundJobs:engine',
-  /** @internal */
   registry: 'backgroundJobs:registry',
-  /** @internal */
   policy: 'backgroundJobs:policy',
-  /** @internal The memory engine's job store. */
+  /** The memory engine's job store. */
   memoryStore: 'backgroundJobs:memory:store',
-  /** @internal The memory engine's timer wheel. */
+  /** The memory engine's timer wheel. */
   memoryTimerWheel: 'backgroundJobs:memory:timerWheel',
 } as const
 
