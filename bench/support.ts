@@ -61,8 +61,11 @@ export async function inBatches<T>(count: number, size: number, call: (i: number
 export async function inYieldingBatches(count: number, size: number, schedule: (i: number) => void | Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += size) {
     const end = Math.min(count, start + size)
-    const batch = new Array<void | Promise<unknown>>(end - start)
-    for (let i = start; i < end; i++) batch[i - start] = schedule(i)
+    const batch: Promise<unknown>[] = []
+    for (let i = start; i < end; i++) {
+      const scheduled = schedule(i)
+      if (scheduled !== undefined) batch.push(scheduled)
+    }
     await Promise.all(batch)
     if (end < count) await new Promise((resolve) => setImmediate(resolve))
   }

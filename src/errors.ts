@@ -308,8 +308,14 @@ function shownValue(value: unknown): string {
         return Number.isNaN(Date.prototype.getTime.call(value)) ? 'Invalid Date' : Date.prototype.toISOString.call(value)
       }
       if (Array.isArray(value)) return '[array]'
-      return `[object ${(value as { constructor?: { name?: unknown } }).constructor?.name ?? 'null-prototype'}]`
+      return `[object ${constructorName(value)}]`
     default:
       return String(value)
   }
+}
+
+/** The name of `value`'s constructor, or `null-prototype` when it has none that is named. */
+function constructorName(value: object): string {
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name
+  return typeof name === 'string' ? name : 'null-prototype'
 }

@@ -27,8 +27,8 @@ export class JobRegistry implements JobHandlerSource {
   readonly #policy: JobPolicy
   readonly #logger: () => JobLogger
   readonly #byName = new Map<string, RegisteredJob>()
-  readonly #byClass = new Map<Function, RegisteredJob>()
-  readonly #byArgsType = new Map<Function, RegisteredJob>()
+  readonly #byClass = new Map<object, RegisteredJob>()
+  readonly #byArgsType = new Map<object, RegisteredJob>()
 
   /**
    * @param policy the defaults of jobs whose class sets no `timeoutMs` or `retry` of its own
@@ -142,10 +142,11 @@ export class JobRegistry implements JobHandlerSource {
   /** The job whose static `argsType` is the class of `args` (or one of its base classes). @throws JobNotRegisteredError */
   byArgs(args: object): RegisteredJob {
     for (let proto: unknown = Object.getPrototypeOf(args); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-      const job = this.#byArgsType.get((proto as { constructor: Function }).constructor)
+      const job = this.#byArgsType.get((proto as { constructor: object }).constructor)
       if (job !== undefined) return job
     }
-    const type = (args as { constructor?: Function }).constructor?.name ?? 'Object'
+    const named: unknown = (args as { constructor?: { name?: unknown } }).constructor?.name
+    const type = typeof named === 'string' ? named : 'Object'
     throw new JobNotRegisteredError(type === 'Object' ? { plainObject: true } : { argsType: type })
   }
 }

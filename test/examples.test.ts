@@ -49,7 +49,7 @@ for (const example of examples) {
 
       const pending = await request(app).get('/admin/jobs/api/jobs').query({ state: 'pending' }).expect(200)
       assert.deepEqual(
-        pending.body.items.map((job: { id: string; name: string; args: unknown }) => [job.id, job.name, job.args]),
+        (pending.body as { items: { id: string; name: string; args: unknown }[] }).items.map((job) => [job.id, job.name, job.args]),
         [[jobId, 'RegisterUserBackgroundJob', { name: 'masa' }]],
       )
 
@@ -61,7 +61,7 @@ for (const example of examples) {
 
       const completed = await request(app).get('/admin/jobs/api/jobs').query({ state: 'completed' }).expect(200)
       assert.deepEqual(
-        completed.body.items.map((job: { id: string }) => job.id),
+        (completed.body as { items: { id: string }[] }).items.map((job) => job.id),
         [jobId],
       )
       assert.ok(logger.messages('info').includes('Execute registered account: masa'), JSON.stringify(logger.entries))

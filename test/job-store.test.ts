@@ -84,7 +84,7 @@ describe('JobStore', () => {
     assert.deepEqual(info.lastRunAt, new Date(3000))
     assert.deepEqual(info.finishedAt, new Date(4000))
     assert.deepEqual(info.args, structuredClone(args))
-    const copied = info.args as typeof args
+    const copied = info.args
     assert.notEqual(copied.user, args.user)
     assert.notEqual(copied.user.tags, args.user.tags)
     assert.notEqual(copied.user.tags[1], args.user.tags[1])

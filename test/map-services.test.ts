@@ -185,7 +185,7 @@ describe('mapServices', () => {
   it('matches a literal segment before the :id route would capture it', async () => {
     const { app } = createApp()
     const response = await request(app).get('/api/v1/users/List').expect(200)
-    assert.ok(Array.isArray(response.body.users))
+    assert.ok(Array.isArray((response.body as { users: unknown }).users))
   })
 
   it('binds id from the path', async () => {

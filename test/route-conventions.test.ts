@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- these tests build methods from
+   generated parameter lists with `new Function`, which is the input under test */
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { InvalidOptionError, RouteConventionError } from '../src/errors'
@@ -422,10 +424,12 @@ describe('route conventions', () => {
           return a
         }
       }
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- only the method's source text is read
       assert.deepEqual(parseParameters(Example.prototype.getAsync), [
         { name: 'id', hasDefault: false, isRest: false },
         { name: 'page', hasDefault: true, isRest: false },
       ])
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- only the method's source text is read
       assert.deepEqual(parseParameters(Example.prototype['weird(name']).map((p) => p.name), ['a'])
     })
 

@@ -8,8 +8,10 @@ import { RegisterUserBackgroundJob, RegisterUserDto, createJobsContainer, type E
 
 /** A controller-style handler: the manager comes with the request, attached by the middleware. */
 export const userController = {
-  async add(req: Request, res: Response): Promise<void> {
-    const name = typeof req.body?.name === 'string' ? req.body.name : 'masa'
+  async add(this: void, req: Request, res: Response): Promise<void> {
+    const body: unknown = req.body
+    const given: unknown = body !== null && typeof body === 'object' ? Reflect.get(body, 'name') : undefined
+    const name = typeof given === 'string' ? given : 'masa'
     // Runs the job 3 s from now.
     const jobId = await req.backgroundJobs.enqueue(RegisterUserBackgroundJob, new RegisterUserDto(name), { delay: 3000 })
     res.status(202).json({ jobId })

@@ -290,7 +290,7 @@ function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): Res
     // An option given as undefined means "not given", so the default applies.
     if (value !== undefined) given[key] = value
   }
-  const resolved = { ...DEFAULT_ADMIN_ROUTER_OPTIONS, ...given } as ResolvedAdminRouterOptions
+  const resolved: ResolvedAdminRouterOptions = { ...DEFAULT_ADMIN_ROUTER_OPTIONS, ...given }
   if (resolved.authorize !== undefined) {
     checkFunction('authorize', resolved.authorize, 'a function (req) => boolean | Promise<boolean>')
   }

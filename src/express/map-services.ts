@@ -93,7 +93,9 @@ export function mapServices(
   const { container: given, ...conventions } = readOptions(options, MAP_SERVICES_KEYS, 'the mapServices options')
   const container = checkContainer(given, 'the `container` option of mapServices')
   const resolved = resolveRouteConventionOptions(conventions)
-  if (!Array.isArray(services)) {
+  // Through `unknown`: Array.isArray narrows a readonly array to `any[]`.
+  const list: unknown = services
+  if (!Array.isArray(list)) {
     throw new InvalidArgumentError({ argument: 'the services given to mapServices', value: services, expected: 'an array of service classes' })
   }
 
@@ -183,7 +185,7 @@ function createBinders(route: ServiceRoute): Binder[] {
       const values: unknown = from === 'query' ? req.query : req.body
       const whole = name === undefined || (from === 'body' && valueParameters.length === 1)
       if (whole) return values
-      return values !== null && typeof values === 'object' && Object.hasOwn(values, name) ? Reflect.get(values, name) : undefined
+      return values !== null && typeof values === 'object' && Object.hasOwn(values, name) ? (Reflect.get(values, name) as unknown) : undefined
     }
   })
 }

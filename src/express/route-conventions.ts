@@ -244,7 +244,7 @@ export function getBaseUri(serviceClass: ServiceClass, options: RouteConventionO
  */
 export function getServiceRoutes(serviceClass: ServiceClass, options: RouteConventionOptions = {}): ServiceRoute[] {
   const { className, resolved, baseUri } = resolveService(serviceClass, options)
-  const prototype: object = serviceClass.prototype
+  const prototype = serviceClass.prototype as object
   const routes: ServiceRoute[] = []
   for (const methodName of Object.getOwnPropertyNames(prototype)) {
     if (methodName === 'constructor' || methodName.startsWith('_') || methodName.startsWith('#')) continue

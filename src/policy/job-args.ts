@@ -162,12 +162,12 @@ function isDataObject(object: object): boolean {
   return typeof object.constructor === 'function' && !isNative(object.constructor)
 }
 
-const nativeByClass = new WeakMap<Function, boolean>()
+const nativeByClass = new WeakMap<object, boolean>()
 
-function isNative(fn: Function): boolean {
+function isNative(fn: object): boolean {
   let native = nativeByClass.get(fn)
   if (native === undefined) {
-    native = /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
+    native = /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn as () => unknown))
     nativeByClass.set(fn, native)
   }
   return native

@@ -323,7 +323,7 @@ describe('MemoryJobEngine under faulty jobs', () => {
     assert.equal(missingJob.state, 'failed')
     assert.equal(missingJob.attempts, 3)
     assert.equal(missingJob.lastError?.name, 'AwilixResolutionError')
-    assert.match(missingJob.lastError!.message, /Could not resolve 'missingService'/)
+    assert.match(missingJob.lastError.message, /Could not resolve 'missingService'/)
     assert.deepEqual(events.get(missing), ['enqueued', 'started', 'retrying', 'started', 'retrying', 'started', 'failed'])
     const brokenJob = await h.manager.onSettled(broken)
     assert.equal(brokenJob.state, 'failed')
@@ -346,7 +346,7 @@ describe('MemoryJobEngine under faulty jobs', () => {
     const job = await h.manager.onSettled(await h.manager.enqueue(QuickJob, null))
     assert.equal(job.state, 'failed')
     assert.equal(job.lastError?.name, 'InvalidOptionError')
-    assert.match(job.lastError!.message, /Expected `dueAt` to be a time in ms/)
+    assert.match(job.lastError.message, /Expected `dueAt` to be a time in ms/)
     await guard.assertNothingEscaped()
   })
 

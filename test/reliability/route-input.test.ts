@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-implied-eval -- these tests build methods from
+   generated parameter lists with `new Function`, which is the input under test */
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { InvalidOptionError, RouteConventionError } from '../../src/errors'
@@ -16,7 +18,7 @@ function serviceWith(className: string, methodName: string, parameters = 'id'): 
     writable: true,
     configurable: true,
   })
-  return service as ServiceClass
+  return service
 }
 
 /** What the conventions promise to accept: `/`-separated segments Express takes literally. */
