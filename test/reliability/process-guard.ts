@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { flush, type Harness } from '../support/harness'
 
+/** Re-exported for the reliability tests; the helper lives once, in test/support. */
+export { deferred } from '../support/deferred'
+
 const EVENTS = ['unhandledRejection', 'uncaughtException'] as const
 
 /** What escaped to the process while a guard was installed. */
@@ -67,13 +70,6 @@ export function safeString(value: unknown): string {
   } catch {
     return `[unprintable ${typeof value}]`
   }
-}
-
-/** A promise with its resolve function, to gate a job. */
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void
-  const promise = new Promise<void>((r) => (resolve = r))
-  return { promise, resolve }
 }
 
 /** Stops the harness's manager without draining, disposes its container, then restores the guard. */

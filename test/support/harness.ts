@@ -1,9 +1,12 @@
 import { asValue, createContainer, type AwilixContainer } from 'awilix'
-import { addBackgroundJobs, type BackgroundJobsBuilder } from '../../src/register'
-import { BackgroundJobManager } from '../../src/background-job-manager'
-import { ManualClock } from '../../src/clock'
-import type { JobLogger } from '../../src/logger'
-import type { MemoryStoreOptions } from '../../src/memory/memory-options'
+import {
+  ManualClock,
+  addBackgroundJobs,
+  type BackgroundJobManager,
+  type BackgroundJobsBuilder,
+  type JobLogger,
+  type MemoryStoreOptions,
+} from 'express-background-jobs'
 
 /** One captured log entry. */
 export interface LogEntry {
