@@ -8,7 +8,7 @@ interface Bound {
   readonly state: Extract<JobState, 'completed' | 'failed' | 'cancelled'>
   readonly option: Extract<ContractOption, 'keepCompleted' | 'keepFailed' | 'keepCancelled'>
   /** Enqueues a job that ends in `state`, and waits until it has; resolves with its id. */
-  finishOne(h: ContractHarness): Promise<string>
+  readonly finishOne: (h: ContractHarness) => Promise<string>
 }
 
 const Completing = defineJob<null>('CompletingJob', () => {})

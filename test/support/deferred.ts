@@ -1,7 +1,7 @@
 /** A promise with its `resolve` function outside it, for a test to open a gate a job waits at. */
 export interface Deferred {
   readonly promise: Promise<void>
-  resolve(): void
+  readonly resolve: () => void
 }
 
 /** Makes a {@link Deferred}: `promise` resolves once `resolve()` is called. */

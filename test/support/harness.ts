@@ -42,7 +42,7 @@ export interface Harness {
   clock: ManualClock
   logger: CapturingLogger
   /** Lets `ms` pass on the manual clock, then lets promise callbacks run. */
-  tick(ms?: number): Promise<void>
+  tick(this: void, ms?: number): Promise<void>
 }
 
 /** Lets queued microtasks and one macrotask turn run. */
