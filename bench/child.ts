@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     return
   }
   const run = RUNS[workload]?.[variant]
-  if (run === undefined) throw new Error(`Unknown workload ${JSON.stringify(workload)} / variant ${JSON.stringify(variant)}.`)
+  if (run === undefined)
+    throw new Error(`Unknown workload ${JSON.stringify(workload)} / variant ${JSON.stringify(variant)}.`)
   report(await run(JSON.parse(params) as never))
 }
 

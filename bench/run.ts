@@ -24,7 +24,9 @@ function repositoryRoot(from: string): string {
 }
 
 if (path.extname(__filename) !== '.js') {
-  throw new Error('Run the benchmark with `npm run bench`: it compiles src and bench with tsc and runs the compiled JavaScript.')
+  throw new Error(
+    'Run the benchmark with `npm run bench`: it compiles src and bench with tsc and runs the compiled JavaScript.',
+  )
 }
 const ROOT = repositoryRoot(__dirname)
 /** The compiled child, next to this compiled file. */
@@ -47,13 +49,32 @@ interface Config {
   readonly httpWarmupSeconds: number
 }
 
-const FULL: Config = { runs: 5, immediateJobs: 100_000, delayedJobs: 50_000, maxDelayMs: 2000, pendingJobs: 1_000_000, httpSeconds: 5, httpWarmupSeconds: 1 }
-const QUICK: Config = { runs: 3, immediateJobs: 20_000, delayedJobs: 10_000, maxDelayMs: 2000, pendingJobs: 200_000, httpSeconds: 2, httpWarmupSeconds: 1 }
+const FULL: Config = {
+  runs: 5,
+  immediateJobs: 100_000,
+  delayedJobs: 50_000,
+  maxDelayMs: 2000,
+  pendingJobs: 1_000_000,
+  httpSeconds: 5,
+  httpWarmupSeconds: 1,
+}
+const QUICK: Config = {
+  runs: 3,
+  immediateJobs: 20_000,
+  delayedJobs: 10_000,
+  maxDelayMs: 2000,
+  pendingJobs: 200_000,
+  httpSeconds: 2,
+  httpWarmupSeconds: 1,
+}
 
 const argv = process.argv.slice(2)
 const isQuick = argv.includes('--quick')
 const isProfiling = argv.includes('--profile')
-const only = argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',')
+const only = argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
 const config = isQuick ? QUICK : FULL
 
 type Figures = Record<string, number>
@@ -66,7 +87,9 @@ interface ChildRun {
 }
 
 function childArgs(workload: string, variant: string, params: object): string[] {
-  const profile = isProfiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${workload}-${variant}-${Date.now()}.cpuprofile`] : []
+  const profile = isProfiling
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${workload}-${variant}-${Date.now()}.cpuprofile`]
+    : []
   return ['--expose-gc', ...profile, CHILD, workload, variant, JSON.stringify(params)]
 }
 
@@ -140,7 +163,10 @@ async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures 
       totals[route].requests += requestsPerSecond
       totals[route].failures += failures
     }
-    const figures = (route: 'plain' | 'enqueue'): Figures => ({ requestsPerSecond: totals[route].requests / config.httpSeconds, failures: totals[route].failures })
+    const figures = (route: 'plain' | 'enqueue'): Figures => ({
+      requestsPerSecond: totals[route].requests / config.httpSeconds,
+      failures: totals[route].failures,
+    })
     return { plain: figures('plain'), enqueue: figures('enqueue') }
   } finally {
     child.kill('SIGTERM')
@@ -189,10 +215,16 @@ async function main(): Promise<void> {
   const wants = (workload: string): boolean => only === undefined || only.includes(workload)
   const rows: Row[] = []
   const log = (message: string): void => void process.stderr.write(`${message}\n`)
-  log(`express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY}`)
+  log(
+    `express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY}`,
+  )
 
   /** Runs `variants` alternately `config.runs` times; returns each variant's figures per run. */
-  const alternate = async (workload: string, variants: readonly string[], params: object): Promise<Record<string, ChildRun[]>> => {
+  const alternate = async (
+    workload: string,
+    variants: readonly string[],
+    params: object,
+  ): Promise<Record<string, ChildRun[]>> => {
     const runs: Record<string, ChildRun[]> = Object.fromEntries(variants.map((variant) => [variant, []]))
     for (let run = 0; run < config.runs; run++) {
       const order = run % 2 === 0 ? variants : [...variants].reverse()
@@ -211,9 +243,37 @@ async function main(): Promise<void> {
     const { microtask = [], kit = [] } = await alternate('w1', ['microtask', 'kit'], { jobs })
     const name = `W1 immediate (${format(jobs)} jobs)`
     rows.push(
-      { workload: name, metric: 'jobs/s', unit: 'jobs/s', baseline: 'microtask', baselineRuns: pick(microtask, 'jobsPerSecond'), kitRuns: pick(kit, 'jobsPerSecond'), summary: 'median', target: '>= 0.25x', pass: (k, b) => k >= 0.25 * b },
-      { workload: name, metric: 'peak RSS', unit: 'MB', baseline: 'microtask', baselineRuns: pick(microtask, 'peakRssMb'), kitRuns: pick(kit, 'peakRssMb'), summary: 'median' },
-      { workload: name, metric: 'jobs failed', unit: 'jobs', baseline: 'microtask', baselineRuns: microtask.map(() => 0), kitRuns: pick(kit, 'failed'), summary: 'max', target: '= 0', pass: (k) => k === 0 },
+      {
+        workload: name,
+        metric: 'jobs/s',
+        unit: 'jobs/s',
+        baseline: 'microtask',
+        baselineRuns: pick(microtask, 'jobsPerSecond'),
+        kitRuns: pick(kit, 'jobsPerSecond'),
+        summary: 'median',
+        target: '>= 0.25x',
+        pass: (k, b) => k >= 0.25 * b,
+      },
+      {
+        workload: name,
+        metric: 'peak RSS',
+        unit: 'MB',
+        baseline: 'microtask',
+        baselineRuns: pick(microtask, 'peakRssMb'),
+        kitRuns: pick(kit, 'peakRssMb'),
+        summary: 'median',
+      },
+      {
+        workload: name,
+        metric: 'jobs failed',
+        unit: 'jobs',
+        baseline: 'microtask',
+        baselineRuns: microtask.map(() => 0),
+        kitRuns: pick(kit, 'failed'),
+        summary: 'max',
+        target: '= 0',
+        pass: (k) => k === 0,
+      },
     )
   }
 
@@ -221,8 +281,23 @@ async function main(): Promise<void> {
     const params = { jobs: config.delayedJobs, maxDelayMs: config.maxDelayMs, seed: 20240601 }
     const { setTimeout: baseline = [], kit = [] } = await alternate('w2', ['setTimeout', 'kit'], params)
     const name = `W2 delayed (${format(params.jobs)} jobs, 0-${params.maxDelayMs} ms)`
-    const row = (metric: string, key: string, unit: string, summary: Row['summary'], target?: string, pass?: Row['pass']): Row => ({
-      workload: name, metric, unit, baseline: 'setTimeout', baselineRuns: pick(baseline, key), kitRuns: pick(kit, key), summary, ...(target !== undefined && { target }), ...(pass !== undefined && { pass }),
+    const row = (
+      metric: string,
+      key: string,
+      unit: string,
+      summary: Row['summary'],
+      target?: string,
+      pass?: Row['pass'],
+    ): Row => ({
+      workload: name,
+      metric,
+      unit,
+      baseline: 'setTimeout',
+      baselineRuns: pick(baseline, key),
+      kitRuns: pick(kit, key),
+      summary,
+      ...(target !== undefined && { target }),
+      ...(pass !== undefined && { pass }),
     })
     rows.push(
       row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
@@ -238,10 +313,26 @@ async function main(): Promise<void> {
     const params = { jobs: config.pendingJobs }
     const { setTimeout: baseline = [], kit = [] } = await alternate('w3', ['setTimeout', 'kit'], params)
     const name = `W3 pending (${format(params.jobs)} jobs due in 1 h)`
-    const row = (metric: string, key: string, unit: string, summary: Row['summary'], target?: string, pass?: Row['pass']): Row => ({
-      workload: name, metric, unit, baseline: 'setTimeout', baselineRuns: pick(baseline, key), kitRuns: pick(kit, key), summary, ...(target !== undefined && { target }), ...(pass !== undefined && { pass }),
+    const row = (
+      metric: string,
+      key: string,
+      unit: string,
+      summary: Row['summary'],
+      target?: string,
+      pass?: Row['pass'],
+    ): Row => ({
+      workload: name,
+      metric,
+      unit,
+      baseline: 'setTimeout',
+      baselineRuns: pick(baseline, key),
+      kitRuns: pick(kit, key),
+      summary,
+      ...(target !== undefined && { target }),
+      ...(pass !== undefined && { pass }),
     })
-    const cleanExit = (runs: ChildRun[]): number[] => runs.map((run) => (run.exitCode === 0 && run.exitLagMs <= EXIT_GRACE_MS ? 0 : 1))
+    const cleanExit = (runs: ChildRun[]): number[] =>
+      runs.map((run) => (run.exitCode === 0 && run.exitLagMs <= EXIT_GRACE_MS ? 0 : 1))
     rows.push(
       row('schedule', 'scheduleUs', 'µs/job', 'median', '<= 1.0x', (k, b) => k <= b),
       row('held per pending job', 'bytesPerPending', 'B/job', 'median', '<= 0.8x', (k, b) => k <= 0.8 * b),
@@ -249,8 +340,26 @@ async function main(): Promise<void> {
       row('floor: an awaited no-op promise, same batches', 'promiseFloorUs', 'µs/job', 'median'),
       row('retained after cancel-all', 'retainedBytesPerJob', 'B/job', 'median', '<= 5 B/job', (k) => k <= 5),
       row('timers armed after cancel-all (worst run)', 'timersArmed', 'timers', 'max', '= 0', (k) => k === 0),
-      { workload: name, metric: 'runs not exiting by themselves', unit: 'runs', baseline: 'setTimeout', baselineRuns: cleanExit(baseline), kitRuns: cleanExit(kit), summary: 'max', target: '= 0', pass: (k) => k === 0 },
-      { workload: name, metric: 'exit after last report', unit: 'ms', baseline: 'setTimeout', baselineRuns: baseline.map((run) => run.exitLagMs), kitRuns: kit.map((run) => run.exitLagMs), summary: 'median' },
+      {
+        workload: name,
+        metric: 'runs not exiting by themselves',
+        unit: 'runs',
+        baseline: 'setTimeout',
+        baselineRuns: cleanExit(baseline),
+        kitRuns: cleanExit(kit),
+        summary: 'max',
+        target: '= 0',
+        pass: (k) => k === 0,
+      },
+      {
+        workload: name,
+        metric: 'exit after last report',
+        unit: 'ms',
+        baseline: 'setTimeout',
+        baselineRuns: baseline.map((run) => run.exitLagMs),
+        kitRuns: kit.map((run) => run.exitLagMs),
+        summary: 'median',
+      },
     )
   }
 
@@ -265,23 +374,75 @@ async function main(): Promise<void> {
     }
     const name = `W4 HTTP (autocannon, 10 connections, ${config.httpSeconds} x 1 s per route per run, interleaved)`
     rows.push(
-      { workload: name, metric: 'requests/s', unit: 'req/s', baseline: 'no enqueue', baselineRuns: plain.map((f) => f.requestsPerSecond!), kitRuns: enqueue.map((f) => f.requestsPerSecond!), summary: 'median', target: '>= 0.9x', pass: (k, b) => k >= 0.9 * b },
-      { workload: name, metric: 'failed requests (worst run)', unit: 'requests', baseline: 'no enqueue', baselineRuns: plain.map((f) => f.failures!), kitRuns: enqueue.map((f) => f.failures!), summary: 'max', target: '= 0', pass: (k) => k === 0 },
+      {
+        workload: name,
+        metric: 'requests/s',
+        unit: 'req/s',
+        baseline: 'no enqueue',
+        baselineRuns: plain.map((f) => f.requestsPerSecond!),
+        kitRuns: enqueue.map((f) => f.requestsPerSecond!),
+        summary: 'median',
+        target: '>= 0.9x',
+        pass: (k, b) => k >= 0.9 * b,
+      },
+      {
+        workload: name,
+        metric: 'failed requests (worst run)',
+        unit: 'requests',
+        baseline: 'no enqueue',
+        baselineRuns: plain.map((f) => f.failures!),
+        kitRuns: enqueue.map((f) => f.failures!),
+        summary: 'max',
+        target: '= 0',
+        pass: (k) => k === 0,
+      },
     )
   }
 
-  const header = ['workload', 'figure', 'unit', 'baseline', 'baseline median', 'kit median', 'kit / baseline', 'target', 'result']
+  const header = [
+    'workload',
+    'figure',
+    'unit',
+    'baseline',
+    'baseline median',
+    'kit median',
+    'kit / baseline',
+    'target',
+    'result',
+  ]
   const table: string[][] = []
   for (const row of rows) {
     const kit = summarise(row.kitRuns, row.summary)
     const baseline = summarise(row.baselineRuns, row.summary)
     const verdict = row.pass === undefined ? '' : row.pass(kit, baseline) ? 'PASS' : 'FAIL'
-    table.push([row.workload, row.metric, row.unit, row.baseline, format(baseline), format(kit), formatRatio(kit, baseline), row.target ?? '', verdict])
-    process.stdout.write(`${JSON.stringify({
-      workload: row.workload, figure: row.metric, unit: row.unit, baseline: row.baseline, summary: row.summary,
-      baselineValue: baseline, kitValue: kit, ratio: baseline === 0 ? null : kit / baseline,
-      baselineRuns: row.baselineRuns, kitRuns: row.kitRuns, target: row.target ?? null, result: verdict || null, quick: isQuick,
-    })}\n`)
+    table.push([
+      row.workload,
+      row.metric,
+      row.unit,
+      row.baseline,
+      format(baseline),
+      format(kit),
+      formatRatio(kit, baseline),
+      row.target ?? '',
+      verdict,
+    ])
+    process.stdout.write(
+      `${JSON.stringify({
+        workload: row.workload,
+        figure: row.metric,
+        unit: row.unit,
+        baseline: row.baseline,
+        summary: row.summary,
+        baselineValue: baseline,
+        kitValue: kit,
+        ratio: baseline === 0 ? null : kit / baseline,
+        baselineRuns: row.baselineRuns,
+        kitRuns: row.kitRuns,
+        target: row.target ?? null,
+        result: verdict || null,
+        quick: isQuick,
+      })}\n`,
+    )
   }
   const markdown = [
     `| ${header.join(' | ')} |`,
@@ -292,7 +453,9 @@ async function main(): Promise<void> {
   const cpus = os.cpus()
   const machine = `Node ${process.version}, ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`
   const command = `npm run bench${isQuick ? ' -- --quick' : ''}`
-  process.stdout.write(`\n${markdown}\n\n${isQuick ? 'QUICK run (fewer jobs, shorter HTTP runs): indicative only. ' : ''}${config.runs} runs per variant, medians; kit concurrency ${BENCH_CONCURRENCY}. ${machine}. ${elapsed.toFixed(0)} s.\n`)
+  process.stdout.write(
+    `\n${markdown}\n\n${isQuick ? 'QUICK run (fewer jobs, shorter HTTP runs): indicative only. ' : ''}${config.runs} runs per variant, medians; kit concurrency ${BENCH_CONCURRENCY}. ${machine}. ${elapsed.toFixed(0)} s.\n`,
+  )
   if (!isQuick && !isProfiling && only === undefined) {
     writeFileSync(path.join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(markdown, machine, command, elapsed))
   }

@@ -35,14 +35,24 @@ export const BENCH_CONCURRENCY = 100
  * The kit's container and manager with the in-memory store as a user would configure it for the
  * workload: the default logger (winston at `info`), `concurrency` {@link BENCH_CONCURRENCY}.
  */
-export function createKit(jobs: JobClass[], options: MemoryStoreOptions): { container: AwilixContainer; manager: BackgroundJobManager } {
+export function createKit(
+  jobs: JobClass[],
+  options: MemoryStoreOptions,
+): { container: AwilixContainer; manager: BackgroundJobManager } {
   const container = createContainer()
-  addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: BENCH_CONCURRENCY, ...options }).addJob(...jobs))
+  addBackgroundJobs(container, (o) =>
+    o.useInMemoryStore({ concurrency: BENCH_CONCURRENCY, ...options }).addJob(...jobs),
+  )
   return { container, manager: container.resolve<BackgroundJobManager>('backgroundJobManager') }
 }
 
 /** Awaits `count` calls of `call(i)` in batches of `size` promises (what a bulk producer does). */
-export async function inBatches<T>(count: number, size: number, call: (i: number) => Promise<T>, into?: T[]): Promise<void> {
+export async function inBatches<T>(
+  count: number,
+  size: number,
+  call: (i: number) => Promise<T>,
+  into?: T[],
+): Promise<void> {
   for (let start = 0; start < count; start += size) {
     const end = Math.min(count, start + size)
     const batch = new Array<Promise<T>>(end - start)
@@ -58,7 +68,11 @@ export async function inBatches<T>(count: number, size: number, call: (i: number
  * the event loop with `setImmediate` before the next batch, as a producer serving requests does.
  * Timers that come due meanwhile can fire between batches instead of only after the last one.
  */
-export async function inYieldingBatches(count: number, size: number, schedule: (i: number) => void | Promise<unknown>): Promise<void> {
+export async function inYieldingBatches(
+  count: number,
+  size: number,
+  schedule: (i: number) => void | Promise<unknown>,
+): Promise<void> {
   for (let start = 0; start < count; start += size) {
     const end = Math.min(count, start + size)
     const batch: Promise<unknown>[] = []

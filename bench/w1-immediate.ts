@@ -36,5 +36,10 @@ export async function immediateKit({ jobs }: ImmediateParams): Promise<Record<st
   const seconds = (performance.now() - started) / 1000
   const counts = await manager.counts()
   await container.dispose()
-  return { jobsPerSecond: jobs / seconds, peakRssMb: peakRssMb(), concurrency: BENCH_CONCURRENCY, failed: counts.failed }
+  return {
+    jobsPerSecond: jobs / seconds,
+    peakRssMb: peakRssMb(),
+    concurrency: BENCH_CONCURRENCY,
+    failed: counts.failed,
+  }
 }

@@ -84,7 +84,11 @@ const BATCH_SIZE = 1000
  * before scheduling) noted in `log`. Resolves once every job started, or a grace period after the
  * last due time.
  */
-async function produce(log: StartLog, { jobs, maxDelayMs, seed }: DelayedParams, schedule: (i: number, delay: number) => void | Promise<unknown>): Promise<void> {
+async function produce(
+  log: StartLog,
+  { jobs, maxDelayMs, seed }: DelayedParams,
+  schedule: (i: number, delay: number) => void | Promise<unknown>,
+): Promise<void> {
   const random = mulberry32(seed)
   let lastDue = 0
   await inYieldingBatches(jobs, BATCH_SIZE, (i) => {

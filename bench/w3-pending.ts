@@ -1,4 +1,13 @@
-import { NoopJob, armedTimers, collectGarbage, createKit, heldBytes, inBatches, noopJob, type BenchArgs } from './support'
+import {
+  NoopJob,
+  armedTimers,
+  collectGarbage,
+  createKit,
+  heldBytes,
+  inBatches,
+  noopJob,
+  type BenchArgs,
+} from './support'
 
 /** W3 parameters. */
 export interface PendingParams {
@@ -24,7 +33,12 @@ const settled: Promise<void> = Promise.resolve()
  * bytes with everything pending, `cancel` (timed), `release` (drop the caller's handles), held
  * bytes after. Whatever `schedule` allocates, the handle array included, counts as pending.
  */
-async function measurePending(jobs: number, schedule: () => unknown, cancel: () => unknown, release: () => void): Promise<PendingFigures> {
+async function measurePending(
+  jobs: number,
+  schedule: () => unknown,
+  cancel: () => unknown,
+  release: () => void,
+): Promise<PendingFigures> {
   await collectGarbage()
   const before = heldBytes()
   const scheduleStart = performance.now()

@@ -48,7 +48,12 @@ interface AutocannonResult {
   readonly timeouts: number
 }
 
-type Autocannon = (options: { url: string; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>
+type Autocannon = (options: {
+  url: string
+  connections: number
+  duration: number
+  pipelining: number
+}) => Promise<AutocannonResult>
 
 /** Loads `url` for `seconds` with autocannon (in the calling process); requests/s and failures. */
 export async function loadUrl(url: string, seconds: number): Promise<{ requestsPerSecond: number; failures: number }> {

@@ -2,7 +2,13 @@ import { types } from 'node:util'
 import type { JobArgsOf, JobClass } from './background-job-base'
 import type { BackgroundJobEngine } from './background-job-engine'
 import type { Clock } from './clock'
-import { InvalidArgumentError, InvalidEnqueueOptionsError, InvalidOptionError, InvalidScheduleError, describeValue } from './errors'
+import {
+  InvalidArgumentError,
+  InvalidEnqueueOptionsError,
+  InvalidOptionError,
+  InvalidScheduleError,
+  describeValue,
+} from './errors'
 import type { JobEventListener } from './job-events'
 import type { JobRegistry, RegisteredJob } from './job-registry'
 import { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_TIMER_MS, MAX_TIME_MS } from './limits'
@@ -130,16 +136,25 @@ export class BackgroundJobManager {
    */
   async addOrUpdateSchedule<J extends JobClass>(definition: ScheduleDefinition<J>): Promise<ScheduleInfo> {
     if (definition === null || typeof definition !== 'object') {
-      throw new InvalidScheduleError(undefined, `definition must be an object { id, cron, job, args }, got ${describeValue(definition)}.`)
+      throw new InvalidScheduleError(
+        undefined,
+        `definition must be an object { id, cron, job, args }, got ${describeValue(definition)}.`,
+      )
     }
     readOptions(definition, SCHEDULE_KEYS, 'the schedule definition')
     const { id, cron, job, args, timezone } = definition
     checkScheduleId(id)
     if (typeof cron !== 'string' || cron.trim() === '') {
-      throw new InvalidScheduleError(id, `needs \`cron\` to be a cron expression such as "*/5 * * * *", got ${describeValue(cron)}.`)
+      throw new InvalidScheduleError(
+        id,
+        `needs \`cron\` to be a cron expression such as "*/5 * * * *", got ${describeValue(cron)}.`,
+      )
     }
     if (timezone !== undefined && typeof timezone !== 'string') {
-      throw new InvalidScheduleError(id, `needs \`timezone\` to be an IANA zone name such as "Europe/Paris", got ${describeValue(timezone)}.`)
+      throw new InvalidScheduleError(
+        id,
+        `needs \`timezone\` to be an IANA zone name such as "Europe/Paris", got ${describeValue(timezone)}.`,
+      )
     }
     const registered: RegisteredJob = this.#registry.byClass(job)
     return this.#engine.upsertSchedule({
@@ -170,7 +185,12 @@ export class BackgroundJobManager {
   /** One page of the jobs in a state. @throws InvalidOptionError for a bad state, offset or limit, or an unknown key */
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
     if (query === undefined) {
-      throw new InvalidOptionError({ option: 'the list query', value: query, expected: 'an object { state, offset?, limit? }', isWhole: true })
+      throw new InvalidOptionError({
+        option: 'the list query',
+        value: query,
+        expected: 'an object { state, offset?, limit? }',
+        isWhole: true,
+      })
     }
     const { state, offset = 0, limit = 50 } = readOptions(query, LIST_KEYS, 'the list query')
     if (!JOB_STATES.includes(state as JobState)) {
@@ -263,19 +283,39 @@ const JOB_EVENT_NAMES: readonly JobEventName[] = ['enqueued', 'started', 'retryi
 function runAtOf(options: unknown, now: number): number {
   if (options === undefined) return now
   if (types.isDate(options)) {
-    throw new InvalidEnqueueOptionsError({ option: 'the enqueue options', value: options, expected: 'an object', isWhole: true })
+    throw new InvalidEnqueueOptionsError({
+      option: 'the enqueue options',
+      value: options,
+      expected: 'an object',
+      isWhole: true,
+    })
   }
   // A misspelt option (`dealy`) would otherwise run the job now, silently.
-  const { delay, runAt } = readOptions(options as EnqueueOptions, ENQUEUE_KEYS, 'the enqueue options', InvalidEnqueueOptionsError)
+  const { delay, runAt } = readOptions(
+    options as EnqueueOptions,
+    ENQUEUE_KEYS,
+    'the enqueue options',
+    InvalidEnqueueOptionsError,
+  )
   if (delay !== undefined && runAt !== undefined) {
-    throw new InvalidEnqueueOptionsError({ option: 'runAt', value: runAt, expected: 'left out when `delay` is given', hint: 'Give either `delay` or `runAt`, not both.' })
+    throw new InvalidEnqueueOptionsError({
+      option: 'runAt',
+      value: runAt,
+      expected: 'left out when `delay` is given',
+      hint: 'Give either `delay` or `runAt`, not both.',
+    })
   }
   if (runAt !== undefined) {
     // Not `instanceof`: an object made from Date.prototype passes it but holds no time, and a
     // Date's own `getTime` may have been replaced; read the time the Date really holds.
     const time = types.isDate(runAt) ? Date.prototype.getTime.call(runAt) : Number.NaN
     if (Number.isNaN(time)) {
-      throw new InvalidEnqueueOptionsError({ option: 'runAt', value: runAt, expected: 'a valid Date', hint: 'Use new Date(...) or { delay: ms }.' })
+      throw new InvalidEnqueueOptionsError({
+        option: 'runAt',
+        value: runAt,
+        expected: 'a valid Date',
+        hint: 'Use new Date(...) or { delay: ms }.',
+      })
     }
     return time
   }
@@ -294,7 +334,11 @@ function runAtOf(options: unknown, now: number): number {
 /** Checks a job name given to `enqueue('name', args)`. */
 function checkJobName(name: string): string {
   if (name.trim() === '' || name.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError({ argument: 'the job name given to enqueue', value: name, expected: `a string of 1 to ${MAX_NAME_LENGTH} characters` })
+    throw new InvalidArgumentError({
+      argument: 'the job name given to enqueue',
+      value: name,
+      expected: `a string of 1 to ${MAX_NAME_LENGTH} characters`,
+    })
   }
   return name
 }
@@ -302,13 +346,20 @@ function checkJobName(name: string): string {
 /** Checks a schedule id: a bad one is a bad schedule definition. */
 function checkScheduleId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
-    throw new InvalidScheduleError(undefined, `needs an \`id\` of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(id)}.`)
+    throw new InvalidScheduleError(
+      undefined,
+      `needs an \`id\` of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(id)}.`,
+    )
   }
 }
 
 /** Checks a job id. */
 function checkId(id: unknown, what: string): asserts id is string {
   if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError({ argument: `the ${what}`, value: id, expected: `a string of 1 to ${MAX_NAME_LENGTH} characters` })
+    throw new InvalidArgumentError({
+      argument: `the ${what}`,
+      value: id,
+      expected: `a string of 1 to ${MAX_NAME_LENGTH} characters`,
+    })
   }
 }

@@ -109,9 +109,7 @@ export class InvalidJobArgsError extends BackgroundJobError {
 
 /** What {@link JobNotRegisteredError} could not find. */
 export type UnregisteredJob =
-  | { readonly jobClass: string }
-  | { readonly argsType: string }
-  | { readonly plainObject: true }
+  { readonly jobClass: string } | { readonly argsType: string } | { readonly plainObject: true }
 
 /** A job class or args class is not registered with the background-job service. */
 export class JobNotRegisteredError extends BackgroundJobError {
@@ -203,9 +201,9 @@ export class PendingJobsLimitError extends BackgroundJobError {
 export type StoppedSituation = 'stopped' | 'left-pending' | 'interrupted'
 
 const STOPPED_MESSAGES: Readonly<Record<StoppedSituation, string>> = {
-  stopped: 'The background-job manager has been stopped and accepts no new work. Create a new container to start again.',
-  'left-pending':
-    'The background-job manager was stopped while this job was pending; it will not run in this process.',
+  stopped:
+    'The background-job manager has been stopped and accepts no new work. Create a new container to start again.',
+  'left-pending': 'The background-job manager was stopped while this job was pending; it will not run in this process.',
   interrupted: 'The background-job manager stopped while this attempt was running.',
 }
 
@@ -305,7 +303,9 @@ function shownValue(value: unknown): string {
       if (value === null) return 'null'
       // `types.isDate`: an object made from Date.prototype passes `instanceof Date` and throws on getTime().
       if (types.isDate(value)) {
-        return Number.isNaN(Date.prototype.getTime.call(value)) ? 'Invalid Date' : Date.prototype.toISOString.call(value)
+        return Number.isNaN(Date.prototype.getTime.call(value))
+          ? 'Invalid Date'
+          : Date.prototype.toISOString.call(value)
       }
       if (Array.isArray(value)) return '[array]'
       return `[object ${constructorName(value)}]`

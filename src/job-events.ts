@@ -41,7 +41,9 @@ export class JobEventHub {
       try {
         listener(payload)
       } catch (error) {
-        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, { error: describeThrown(error) })
+        safeLog(this.#logger, 'error', `A "${event}" event listener threw; the engine carries on`, {
+          error: describeThrown(error),
+        })
       }
     }
   }

@@ -61,11 +61,15 @@ export class JobRegistry implements JobHandlerSource {
     }
     const other = this.#byName.get(name)
     if (other !== undefined) {
-      throw new DuplicateJobError(`Two job classes are named "${name}". Give one of them a distinct static \`jobName\`.`)
+      throw new DuplicateJobError(
+        `Two job classes are named "${name}". Give one of them a distinct static \`jobName\`.`,
+      )
     }
     const { argsType } = jobClass
     if (argsType !== undefined && typeof argsType !== 'function') {
-      throw new InvalidJobClassError(`Expected static \`argsType\` of job "${name}" to be a class, got ${describeValue(argsType)}.`)
+      throw new InvalidJobClassError(
+        `Expected static \`argsType\` of job "${name}" to be a class, got ${describeValue(argsType)}.`,
+      )
     }
     if (argsType !== undefined && this.#byArgsType.has(argsType)) {
       throw new DuplicateJobError(
@@ -113,7 +117,12 @@ export class JobRegistry implements JobHandlerSource {
    * that: our own registration, PROXY injection, no injector, not strict (whose lifetime checks
    * need the resolution inside the scope). Otherwise resolved from the real scope.
    */
-  #resolveJob(scope: AttemptScope, jobClass: JobClass, registration: string, resolver: BuildResolver<BackgroundJobBase<unknown>>): BackgroundJobBase<unknown> {
+  #resolveJob(
+    scope: AttemptScope,
+    jobClass: JobClass,
+    registration: string,
+    resolver: BuildResolver<BackgroundJobBase<unknown>>,
+  ): BackgroundJobBase<unknown> {
     const container = this.#container
     const { options } = container
     if (
@@ -141,7 +150,11 @@ export class JobRegistry implements JobHandlerSource {
 
   /** The job whose static `argsType` is the class of `args` (or one of its base classes). @throws JobNotRegisteredError */
   byArgs(args: object): RegisteredJob {
-    for (let proto: unknown = Object.getPrototypeOf(args); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+      let proto: unknown = Object.getPrototypeOf(args);
+      proto !== null && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       const job = this.#byArgsType.get((proto as { constructor: object }).constructor)
       if (job !== undefined) return job
     }

@@ -39,7 +39,7 @@ export class BackgroundJobsBuilder {
         argument: 'the engine factory given to useEngine',
         value: factory,
         expected: 'an object with a create(context) function',
-        hint: 'Pass memoryEngine(options), an engine package\'s factory, or { create: (context) => engine }.',
+        hint: "Pass memoryEngine(options), an engine package's factory, or { create: (context) => engine }.",
       })
     }
     this.#engine = factory
@@ -165,7 +165,7 @@ function checkEngine(engine: unknown): BackgroundJobEngine {
       : ENGINE_METHODS.filter((method) => typeof candidate[method] !== 'function')
   if (missing.length > 0) {
     throw new InvalidArgumentError({
-      argument: 'what the engine factory\'s create(context) returned',
+      argument: "what the engine factory's create(context) returned",
       value: engine,
       expected: 'a BackgroundJobEngine',
       hint: `It lacks ${missing.join(', ')}.`,

@@ -31,14 +31,25 @@ export function readOptions<T extends object>(
   }
   for (const key of Object.keys(options)) {
     if (!(known as readonly string[]).includes(key)) {
-      throw new ErrorClass({ option: key, value: (options as Record<string, unknown>)[key], knownOptions: known, where })
+      throw new ErrorClass({
+        option: key,
+        value: (options as Record<string, unknown>)[key],
+        knownOptions: known,
+        where,
+      })
     }
   }
   return options
 }
 
 /** Checks that `value` is an integer in [min, max]. */
-export function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER, where?: Where): number {
+export function checkInteger(
+  option: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  where?: Where,
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
     throw new InvalidOptionError({ option, value, expected: `an integer ${range}`, where })
@@ -47,7 +58,13 @@ export function checkInteger(option: string, value: unknown, min: number, max = 
 }
 
 /** Checks that `value` is a finite number in [min, max]. */
-export function checkNumber(option: string, value: unknown, min: number, max = Number.MAX_VALUE, where?: Where): number {
+export function checkNumber(
+  option: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_VALUE,
+  where?: Where,
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     const range = max === Number.MAX_VALUE ? `>= ${min}` : `from ${min} to ${max}`
     throw new InvalidOptionError({ option, value, expected: `a finite number ${range}`, where })
@@ -70,7 +87,12 @@ export function checkName(option: string, value: unknown, maxLength: number, whe
 }
 
 /** Checks that `value` is a function; `expected` describes its signature, e.g. `a function (req) => boolean`. */
-export function checkFunction<F extends (...args: never[]) => unknown>(option: string, value: unknown, expected: string, where?: Where): F {
+export function checkFunction<F extends (...args: never[]) => unknown>(
+  option: string,
+  value: unknown,
+  expected: string,
+  where?: Where,
+): F {
   if (typeof value !== 'function') throw new InvalidOptionError({ option, value, expected, where })
   return value as F
 }
@@ -109,7 +131,11 @@ export function checkClock(clock: unknown): Clock {
     typeof candidate.setTimer !== 'function' ||
     typeof candidate.clearTimer !== 'function'
   ) {
-    throw new InvalidOptionError({ option: 'clock', value: clock, expected: 'a Clock (now, monotonicNow, setTimer, clearTimer)' })
+    throw new InvalidOptionError({
+      option: 'clock',
+      value: clock,
+      expected: 'a Clock (now, monotonicNow, setTimer, clearTimer)',
+    })
   }
   return clock as Clock
 }

@@ -88,7 +88,10 @@ describe('backgroundJobsAdminRouter', () => {
 
       const pending = await request(app).get('/admin/jobs/api/jobs?state=pending').expect(200)
       const body = pending.body as PageBody
-      assert.deepEqual({ total: body.total, offset: body.offset, limit: body.limit }, { total: 1, offset: 0, limit: 50 })
+      assert.deepEqual(
+        { total: body.total, offset: body.offset, limit: body.limit },
+        { total: 1, offset: 0, limit: 50 },
+      )
       assert.equal(body.items[0]?.id, id)
       assert.equal(body.items[0]?.state, 'pending')
       assert.deepEqual(body.items[0]?.args, { text: 'hi' })
@@ -108,12 +111,19 @@ describe('backgroundJobsAdminRouter', () => {
       const ids: string[] = []
       for (let i = 0; i < 5; i++) ids.push(await h.manager.enqueue(EchoJob, { text: `t${i}` }, { delay: 1000 }))
 
-      const first = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=0&limit=2').expect(200)).body as PageBody
-      const second = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=2&limit=2').expect(200)).body as PageBody
-      const last = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=4&limit=2').expect(200)).body as PageBody
-      const beyond = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=10&limit=2').expect(200)).body as PageBody
+      const first = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=0&limit=2').expect(200))
+        .body as PageBody
+      const second = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=2&limit=2').expect(200))
+        .body as PageBody
+      const last = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=4&limit=2').expect(200))
+        .body as PageBody
+      const beyond = (await request(app).get('/admin/jobs/api/jobs?state=pending&offset=10&limit=2').expect(200))
+        .body as PageBody
 
-      assert.deepEqual([...first.items, ...second.items, ...last.items].map((job) => job.id), ids)
+      assert.deepEqual(
+        [...first.items, ...second.items, ...last.items].map((job) => job.id),
+        ids,
+      )
       assert.deepEqual([first.total, second.total, last.total, beyond.total], [5, 5, 5, 5])
       assert.deepEqual([first.limit, second.offset, beyond.items.length], [2, 2, 0])
     })
@@ -251,7 +261,11 @@ describe('backgroundJobsAdminRouter', () => {
       assertJsonError(cancel, 405, 'AdminMethodNotAllowedError')
       assert.equal(cancel.headers['allow'], 'POST')
       assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${failed}/retry`), 405, 'AdminMethodNotAllowedError')
-      assertJsonError(await request(app).put(`/admin/jobs/api/jobs/${pending}/cancel`), 405, 'AdminMethodNotAllowedError')
+      assertJsonError(
+        await request(app).put(`/admin/jobs/api/jobs/${pending}/cancel`),
+        405,
+        'AdminMethodNotAllowedError',
+      )
       const post = await request(app).post(`/admin/jobs/api/jobs/${failed}`)
       assertJsonError(post, 405, 'AdminMethodNotAllowedError')
       assert.equal(post.headers['allow'], 'GET, HEAD, DELETE')
@@ -277,13 +291,27 @@ describe('backgroundJobsAdminRouter', () => {
       const { h, app } = setup({ allowMutations: true }, (app) => {
         app.use(express.json(), express.urlencoded({ extended: true }), express.text())
       })
-      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => h.manager.enqueue(EchoJob, { text: `p${n}` }, { delay: 1000 })))
+      const ids = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => h.manager.enqueue(EchoJob, { text: `p${n}` }, { delay: 1000 })),
+      )
       const route = (i: number): string => `/admin/jobs/api/jobs/${ids[i]}/cancel`
 
-      await request(app).post(route(0)).set('Content-Type', 'application/json').send('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}').expect(200)
-      await request(app).post(route(1)).type('form').send('__proto__[polluted]=1&constructor[prototype][polluted]=1').expect(200)
+      await request(app)
+        .post(route(0))
+        .set('Content-Type', 'application/json')
+        .send('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}')
+        .expect(200)
+      await request(app)
+        .post(route(1))
+        .type('form')
+        .send('__proto__[polluted]=1&constructor[prototype][polluted]=1')
+        .expect(200)
       await request(app).post(route(2)).set('Content-Type', 'text/plain').send('<script>alert(1)</script>').expect(200)
-      await request(app).post(route(3)).set('Content-Type', 'application/octet-stream').send(Buffer.from([0, 255, 1])).expect(200)
+      await request(app)
+        .post(route(3))
+        .set('Content-Type', 'application/octet-stream')
+        .send(Buffer.from([0, 255, 1]))
+        .expect(200)
       await request(app).post(route(4)).set('Content-Type', 'multipart/form-data; boundary=x').send('--x--').expect(200)
 
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined)
@@ -346,9 +374,17 @@ describe('backgroundJobsAdminRouter', () => {
 
     it('names the parameter, the value and what is expected', async () => {
       const { app } = setup()
-      const state = assertJsonError(await request(app).get('/admin/jobs/api/jobs?state=nope'), 400, 'InvalidOptionError')
+      const state = assertJsonError(
+        await request(app).get('/admin/jobs/api/jobs?state=nope'),
+        400,
+        'InvalidOptionError',
+      )
       assert.match(state.message, /`state`.*pending, running, completed, failed, cancelled.*"nope"/)
-      const limit = assertJsonError(await request(app).get('/admin/jobs/api/jobs?state=failed&limit=5000'), 400, 'InvalidOptionError')
+      const limit = assertJsonError(
+        await request(app).get('/admin/jobs/api/jobs?state=failed&limit=5000'),
+        400,
+        'InvalidOptionError',
+      )
       assert.match(limit.message, /`limit`.*from 1 to 1000.*"5000"/)
     })
 
@@ -370,7 +406,11 @@ describe('backgroundJobsAdminRouter', () => {
       const long = 'a'.repeat(201)
       assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${long}`), 400, 'InvalidArgumentError')
       assertJsonError(await request(app).post(`/admin/jobs/api/jobs/${long}/cancel`), 400, 'InvalidArgumentError')
-      assertJsonError(await request(app).delete(`/admin/jobs/api/jobs/${'b'.repeat(10_000)}`), 400, 'InvalidArgumentError')
+      assertJsonError(
+        await request(app).delete(`/admin/jobs/api/jobs/${'b'.repeat(10_000)}`),
+        400,
+        'InvalidArgumentError',
+      )
       assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${'a'.repeat(200)}`), 404, 'JobNotFoundError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/%E0%A4%A'), 400, 'InvalidOptionError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/__proto__'), 404, 'JobNotFoundError')
@@ -386,7 +426,8 @@ describe('backgroundJobsAdminRouter', () => {
 
       const res = await request(app).get('/admin/jobs/').expect(200)
       assert.match(String(res.headers['content-type']), /^text\/html/)
-      for (const state of ['pending', 'running', 'completed', 'failed', 'cancelled']) assert.ok(res.text.includes(`data-state="${state}"`), state)
+      for (const state of ['pending', 'running', 'completed', 'failed', 'cancelled'])
+        assert.ok(res.text.includes(`data-state="${state}"`), state)
       assert.ok(res.text.includes(`data-id="${id}"`))
       assert.ok(res.text.includes('{&quot;text&quot;:&quot;shown&quot;}'))
       assert.match(res.text, /pending <span class="count">2<\/span>/)
@@ -420,7 +461,12 @@ describe('backgroundJobsAdminRouter', () => {
       await h.manager.enqueue(HostileNameJob, { text: XSS }, { delay: 1000 })
       const failed = await h.manager.enqueue(FailJob, { text: XSS })
       await h.manager.onSettled(failed)
-      await h.manager.addOrUpdateSchedule({ id: `s${XSS}`, cron: '0 * * * *', job: HostileNameJob, args: { text: XSS } })
+      await h.manager.addOrUpdateSchedule({
+        id: `s${XSS}`,
+        cron: '0 * * * *',
+        job: HostileNameJob,
+        args: { text: XSS },
+      })
 
       const pending = await request(app).get('/admin/jobs/?state=pending').expect(200)
       const failedPage = await request(app).get('/admin/jobs/?state=failed').expect(200)
@@ -451,12 +497,22 @@ describe('backgroundJobsAdminRouter', () => {
     it('replaces args with "[redacted]" in the API and the page when true', async () => {
       const { h, app } = setup({ redactArgs: true, allowMutations: true })
       const id = await h.manager.enqueue(EchoJob, { text: 'secret-token' }, { delay: 1000 })
-      await h.manager.addOrUpdateSchedule({ id: 'hourly', cron: '0 * * * *', job: EchoJob, args: { text: 'secret-token' } })
+      await h.manager.addOrUpdateSchedule({
+        id: 'hourly',
+        cron: '0 * * * *',
+        job: EchoJob,
+        args: { text: 'secret-token' },
+      })
 
       const list = (await request(app).get('/admin/jobs/api/jobs?state=pending').expect(200)).body as PageBody
       assert.equal(list.items[0]?.args, '[redacted]')
-      assert.equal(((await request(app).get(`/admin/jobs/api/jobs/${id}`).expect(200)).body as JobInfo).args, '[redacted]')
-      const schedules = (await request(app).get('/admin/jobs/api/schedules').expect(200)).body as { items: Array<{ args: unknown }> }
+      assert.equal(
+        ((await request(app).get(`/admin/jobs/api/jobs/${id}`).expect(200)).body as JobInfo).args,
+        '[redacted]',
+      )
+      const schedules = (await request(app).get('/admin/jobs/api/schedules').expect(200)).body as {
+        items: Array<{ args: unknown }>
+      }
       assert.equal(schedules.items[0]?.args, '[redacted]')
       assert.ok(!(await request(app).get('/admin/jobs/').expect(200)).text.includes('secret-token'))
       const cancelled = (await request(app).post(`/admin/jobs/api/jobs/${id}/cancel`).expect(200)).body as JobInfo
@@ -547,7 +603,9 @@ describe('backgroundJobsAdminRouter', () => {
       })
       try {
         const { port } = server.address() as AddressInfo
-        const res = await request(`http://${address}:${port}`).get('/admin/jobs/api/counts').set('X-Forwarded-For', '127.0.0.1')
+        const res = await request(`http://${address}:${port}`)
+          .get('/admin/jobs/api/counts')
+          .set('X-Forwarded-For', '127.0.0.1')
         assertJsonError(res, 403, 'AdminAccessDeniedError')
       } finally {
         await new Promise((resolve) => server.close(resolve))
@@ -556,8 +614,14 @@ describe('backgroundJobsAdminRouter', () => {
 
     it('lets authorize alone decide, for any peer', async () => {
       const seen: string[] = []
-      const { app } = setup({ authorize: async (req) => { seen.push(req.path); return req.get('x-admin-token') === 'ok' } }, (app) =>
-        app.use(peerAddress('10.0.0.5')),
+      const { app } = setup(
+        {
+          authorize: async (req) => {
+            seen.push(req.path)
+            return req.get('x-admin-token') === 'ok'
+          },
+        },
+        (app) => app.use(peerAddress('10.0.0.5')),
       )
       await request(app).get('/admin/jobs/api/counts').set('X-Admin-Token', 'ok').expect(200)
       await request(app).get('/admin/jobs/').set('X-Admin-Token', 'ok').set('Host', 'jobs.example').expect(200)
@@ -566,11 +630,17 @@ describe('backgroundJobsAdminRouter', () => {
     })
 
     it('denies with 403 and logs when authorize throws, and denies non-true results', async () => {
-      const { h, app } = setup({ authorize: (req) => {
-        if (req.get('x-mode') === 'throw') throw new Error('auth backend down')
-        return 'yes' as unknown as boolean
-      } })
-      assertJsonError(await request(app).get('/admin/jobs/api/counts').set('X-Mode', 'throw'), 403, 'AdminAccessDeniedError')
+      const { h, app } = setup({
+        authorize: (req) => {
+          if (req.get('x-mode') === 'throw') throw new Error('auth backend down')
+          return 'yes' as unknown as boolean
+        },
+      })
+      assertJsonError(
+        await request(app).get('/admin/jobs/api/counts').set('X-Mode', 'throw'),
+        403,
+        'AdminAccessDeniedError',
+      )
       assert.equal(h.logger.messages('warn').length, 1)
       assert.match(String(h.logger.entries[0]?.meta?.['error']), /auth backend down/)
       assertJsonError(await request(app).get('/admin/jobs/api/counts'), 403, 'AdminAccessDeniedError')
@@ -625,7 +695,10 @@ describe('backgroundJobsAdminRouter', () => {
         [[], /object/],
       ]
       for (const [options, message] of bad) {
-        assert.throws(() => backgroundJobsAdminRouter(h.container, options as AdminRouterOptions), (error: unknown) => error instanceof InvalidOptionError && message.test(error.message))
+        assert.throws(
+          () => backgroundJobsAdminRouter(h.container, options as AdminRouterOptions),
+          (error: unknown) => error instanceof InvalidOptionError && message.test(error.message),
+        )
       }
       assert.doesNotThrow(() => backgroundJobsAdminRouter(h.container, { allowMutations: undefined, title: 'Ops' }))
     })
@@ -640,7 +713,20 @@ describe('isLoopbackAddress', () => {
   })
 
   it('rejects every other address, names and non-strings', () => {
-    for (const address of ['10.0.0.5', '128.0.0.1', '0.0.0.0', '::', '::ffff:10.0.0.5', 'localhost', '127.0.0.1.evil', '127.0.0.256', '', undefined, null, 127]) {
+    for (const address of [
+      '10.0.0.5',
+      '128.0.0.1',
+      '0.0.0.0',
+      '::',
+      '::ffff:10.0.0.5',
+      'localhost',
+      '127.0.0.1.evil',
+      '127.0.0.256',
+      '',
+      undefined,
+      null,
+      127,
+    ]) {
       assert.equal(isLoopbackAddress(address), false, String(address))
     }
   })

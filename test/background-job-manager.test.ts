@@ -88,11 +88,14 @@ describe('BackgroundJobManager', () => {
         [{ s: 'x'.repeat(2_000_000) }, /maxArgsBytes/],
       ]
       for (const [args, message] of cases) {
-        await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, args as RegisterUserDto), (error: unknown) => {
-          assert.ok(error instanceof InvalidJobArgsError)
-          assert.match(error.message, message)
-          return true
-        })
+        await assert.rejects(
+          h.manager.enqueue(RegisterUserBackgroundJob, args as RegisterUserDto),
+          (error: unknown) => {
+            assert.ok(error instanceof InvalidJobArgsError)
+            assert.match(error.message, message)
+            return true
+          },
+        )
       }
       assert.equal((await h.manager.counts()).pending, 0, 'nothing was enqueued')
     })
@@ -102,7 +105,10 @@ describe('BackgroundJobManager', () => {
       const outer = {
         list: [{ a: 1 }],
         get name(): string {
-          inner = h.manager.enqueue(RegisterUserBackgroundJob, { name: 'inner', tags: [{ deep: [2] }] } as RegisterUserDto)
+          inner = h.manager.enqueue(RegisterUserBackgroundJob, {
+            name: 'inner',
+            tags: [{ deep: [2] }],
+          } as RegisterUserDto)
           return 'outer'
         },
         after: { b: [3] },
@@ -111,18 +117,44 @@ describe('BackgroundJobManager', () => {
       assert.deepEqual((await h.manager.getJob(id))?.args, { list: [{ a: 1 }], name: 'outer', after: { b: [3] } })
       assert.deepEqual((await h.manager.getJob(await inner!))?.args, { name: 'inner', tags: [{ deep: [2] }] })
       // A copy that fails half-way leaves nothing behind for the next one.
-      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: { bad: () => 1 } } as never), InvalidJobArgsError)
+      await assert.rejects(
+        h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: { bad: () => 1 } } as never),
+        InvalidJobArgsError,
+      )
       const next = await h.manager.enqueue(RegisterUserBackgroundJob, { name: 'y', deep: { fine: [1] } } as never)
       assert.deepEqual((await h.manager.getJob(next))?.args, { name: 'y', deep: { fine: [1] } })
       // Nor does it leave its path behind for the next refusal's message.
-      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: [{ bad: () => 1 }] } as never), /`args\.deep\[0\]\.bad` is a function/)
-      await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { other: { bad: Symbol('s') } } as never), /`args\.other\.bad` is a symbol/)
+      await assert.rejects(
+        h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x', deep: [{ bad: () => 1 }] } as never),
+        /`args\.deep\[0\]\.bad` is a function/,
+      )
+      await assert.rejects(
+        h.manager.enqueue(RegisterUserBackgroundJob, { other: { bad: Symbol('s') } } as never),
+        /`args\.other\.bad` is a symbol/,
+      )
     })
 
     it('rejects bad delay and runAt with InvalidEnqueueOptionsError', async () => {
-      const bad: unknown[] = [{ delay: -1 }, { delay: Number.NaN }, { delay: Infinity }, { delay: '100' }, { delay: 1e300 }, { runAt: new Date('nope') }, { runAt: '2030-01-01' }, { delay: 1, runAt: new Date() }, { dealy: 5000 }, new Date(), 'soon', null]
+      const bad: unknown[] = [
+        { delay: -1 },
+        { delay: Number.NaN },
+        { delay: Infinity },
+        { delay: '100' },
+        { delay: 1e300 },
+        { runAt: new Date('nope') },
+        { runAt: '2030-01-01' },
+        { delay: 1, runAt: new Date() },
+        { dealy: 5000 },
+        new Date(),
+        'soon',
+        null,
+      ]
       for (const options of bad) {
-        await assert.rejects(h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, options as never), InvalidEnqueueOptionsError, JSON.stringify(options))
+        await assert.rejects(
+          h.manager.enqueue(RegisterUserBackgroundJob, { name: 'x' }, options as never),
+          InvalidEnqueueOptionsError,
+          JSON.stringify(options),
+        )
       }
     })
 
@@ -141,7 +173,10 @@ describe('BackgroundJobManager', () => {
 
   describe('inspection', () => {
     it('validates list queries and ids', async () => {
-      await assert.rejects(h.manager.listJobs({ state: 'nope' as never }), /Expected `state` to be one of pending, running/)
+      await assert.rejects(
+        h.manager.listJobs({ state: 'nope' as never }),
+        /Expected `state` to be one of pending, running/,
+      )
       await assert.rejects(h.manager.listJobs({ state: 'pending', limit: 0 }), InvalidOptionError)
       await assert.rejects(h.manager.listJobs({ state: 'pending', offset: -1 }), InvalidOptionError)
       await assert.rejects(h.manager.getJob(''), InvalidArgumentError)
@@ -160,7 +195,11 @@ describe('BackgroundJobManager', () => {
         null,
       ]
       for (const definition of bad) {
-        await assert.rejects(h.manager.addOrUpdateSchedule(definition as never), InvalidScheduleError, JSON.stringify(definition))
+        await assert.rejects(
+          h.manager.addOrUpdateSchedule(definition as never),
+          InvalidScheduleError,
+          JSON.stringify(definition),
+        )
       }
       assert.deepEqual(await h.manager.listSchedules(), [])
     })
@@ -169,7 +208,10 @@ describe('BackgroundJobManager', () => {
   describe('registration', () => {
     it('registers the store, wheel, registry, engine and manager as singletons, under names an app cannot collide with', () => {
       const names = Object.values(REGISTRATIONS).filter((name) => name !== 'logger')
-      assert.ok(names.every((name) => name === 'backgroundJobManager' || name.startsWith('backgroundJobs:')), names.join())
+      assert.ok(
+        names.every((name) => name === 'backgroundJobManager' || name.startsWith('backgroundJobs:')),
+        names.join(),
+      )
       for (const name of names) {
         assert.equal(h.container.resolve(name), h.container.createScope().resolve(name), name)
       }
@@ -191,14 +233,35 @@ describe('BackgroundJobManager', () => {
     it('rejects bad containers, configure functions, options and job classes with named errors', () => {
       const container = createContainer()
       container.register('logger', asValue(new CapturingLogger()))
-      assert.throws(() => addBackgroundJobs({} as never, () => {}), /Expected the first argument of addBackgroundJobs to be an awilix container/)
-      assert.throws(() => addBackgroundJobs(container, 'x' as never), /Expected `configure` in addBackgroundJobs to be a configure function/)
-      assert.throws(() => addBackgroundJobs(container, () => {}), /Call o.useInMemoryStore\(\) \(or o.useEngine\(...\)\)/)
-      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: 0 })), /Expected `concurrency` to be an integer from 1 to 100000, got `0` \(number\)/)
-      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { factor: 0.5 } })), /retry\.factor/)
+      assert.throws(
+        () => addBackgroundJobs({} as never, () => {}),
+        /Expected the first argument of addBackgroundJobs to be an awilix container/,
+      )
+      assert.throws(
+        () => addBackgroundJobs(container, 'x' as never),
+        /Expected `configure` in addBackgroundJobs to be a configure function/,
+      )
+      assert.throws(
+        () => addBackgroundJobs(container, () => {}),
+        /Call o.useInMemoryStore\(\) \(or o.useEngine\(...\)\)/,
+      )
+      assert.throws(
+        () => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurrency: 0 })),
+        /Expected `concurrency` to be an integer from 1 to 100000, got `0` \(number\)/,
+      )
+      assert.throws(
+        () => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { factor: 0.5 } })),
+        /retry\.factor/,
+      )
       const wallOnly = { now: () => Date.now(), setTimer: () => ({}), clearTimer: () => {} }
-      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore({ clock: wallOnly as never })), /Expected `clock` to be a Clock \(now, monotonicNow, setTimer, clearTimer\)/)
-      assert.throws(() => addBackgroundJobs(container, (o) => o.useInMemoryStore().addJob((() => {}) as never)), InvalidJobClassError)
+      assert.throws(
+        () => addBackgroundJobs(container, (o) => o.useInMemoryStore({ clock: wallOnly as never })),
+        /Expected `clock` to be a Clock \(now, monotonicNow, setTimer, clearTimer\)/,
+      )
+      assert.throws(
+        () => addBackgroundJobs(container, (o) => o.useInMemoryStore().addJob((() => {}) as never)),
+        InvalidJobClassError,
+      )
       class A extends BackgroundJobBase<null> {
         static override jobName = 'same'
         protected override async executing(): Promise<void> {}
@@ -207,7 +270,10 @@ describe('BackgroundJobManager', () => {
         static override jobName = 'same'
         protected override async executing(): Promise<void> {}
       }
-      assert.throws(() => addBackgroundJobs(createContainer(), (o) => o.useInMemoryStore().addJob(A, B)), DuplicateJobError)
+      assert.throws(
+        () => addBackgroundJobs(createContainer(), (o) => o.useInMemoryStore().addJob(A, B)),
+        DuplicateJobError,
+      )
       for (const E of [InvalidJobClassError, DuplicateJobError]) assert.ok(new E('x') instanceof BackgroundJobError)
       assert.ok(new InvalidOptionError({ option: 'x', value: 1, expected: 'a string' }) instanceof BackgroundJobError)
     })
@@ -230,7 +296,12 @@ describe('BackgroundJobManager', () => {
       }
       const seen: number[] = []
       const { asClass } = await import('awilix')
-      h.container.register('counter', asClass(Counter).scoped().disposer((c) => void disposed.push(c.n)))
+      h.container.register(
+        'counter',
+        asClass(Counter)
+          .scoped()
+          .disposer((c) => void disposed.push(c.n)),
+      )
       addBackgroundJobs(h.container, (o) => o.addJob(UsesScope))
       const a = await h.manager.enqueue(UsesScope, null)
       const b = await h.manager.enqueue(UsesScope, null)
@@ -259,11 +330,14 @@ describe('BackgroundJobManager', () => {
   describe('static facade', () => {
     it('throws BackgroundJobsNotBuiltError naming the missing call before build, and never builds a container', () => {
       BackgroundJobs.reset()
-      assert.throws(() => BackgroundJobs.manager, (error: unknown) => {
-        assert.ok(error instanceof BackgroundJobsNotBuiltError)
-        assert.match(error.message, /Call BackgroundJobs\.build\(container\) once at start-up/)
-        return true
-      })
+      assert.throws(
+        () => BackgroundJobs.manager,
+        (error: unknown) => {
+          assert.ok(error instanceof BackgroundJobsNotBuiltError)
+          assert.match(error.message, /Call BackgroundJobs\.build\(container\) once at start-up/)
+          return true
+        },
+      )
       assert.throws(() => ServiceBase.backgroundJobManager, BackgroundJobsNotBuiltError)
       assert.equal(BackgroundJobs.isBuilt, false)
     })
@@ -277,7 +351,10 @@ describe('BackgroundJobManager', () => {
     })
 
     it('refuses to build from a container without the background-job service', () => {
-      assert.throws(() => BackgroundJobs.build(createContainer()), /Call addBackgroundJobs\(container, o => o.useInMemoryStore\(\)\) on it first/)
+      assert.throws(
+        () => BackgroundJobs.build(createContainer()),
+        /Call addBackgroundJobs\(container, o => o.useInMemoryStore\(\)\) on it first/,
+      )
       assert.throws(() => BackgroundJobs.build(null as never), InvalidArgumentError)
     })
   })

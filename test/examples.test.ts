@@ -22,8 +22,20 @@ interface ExampleCase {
 }
 
 const examples: ExampleCase[] = [
-  { name: 'express-controller', createApp: createControllerApp, route: '/user/add', status: 202, main: 'examples/express-controller/main.ts' },
-  { name: 'minimal-api', createApp: createMinimalApiApp, route: '/api/v1/users', status: 200, main: 'examples/minimal-api/main.ts' },
+  {
+    name: 'express-controller',
+    createApp: createControllerApp,
+    route: '/user/add',
+    status: 202,
+    main: 'examples/express-controller/main.ts',
+  },
+  {
+    name: 'minimal-api',
+    createApp: createMinimalApiApp,
+    route: '/api/v1/users',
+    status: 200,
+    main: 'examples/minimal-api/main.ts',
+  },
 ]
 
 for (const example of examples) {
@@ -49,7 +61,11 @@ for (const example of examples) {
 
       const pending = await request(app).get('/admin/jobs/api/jobs').query({ state: 'pending' }).expect(200)
       assert.deepEqual(
-        (pending.body as { items: { id: string; name: string; args: unknown }[] }).items.map((job) => [job.id, job.name, job.args]),
+        (pending.body as { items: { id: string; name: string; args: unknown }[] }).items.map((job) => [
+          job.id,
+          job.name,
+          job.args,
+        ]),
         [[jobId, 'RegisterUserBackgroundJob', { name: 'masa' }]],
       )
 
@@ -87,7 +103,11 @@ for (const example of examples) {
           }
         })
       })
-      const res = await fetch(`http://127.0.0.1:${port}${example.route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      const res = await fetch(`http://127.0.0.1:${port}${example.route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
       assert.equal(res.status, example.status)
       child.kill('SIGTERM')
       const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]

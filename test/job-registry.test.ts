@@ -12,7 +12,10 @@ import { CapturingLogger } from './support/harness'
  * A container with the service and a capturing logger registered as a singleton (as the default
  * logger is); counts the scopes created on it.
  */
-function setUp(container: AwilixContainer, jobs: Parameters<typeof addBackgroundJobs>[1]): { manager: BackgroundJobManager; scopes: () => number } {
+function setUp(
+  container: AwilixContainer,
+  jobs: Parameters<typeof addBackgroundJobs>[1],
+): { manager: BackgroundJobManager; scopes: () => number } {
   container.register('logger', asFunction(() => new CapturingLogger()).singleton())
   addBackgroundJobs(container, (o) => {
     o.useInMemoryStore({ clock: new ManualClock() })
@@ -74,7 +77,9 @@ describe('JobRegistry', () => {
       }
     }
     container.register({
-      unit: asClass(Unit).scoped().disposer((unit) => void disposed.push(`unit ${unit.n}`)),
+      unit: asClass(Unit)
+        .scoped()
+        .disposer((unit) => void disposed.push(`unit ${unit.n}`)),
       lazySingleton: asClass(Mailer).singleton(),
     })
     const { manager, scopes } = setUp(container, (o) => o.addJob(UsesScoped))

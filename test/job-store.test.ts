@@ -72,14 +72,36 @@ describe('JobStore', () => {
     const args = { user: { name: 'masa', tags: ['a', { b: null }] }, n: 1 }
     const r = new JobRecord(1, kind, args, 0)
     r.dueTick = 1000
-    assert.deepEqual(Object.keys(r.toInfo()), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt'])
+    assert.deepEqual(Object.keys(r.toInfo()), [
+      'id',
+      'name',
+      'args',
+      'state',
+      'attempts',
+      'maxAttempts',
+      'createdAt',
+      'runAt',
+    ])
     assert.equal(r.toInfo().maxAttempts, 3, "a job that has not started shows its kind's attempts")
     r.written().scheduleId = 'nightly'
     r.lastRunAt = 3000
     r.finishedAt = 4000
     r.lastError = { name: 'Error', message: 'boom' }
     const info = r.toInfo()
-    assert.deepEqual(Object.keys(info), ['id', 'name', 'args', 'state', 'attempts', 'maxAttempts', 'createdAt', 'runAt', 'lastRunAt', 'finishedAt', 'lastError', 'scheduleId'])
+    assert.deepEqual(Object.keys(info), [
+      'id',
+      'name',
+      'args',
+      'state',
+      'attempts',
+      'maxAttempts',
+      'createdAt',
+      'runAt',
+      'lastRunAt',
+      'finishedAt',
+      'lastError',
+      'scheduleId',
+    ])
     assert.deepEqual(info.runAt, new Date(2000))
     assert.deepEqual(info.lastRunAt, new Date(3000))
     assert.deepEqual(info.finishedAt, new Date(4000))
@@ -97,15 +119,24 @@ describe('JobStore', () => {
     // Finish all but every 1000th, out of order, so holes pile up and get compacted.
     for (let i = records.length - 1; i >= 0; i--) if (i % 1000 !== 0) store.transition(records[i]!, 'completed')
     assert.equal(store.count('running'), 5)
-    assert.deepEqual(store.list('running', 0, 10).map((r) => r.seq), [1, 1001, 2001, 3001, 4001])
-    assert.deepEqual(store.list('running', 1, 2).map((r) => r.seq), [1001, 2001])
+    assert.deepEqual(
+      store.list('running', 0, 10).map((r) => r.seq),
+      [1, 1001, 2001, 3001, 4001],
+    )
+    assert.deepEqual(
+      store.list('running', 1, 2).map((r) => r.seq),
+      [1001, 2001],
+    )
     // 4995 completed, 3000 kept: the first 1995 to complete (r4999 down to r3004 or so) were forgotten.
     assert.equal(store.count('completed'), 3000)
     const completed = store.list('completed', 0, Infinity)
     assert.equal(completed.length, 3000)
     assert.equal(completed[0]!.seq, 2)
     assert.equal(store.get('5000'), undefined)
-    assert.deepEqual(store.list('completed', 2, 2).map((r) => r.seq), [4, 5])
+    assert.deepEqual(
+      store.list('completed', 2, 2).map((r) => r.seq),
+      [4, 5],
+    )
     store.transition(records[0]!, 'completed')
     assert.equal(store.list('completed', 0, 1)[0]!.seq, 1)
     assert.equal(store.count('completed'), 3000)
@@ -121,7 +152,10 @@ describe('JobStore', () => {
     store.transition(a, 'pending')
     store.transition(a, 'running')
     store.transition(a, 'failed')
-    assert.deepEqual(store.list('failed', 0, 10).map((r) => r.id), ['1', '2'])
+    assert.deepEqual(
+      store.list('failed', 0, 10).map((r) => r.id),
+      ['1', '2'],
+    )
     assert.equal(store.count('failed'), 2)
   })
 })
@@ -130,7 +164,10 @@ describe('job ids', () => {
   it('numbers jobs from 1 in creation order and finds them by their decimal id', () => {
     const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
     const records = create(store, 12)
-    assert.deepEqual(records.map((r) => r.id), Array.from({ length: 12 }, (_, i) => String(i + 1)))
+    assert.deepEqual(
+      records.map((r) => r.id),
+      Array.from({ length: 12 }, (_, i) => String(i + 1)),
+    )
     assert.equal(store.get('12'), records[11])
   })
 

@@ -6,7 +6,8 @@ interface Entry {
   readonly seq: number
 }
 
-const entries = (from: number, to: number): Entry[] => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i }))
+const entries = (from: number, to: number): Entry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i }))
 
 describe('JobTable', () => {
   it('finds entries by number and forgets removed ones', () => {
@@ -53,7 +54,10 @@ describe('JobTable', () => {
     table.add({ seq: 64 })
     assert.equal(table.pageCount, 1, 'the thinned first page is dissolved, the new one made')
     assert.equal(table.get(0), first[0])
-    assert.deepEqual([...table.values()].map((e) => e.seq), [0, 64])
+    assert.deepEqual(
+      [...table.values()].map((e) => e.seq),
+      [0, 64],
+    )
   })
 
   it('agrees with a Map under random adds and deletes', () => {
@@ -71,12 +75,16 @@ describe('JobTable', () => {
       } else if (model.size > 0) {
         // Mostly old entries, as bounded histories drop them, sometimes any.
         const keys = [...model.keys()]
-        const seq = keys[rand() < 0.7 ? Math.floor(rand() * Math.min(keys.length, 16)) : Math.floor(rand() * keys.length)]!
+        const seq =
+          keys[rand() < 0.7 ? Math.floor(rand() * Math.min(keys.length, 16)) : Math.floor(rand() * keys.length)]!
         assert.equal(table.delete(model.get(seq)!), true)
         model.delete(seq)
       }
       if (step % 5000 === 0) {
-        assert.deepEqual([...table.values()], [...model.values()].sort((a, b) => a.seq - b.seq))
+        assert.deepEqual(
+          [...table.values()],
+          [...model.values()].sort((a, b) => a.seq - b.seq),
+        )
       }
     }
     assert.equal(table.size, model.size)

@@ -3,7 +3,12 @@ import { asValue, createContainer, type AwilixContainer } from 'awilix'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import request from 'supertest'
 import { BackgroundJobs } from '../src/background-jobs'
-import { BackgroundJobsNotBuiltError, InvalidArgumentError, InvalidOptionError, RouteConventionError } from '../src/errors'
+import {
+  BackgroundJobsNotBuiltError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  RouteConventionError,
+} from '../src/errors'
 import { mapServices, type MapServicesOptions } from '../src/express/map-services'
 import { ServiceBase } from '../src/express/service-base'
 
@@ -144,7 +149,10 @@ describe('mapServices', () => {
     await container.dispose()
   })
 
-  function createApp(options: Partial<MapServicesOptions> = {}): { app: express.Express; routes: ReturnType<typeof mapServices> } {
+  function createApp(options: Partial<MapServicesOptions> = {}): {
+    app: express.Express
+    routes: ReturnType<typeof mapServices>
+  } {
     const app = express()
     app.use(express.json())
     const routes = mapServices(app, [UserService], { container, ...options })
@@ -209,7 +217,10 @@ describe('mapServices', () => {
 
   it('binds body fields by name when a POST has several body parameters', async () => {
     const { app } = createApp()
-    const response = await request(app).post('/api/v1/users/batch').send({ names: ['a', 'b'], prefix: 'user-' }).expect(200)
+    const response = await request(app)
+      .post('/api/v1/users/batch')
+      .send({ names: ['a', 'b'], prefix: 'user-' })
+      .expect(200)
     assert.deepEqual(response.body, ['user-a', 'user-b'])
   })
 
@@ -234,10 +245,18 @@ describe('mapServices', () => {
 
   it('serves an ALL route for every method, from the body or else the query', async () => {
     const { app } = createApp()
-    await request(app).post('/api/v1/users/auditState').send({ state: 'a', reason: 'post' }).expect(200, { state: 'a', reason: 'post' })
-    await request(app).put('/api/v1/users/auditState').send({ state: 'b', reason: 'put' }).expect(200, { state: 'b', reason: 'put' })
+    await request(app)
+      .post('/api/v1/users/auditState')
+      .send({ state: 'a', reason: 'post' })
+      .expect(200, { state: 'a', reason: 'post' })
+    await request(app)
+      .put('/api/v1/users/auditState')
+      .send({ state: 'b', reason: 'put' })
+      .expect(200, { state: 'b', reason: 'put' })
     await request(app).get('/api/v1/users/auditState?state=c&reason=get').expect(200, { state: 'c', reason: 'get' })
-    await request(app).delete('/api/v1/users/auditState?state=d&reason=delete').expect(200, { state: 'd', reason: 'delete' })
+    await request(app)
+      .delete('/api/v1/users/auditState?state=d&reason=delete')
+      .expect(200, { state: 'd', reason: 'delete' })
   })
 
   it('passes the Express request and response to parameters named req and res', async () => {
@@ -250,8 +269,12 @@ describe('mapServices', () => {
 
   it('passes a rejected or thrown error to next(err)', async () => {
     const { app } = createApp()
-    await request(app).get('/api/v1/users/failure').expect(500, { error: { name: 'Error', message: 'boom (async)' } })
-    await request(app).get('/api/v1/users/syncFailure').expect(500, { error: { name: 'TypeError', message: 'boom (sync)' } })
+    await request(app)
+      .get('/api/v1/users/failure')
+      .expect(500, { error: { name: 'Error', message: 'boom (async)' } })
+    await request(app)
+      .get('/api/v1/users/syncFailure')
+      .expect(500, { error: { name: 'TypeError', message: 'boom (sync)' } })
   })
 
   it('does not map methods whose names start with _', async () => {
@@ -263,7 +286,10 @@ describe('mapServices', () => {
   it('leaves body parameters undefined when the app parses no body', async () => {
     const app = express()
     mapServices(app, [UserService], { container })
-    await request(app).post('/api/v1/users/batch').send({ names: ['a'], prefix: 'p' }).expect(500)
+    await request(app)
+      .post('/api/v1/users/batch')
+      .send({ names: ['a'], prefix: 'p' })
+      .expect(500)
     await request(app).post('/api/v1/users/auditState').send({ state: 'x', reason: 'y' }).expect(200, {})
   })
 
@@ -329,18 +355,24 @@ describe('mapServices', () => {
     }
     const app = express()
     const routes = mapServices(app, [ItemService], { container })
-    assert.deepEqual(routes.map((route) => route.path), ['/api/v1/items{/:id}'])
+    assert.deepEqual(
+      routes.map((route) => route.path),
+      ['/api/v1/items{/:id}'],
+    )
     await request(app).get('/api/v1/items').expect(200, { id: 'none' })
     await request(app).get('/api/v1/items/5').expect(200, { id: '5' })
   })
 
   describe('the static facade', () => {
     it('throws BackgroundJobsNotBuiltError naming BackgroundJobs.build(container) before mapServices', () => {
-      assert.throws(() => ServiceBase.backgroundJobManager, (error: unknown) => {
-        assert.ok(error instanceof BackgroundJobsNotBuiltError)
-        assert.match(error.message, /BackgroundJobs\.build\(container\)/)
-        return true
-      })
+      assert.throws(
+        () => ServiceBase.backgroundJobManager,
+        (error: unknown) => {
+          assert.ok(error instanceof BackgroundJobsNotBuiltError)
+          assert.match(error.message, /BackgroundJobs\.build\(container\)/)
+          return true
+        },
+      )
       assert.throws(() => UserService.backgroundJobManager, BackgroundJobsNotBuiltError)
     })
 
@@ -364,8 +396,10 @@ describe('mapServices', () => {
       const bare = createContainer()
       bare.register({ userRepository: asValue(new UserRepository()) })
       const app = express()
-      assert.throws(() => mapServices(app, [UserService], { container: bare }), (error: unknown) =>
-        error instanceof BackgroundJobsNotBuiltError && /addBackgroundJobs\(container/.test(error.message),
+      assert.throws(
+        () => mapServices(app, [UserService], { container: bare }),
+        (error: unknown) =>
+          error instanceof BackgroundJobsNotBuiltError && /addBackgroundJobs\(container/.test(error.message),
       )
       assert.equal(constructed, 0)
       await request(app).get('/api/v1/users/1').expect(404)
@@ -374,31 +408,51 @@ describe('mapServices', () => {
 
     it('throws InvalidArgumentError for a missing or invalid container', () => {
       const app = express()
-      assert.throws(() => mapServices(app, [UserService], {} as MapServicesOptions), /Expected the `container` option of mapServices to be an awilix container, got `undefined` \(undefined\)/)
-      assert.throws(() => mapServices(app, [UserService], undefined as unknown as MapServicesOptions), InvalidArgumentError)
+      assert.throws(
+        () => mapServices(app, [UserService], {} as MapServicesOptions),
+        /Expected the `container` option of mapServices to be an awilix container, got `undefined` \(undefined\)/,
+      )
+      assert.throws(
+        () => mapServices(app, [UserService], undefined as unknown as MapServicesOptions),
+        InvalidArgumentError,
+      )
     })
 
     it('throws InvalidOptionError for an unknown or invalid option', () => {
       const app = express()
       const misspelt = { container, verison: 'v2' } as unknown as MapServicesOptions
-      assert.throws(() => mapServices(app, [UserService], misspelt), /Unknown option `verison` in the mapServices options. Known options: container, prefix, version/)
-      assert.throws(() => mapServices(app, [UserService], { container, prefix: 'a b' }), (error: unknown) =>
-        error instanceof InvalidOptionError && /`options.prefix`.*got `"a b"` \(string\)/.test(error.message),
+      assert.throws(
+        () => mapServices(app, [UserService], misspelt),
+        /Unknown option `verison` in the mapServices options. Known options: container, prefix, version/,
+      )
+      assert.throws(
+        () => mapServices(app, [UserService], { container, prefix: 'a b' }),
+        (error: unknown) =>
+          error instanceof InvalidOptionError && /`options.prefix`.*got `"a b"` \(string\)/.test(error.message),
       )
     })
 
     it('throws InvalidArgumentError when app is not an Express app or router', () => {
-      assert.throws(() => mapServices({} as express.Router, [UserService], { container }), /Expected the first argument of mapServices to be an Express application or router, got `\[object Object\]` \(object\)/)
+      assert.throws(
+        () => mapServices({} as express.Router, [UserService], { container }),
+        /Expected the first argument of mapServices to be an Express application or router, got `\[object Object\]` \(object\)/,
+      )
     })
 
     it('throws InvalidArgumentError when services is not an array', () => {
-      assert.throws(() => mapServices(express(), UserService as unknown as [], { container }), /Expected the services given to mapServices to be an array of service classes/)
+      assert.throws(
+        () => mapServices(express(), UserService as unknown as [], { container }),
+        /Expected the services given to mapServices to be an array of service classes/,
+      )
     })
 
     it('throws RouteConventionError for an instance given in place of a class', () => {
       const instance = { getAsync: () => 1 }
-      assert.throws(() => mapServices(express(), [UserService, instance as unknown as typeof UserService], { container }), (error: unknown) =>
-        error instanceof RouteConventionError && /Expected `services\[1\]` to be a class, got `\[object Object\]` \(object\)/.test(error.message),
+      assert.throws(
+        () => mapServices(express(), [UserService, instance as unknown as typeof UserService], { container }),
+        (error: unknown) =>
+          error instanceof RouteConventionError &&
+          /Expected `services\[1\]` to be a class, got `\[object Object\]` \(object\)/.test(error.message),
       )
     })
 
@@ -414,9 +468,13 @@ describe('mapServices', () => {
         }
       }
       const app = express()
-      assert.throws(() => mapServices(app, [UserService, PeopleService, PersonService], { container }), (error: unknown) =>
-        error instanceof RouteConventionError &&
-        /`PeopleService.getListAsync` \(GET\) and `PersonService.getListAsync` \(GET\) both map to \/api\/v1\/people/.test(error.message),
+      assert.throws(
+        () => mapServices(app, [UserService, PeopleService, PersonService], { container }),
+        (error: unknown) =>
+          error instanceof RouteConventionError &&
+          /`PeopleService.getListAsync` \(GET\) and `PersonService.getListAsync` \(GET\) both map to \/api\/v1\/people/.test(
+            error.message,
+          ),
       )
       assert.equal(constructed, 0)
       assert.equal(BackgroundJobs.isBuilt, false)
@@ -424,7 +482,10 @@ describe('mapServices', () => {
     })
 
     it('throws RouteConventionError when a service is listed twice', () => {
-      assert.throws(() => mapServices(express(), [UserService, UserService], { container }), /lists `UserService` twice/)
+      assert.throws(
+        () => mapServices(express(), [UserService, UserService], { container }),
+        /lists `UserService` twice/,
+      )
     })
   })
 })

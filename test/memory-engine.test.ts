@@ -100,7 +100,9 @@ describe('MemoryJobEngine (processor)', () => {
     assert.equal((await h.manager.counts()).running, 100)
     assert.equal(h.clock.pendingTimers, 1, 'one timer for every running attempt, not one each')
     await h.tick(20)
-    const states = async (ids: string[]): Promise<string[]> => [...new Set(await Promise.all(ids.map(async (id) => (await h.manager.getJob(id))!.state)))]
+    const states = async (ids: string[]): Promise<string[]> => [
+      ...new Set(await Promise.all(ids.map(async (id) => (await h.manager.getJob(id))!.state))),
+    ]
     assert.deepEqual(await states(early), ['failed'], 'the first 60 time out 50 ms after they started')
     assert.deepEqual(await states(late), ['running'], 'the last 40 started 30 ms later')
     await h.tick(29)

@@ -39,7 +39,12 @@ describe('backgroundJobsMiddleware', () => {
     class RequestThing {
       constructor(readonly deps: { req: express.Request }) {}
     }
-    h.container.register('requestThing', asClass(RequestThing).scoped().disposer((thing) => void disposed.push(thing.deps.req.path)))
+    h.container.register(
+      'requestThing',
+      asClass(RequestThing)
+        .scoped()
+        .disposer((thing) => void disposed.push(thing.deps.req.path)),
+    )
     const app = express()
     app.use(backgroundJobsMiddleware(h.container))
     app.get('/a', (req, res) => {
@@ -82,6 +87,9 @@ describe('backgroundJobsMiddleware', () => {
   it('rejects a missing container or one without the background-job service', () => {
     assert.throws(() => backgroundJobsMiddleware(undefined as never), InvalidArgumentError)
     assert.throws(() => backgroundJobsMiddleware(createContainer()), BackgroundJobsNotBuiltError)
-    assert.throws(() => stopWithServer({} as never, h.container), /Expected the server given to stopWithServer to be an HTTP server/)
+    assert.throws(
+      () => stopWithServer({} as never, h.container),
+      /Expected the server given to stopWithServer to be an HTTP server/,
+    )
   })
 })

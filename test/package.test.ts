@@ -12,7 +12,16 @@ const ROOT = path.resolve(__dirname, '..')
 const NAME = 'express-background-jobs'
 
 /** The runtime values of `express-background-jobs/engine`; everything else it exports is a type. */
-const ENGINE_VALUES = ['CronSchedule', 'DEFAULT_RETRY', 'JobEventHub', 'ManualClock', 'backoffDelay', 'describeThrown', 'systemClock', 'toErrorInfo']
+const ENGINE_VALUES = [
+  'CronSchedule',
+  'DEFAULT_RETRY',
+  'JobEventHub',
+  'ManualClock',
+  'backoffDelay',
+  'describeThrown',
+  'systemClock',
+  'toErrorInfo',
+]
 
 /** What `npm pack --json` reports of one tarball (the fields read here). */
 interface PackResult {

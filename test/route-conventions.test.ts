@@ -38,7 +38,10 @@ function summary(routes: readonly ServiceRoute[]): string[] {
 describe('route conventions', () => {
   describe('ROUTE_CONVENTION_DEFAULTS and DEFAULT_HTTP_METHOD_PREFIXES', () => {
     it('match MASA ServiceGlobalRouteOptions', () => {
-      assert.deepEqual({ ...ROUTE_CONVENTION_DEFAULTS }, { prefix: 'api', version: 'v1', pluralizeServiceName: true, autoAppendId: true })
+      assert.deepEqual(
+        { ...ROUTE_CONVENTION_DEFAULTS },
+        { prefix: 'api', version: 'v1', pluralizeServiceName: true, autoAppendId: true },
+      )
       assert.deepEqual(DEFAULT_HTTP_METHOD_PREFIXES, {
         GET: ['Get', 'Select', 'Find'],
         POST: ['Post', 'Add', 'Upsert', 'Create', 'Insert'],
@@ -184,7 +187,10 @@ describe('route conventions', () => {
 
     it('leaves out empty segments and applies global options', () => {
       assert.equal(getBaseUri(UserService, { prefix: '', version: '' }), '/users')
-      assert.equal(getBaseUri(UserService, { prefix: 'svc', version: 'v3', pluralizeServiceName: false }), '/svc/v3/user')
+      assert.equal(
+        getBaseUri(UserService, { prefix: 'svc', version: 'v3', pluralizeServiceName: false }),
+        '/svc/v3/user',
+      )
     })
 
     it('lets a per-service option win over the global one', () => {
@@ -287,7 +293,10 @@ describe('route conventions', () => {
         }
       }
       const [route] = getServiceRoutes(UserService)
-      assert.deepEqual(route?.parameters.map((parameter) => parameter.name), ['id', 'user', 'req'])
+      assert.deepEqual(
+        route?.parameters.map((parameter) => parameter.name),
+        ['id', 'user', 'req'],
+      )
       assert.equal(route?.hasIdSegment, true)
       assert.equal(route?.serviceName, 'UserService')
     })
@@ -297,12 +306,18 @@ describe('route conventions', () => {
         getAsync(): void {}
         get(): void {}
       }
-      assert.throws(() => getServiceRoutes(UserService), (error: unknown) => {
-        assert.ok(error instanceof RouteConventionError)
-        assert.match(error.message, /`UserService.getAsync` \(GET\) and `UserService.get` \(GET\) both map to \/api\/v1\/users/)
-        assert.match(error.message, /start its name with `_`/)
-        return true
-      })
+      assert.throws(
+        () => getServiceRoutes(UserService),
+        (error: unknown) => {
+          assert.ok(error instanceof RouteConventionError)
+          assert.match(
+            error.message,
+            /`UserService.getAsync` \(GET\) and `UserService.get` \(GET\) both map to \/api\/v1\/users/,
+          )
+          assert.match(error.message, /start its name with `_`/)
+          return true
+        },
+      )
     })
 
     it('treats an ALL route as clashing with any method on the same path', () => {
@@ -319,21 +334,30 @@ describe('route conventions', () => {
           return users
         }
       }
-      assert.throws(() => getServiceRoutes(UserService), /`UserService.addAsync`: a rest parameter \(`...users`\) cannot be bound/)
+      assert.throws(
+        () => getServiceRoutes(UserService),
+        /`UserService.addAsync`: a rest parameter \(`...users`\) cannot be bound/,
+      )
     })
 
     it('throws RouteConventionError for a method name that is not a path segment', () => {
       class UserService {
         ['get list'](): void {}
       }
-      assert.throws(() => getServiceRoutes(UserService), (error: unknown) =>
-        error instanceof RouteConventionError && /`UserService.get list`: its action segment `" list"` \(string\)/.test(error.message),
+      assert.throws(
+        () => getServiceRoutes(UserService),
+        (error: unknown) =>
+          error instanceof RouteConventionError &&
+          /`UserService.get list`: its action segment `" list"` \(string\)/.test(error.message),
       )
     })
 
     it('throws RouteConventionError for a value that is not a class', () => {
       const notAClass: unknown = () => undefined
-      assert.throws(() => getServiceRoutes(notAClass as typeof UserService), /Expected `serviceClass` to be a class, got `\[function notAClass\]` \(function\)/)
+      assert.throws(
+        () => getServiceRoutes(notAClass as typeof UserService),
+        /Expected `serviceClass` to be a class, got `\[function notAClass\]` \(function\)/,
+      )
       assert.throws(() => getServiceRoutes(new UserService() as unknown as typeof UserService), RouteConventionError)
     })
 
@@ -341,12 +365,15 @@ describe('route conventions', () => {
       class Service {
         getAsync(): void {}
       }
-      assert.throws(() => getServiceRoutes(Service), (error: unknown) => {
-        assert.ok(error instanceof RouteConventionError)
-        assert.match(error.message, /class name `"Service"` \(string\)/)
-        assert.match(error.message, /static routeOptions = \{ serviceName: 'users' \}/)
-        return true
-      })
+      assert.throws(
+        () => getServiceRoutes(Service),
+        (error: unknown) => {
+          assert.ok(error instanceof RouteConventionError)
+          assert.match(error.message, /class name `"Service"` \(string\)/)
+          assert.match(error.message, /static routeOptions = \{ serviceName: 'users' \}/)
+          return true
+        },
+      )
       class NamedService {
         static routeOptions = { serviceName: 'misc' }
         getAsync(): void {}
@@ -357,25 +384,40 @@ describe('route conventions', () => {
 
     it('throws InvalidOptionError for invalid route options', () => {
       const invalid: ReadonlyArray<readonly [object, RegExp]> = [
-        [{ prefix: 0 }, /Expected `options.prefix` to be path segments of letters, digits and `_\$.~-` \(or `''` to leave it out\), got `0` \(number\)/],
+        [
+          { prefix: 0 },
+          /Expected `options.prefix` to be path segments of letters, digits and `_\$.~-` \(or `''` to leave it out\), got `0` \(number\)/,
+        ],
         [{ version: 'v 1' }, /Expected `options.version` .* got `"v 1"` \(string\)/],
-        [{ pluralizeServiceName: 'yes' }, /Expected `options.pluralizeServiceName` to be a boolean, got `"yes"` \(string\)/],
+        [
+          { pluralizeServiceName: 'yes' },
+          /Expected `options.pluralizeServiceName` to be a boolean, got `"yes"` \(string\)/,
+        ],
         [{ autoAppendId: null }, /Expected `options.autoAppendId` to be a boolean, got `null` \(null\)/],
       ]
       for (const [options, message] of invalid) {
-        assert.throws(() => getServiceRoutes(UserService, options), (error: unknown) => error instanceof InvalidOptionError && message.test(error.message))
+        assert.throws(
+          () => getServiceRoutes(UserService, options),
+          (error: unknown) => error instanceof InvalidOptionError && message.test(error.message),
+        )
       }
     })
 
     it('throws InvalidOptionError for invalid static routeOptions, naming the class', () => {
       const invalid: ReadonlyArray<readonly [unknown, RegExp]> = [
         ['v2', /Expected `BadService.routeOptions` to be an object, got `"v2"` \(string\)/],
-        [{ versoin: 'v2' }, /Unknown option `versoin` in `BadService.routeOptions`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./],
+        [
+          { versoin: 'v2' },
+          /Unknown option `versoin` in `BadService.routeOptions`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./,
+        ],
         [{ serviceName: '' }, /Expected `BadService.routeOptions.serviceName` to be a non-empty path segment/],
         [{ serviceName: '/' }, /Expected `BadService.routeOptions.serviceName`/],
         [{ baseUri: '' }, /Expected `BadService.routeOptions.baseUri` to be a path .* got `""` \(string\)/],
         [{ baseUri: '/api?x=1' }, /Expected `BadService.routeOptions.baseUri`/],
-        [{ baseUri: '/api/(v1)' }, /Expected `BadService.routeOptions.baseUri` to be a path of such segments and `:param` segments/],
+        [
+          { baseUri: '/api/(v1)' },
+          /Expected `BadService.routeOptions.baseUri` to be a path of such segments and `:param` segments/,
+        ],
         [{ serviceName: 'users*' }, /Expected `BadService.routeOptions.serviceName`/],
         [{ autoAppendId: 1 }, /Expected `BadService.routeOptions.autoAppendId` to be a boolean, got `1` \(number\)/],
       ]
@@ -384,18 +426,29 @@ describe('route conventions', () => {
           static routeOptions = routeOptions as object
           getAsync(): void {}
         }
-        assert.throws(() => getServiceRoutes(BadService), (error: unknown) => error instanceof InvalidOptionError && message.test(error.message))
+        assert.throws(
+          () => getServiceRoutes(BadService),
+          (error: unknown) => error instanceof InvalidOptionError && message.test(error.message),
+        )
       }
     })
   })
 
   describe('resolveRouteConventionOptions', () => {
     it('fills in the defaults and keeps given values', () => {
-      assert.deepEqual(resolveRouteConventionOptions({ version: 'v2', prefix: undefined }), { prefix: 'api', version: 'v2', pluralizeServiceName: true, autoAppendId: true })
+      assert.deepEqual(resolveRouteConventionOptions({ version: 'v2', prefix: undefined }), {
+        prefix: 'api',
+        version: 'v2',
+        pluralizeServiceName: true,
+        autoAppendId: true,
+      })
     })
 
     it('throws InvalidOptionError for options that are not an object', () => {
-      assert.throws(() => resolveRouteConventionOptions(null as unknown as object), /Expected `options` to be an object, got `null` \(null\)/)
+      assert.throws(
+        () => resolveRouteConventionOptions(null as unknown as object),
+        /Expected `options` to be an object, got `null` \(null\)/,
+      )
     })
   })
 
@@ -410,9 +463,18 @@ describe('route conventions', () => {
       function* generator(x: number): Generator<number> {
         yield x
       }
-      assert.deepEqual(parseParameters(plain).map((p) => p.name), ['a', 'b'])
-      assert.deepEqual(parseParameters(asynchronous).map((p) => p.name), ['first', 'second'])
-      assert.deepEqual(parseParameters(generator).map((p) => p.name), ['x'])
+      assert.deepEqual(
+        parseParameters(plain).map((p) => p.name),
+        ['a', 'b'],
+      )
+      assert.deepEqual(
+        parseParameters(asynchronous).map((p) => p.name),
+        ['first', 'second'],
+      )
+      assert.deepEqual(
+        parseParameters(generator).map((p) => p.name),
+        ['x'],
+      )
     })
 
     it('reads class method parameters, including async and computed names', () => {
@@ -430,18 +492,37 @@ describe('route conventions', () => {
         { name: 'page', hasDefault: true, isRest: false },
       ])
       // eslint-disable-next-line @typescript-eslint/unbound-method -- only the method's source text is read
-      assert.deepEqual(parseParameters(Example.prototype['weird(name']).map((p) => p.name), ['a'])
+      const weird = Example.prototype['weird(name']
+      assert.deepEqual(
+        parseParameters(weird).map((p) => p.name),
+        ['a'],
+      )
     })
 
     it('reads arrow functions with and without parentheses', () => {
-      assert.deepEqual(parseParameters((value: number) => value).map((p) => p.name), ['value'])
+      assert.deepEqual(
+        parseParameters((value: number) => value).map((p) => p.name),
+        ['value'],
+      )
       const single = new Function('return x => x')() as (x: unknown) => unknown
       const asyncSingle = new Function('return async x => x')() as (x: unknown) => unknown
       const namedAsync = new Function('return async => async')() as (x: unknown) => unknown
-      assert.deepEqual(parseParameters(single).map((p) => p.name), ['x'])
-      assert.deepEqual(parseParameters(asyncSingle).map((p) => p.name), ['x'])
-      assert.deepEqual(parseParameters(namedAsync).map((p) => p.name), ['async'])
-      assert.deepEqual(parseParameters(async () => undefined), [])
+      assert.deepEqual(
+        parseParameters(single).map((p) => p.name),
+        ['x'],
+      )
+      assert.deepEqual(
+        parseParameters(asyncSingle).map((p) => p.name),
+        ['x'],
+      )
+      assert.deepEqual(
+        parseParameters(namedAsync).map((p) => p.name),
+        ['async'],
+      )
+      assert.deepEqual(
+        parseParameters(async () => undefined),
+        [],
+      )
     })
 
     it('detects default values without being confused by commas, brackets or strings in them', () => {
@@ -483,9 +564,14 @@ describe('route conventions', () => {
 
     it('reports no parameters for native and bound functions', () => {
       assert.deepEqual(parseParameters(Math.max), [])
-      assert.deepEqual(parseParameters(function bound(a: number) {
-        return a
-      }.bind(null)), [])
+      assert.deepEqual(
+        parseParameters(
+          function bound(a: number) {
+            return a
+          }.bind(null),
+        ),
+        [],
+      )
     })
 
     it('reads the names back from any generated parameter list', () => {
@@ -496,22 +582,74 @@ describe('route conventions', () => {
         comment: fc.option(fc.constantFrom('/* , ) */', '// x, y\n'), { nil: undefined }),
       })
       fc.assert(
-        fc.property(fc.uniqueArray(parameter, { selector: (p) => p.name, maxLength: 6 }), fc.boolean(), (parameters, isAsync) => {
-          const list = parameters.map((p) => `${p.comment ?? ''}${p.name}${p.value === undefined ? '' : ` = ${p.value}`}`).join(', ')
-          const fn = new Function(`return ${isAsync ? 'async ' : ''}function (${list}) {}`)() as (...args: never) => unknown
-          assert.deepEqual(
-            parseParameters(fn),
-            parameters.map((p) => ({ name: p.name, hasDefault: p.value !== undefined, isRest: false })),
-          )
-        }),
+        fc.property(
+          fc.uniqueArray(parameter, { selector: (p) => p.name, maxLength: 6 }),
+          fc.boolean(),
+          (parameters, isAsync) => {
+            const list = parameters
+              .map((p) => `${p.comment ?? ''}${p.name}${p.value === undefined ? '' : ` = ${p.value}`}`)
+              .join(', ')
+            const fn = new Function(`return ${isAsync ? 'async ' : ''}function (${list}) {}`)() as (
+              ...args: never
+            ) => unknown
+            assert.deepEqual(
+              parseParameters(fn),
+              parameters.map((p) => ({ name: p.name, hasDefault: p.value !== undefined, isRest: false })),
+            )
+          },
+        ),
       )
     })
   })
 })
 
 const RESERVED = new Set([
-  'do', 'if', 'in', 'for', 'let', 'new', 'try', 'var', 'case', 'else', 'enum', 'eval', 'null', 'this', 'true', 'void', 'with',
-  'await', 'break', 'catch', 'class', 'const', 'false', 'super', 'throw', 'while', 'yield', 'delete', 'export', 'import',
-  'public', 'return', 'static', 'switch', 'typeof', 'default', 'extends', 'finally', 'package', 'private', 'continue',
-  'debugger', 'function', 'arguments', 'interface', 'protected', 'implements', 'instanceof',
+  'do',
+  'if',
+  'in',
+  'for',
+  'let',
+  'new',
+  'try',
+  'var',
+  'case',
+  'else',
+  'enum',
+  'eval',
+  'null',
+  'this',
+  'true',
+  'void',
+  'with',
+  'await',
+  'break',
+  'catch',
+  'class',
+  'const',
+  'false',
+  'super',
+  'throw',
+  'while',
+  'yield',
+  'delete',
+  'export',
+  'import',
+  'public',
+  'return',
+  'static',
+  'switch',
+  'typeof',
+  'default',
+  'extends',
+  'finally',
+  'package',
+  'private',
+  'continue',
+  'debugger',
+  'function',
+  'arguments',
+  'interface',
+  'protected',
+  'implements',
+  'instanceof',
 ])

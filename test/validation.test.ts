@@ -50,7 +50,18 @@ describe('options validation', () => {
     await refusesUnknown(
       () => addBackgroundJobs(container, (o) => o.useInMemoryStore({ concurency: 5 } as never)),
       'concurency',
-      ['concurrency', 'maxPendingJobs', 'keepCompleted', 'keepFailed', 'keepCancelled', 'clock', 'unref', 'timeoutMs', 'retry', 'maxArgsBytes'],
+      [
+        'concurrency',
+        'maxPendingJobs',
+        'keepCompleted',
+        'keepFailed',
+        'keepCancelled',
+        'clock',
+        'unref',
+        'timeoutMs',
+        'retry',
+        'maxArgsBytes',
+      ],
     )
     await refusesUnknown(
       () => addBackgroundJobs(container, (o) => o.useInMemoryStore({ retry: { maxRetires: 3 } as never })),
@@ -61,25 +72,26 @@ describe('options validation', () => {
 
   it('refuses misspelt stop, listJobs and enqueue options', async () => {
     await refusesUnknown(() => h.manager.stop({ drian: false } as never), 'drian', ['drain', 'timeoutMs'])
-    await refusesUnknown(() => h.manager.listJobs({ state: 'pending', ofset: 3 } as never), 'ofset', ['state', 'offset', 'limit'])
+    await refusesUnknown(() => h.manager.listJobs({ state: 'pending', ofset: 3 } as never), 'ofset', [
+      'state',
+      'offset',
+      'limit',
+    ])
     await refusesUnknown(() => h.manager.enqueue(NoopJob, null, { dealy: 5 } as never), 'dealy', ['delay', 'runAt'])
     assert.equal(h.manager.isStopped, false, 'a refused stop does not stop')
   })
 
   it('refuses misspelt admin router, mapServices and route options', async () => {
-    await refusesUnknown(() => backgroundJobsAdminRouter(h.container, { allowMutation: true } as never), 'allowMutation', [
-      'authorize',
-      'allowMutations',
-      'redactArgs',
-      'title',
-    ])
-    await refusesUnknown(() => mapServices(express(), [], { container: h.container, verison: 'v2' } as never), 'verison', [
-      'container',
-      'prefix',
-      'version',
-      'pluralizeServiceName',
-      'autoAppendId',
-    ])
+    await refusesUnknown(
+      () => backgroundJobsAdminRouter(h.container, { allowMutation: true } as never),
+      'allowMutation',
+      ['authorize', 'allowMutations', 'redactArgs', 'title'],
+    )
+    await refusesUnknown(
+      () => mapServices(express(), [], { container: h.container, verison: 'v2' } as never),
+      'verison',
+      ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId'],
+    )
     class TypoService {
       static routeOptions = { baseUrl: '/x' }
       getAsync(): void {}
@@ -124,10 +136,17 @@ describe('structured errors', () => {
     await assert.rejects(h.manager.retry(id), (error: unknown) => {
       assert.ok(error instanceof JobStateError)
       assert.deepEqual([error.jobId, error.state, error.expected, error.action], [id, 'pending', ['failed'], 'retry'])
-      assert.equal(error.message, `Job ${id} is pending; only failed jobs can be retried. Only a job that failed for good can be retried.`)
+      assert.equal(
+        error.message,
+        `Job ${id} is pending; only failed jobs can be retried. Only a job that failed for good can be retried.`,
+      )
       return true
     })
-    for (const call of [() => h.manager.cancel('404'), () => h.manager.onSettled('404'), () => h.manager.deleteJob('404')]) {
+    for (const call of [
+      () => h.manager.cancel('404'),
+      () => h.manager.onSettled('404'),
+      () => h.manager.deleteJob('404'),
+    ]) {
       await assert.rejects(call(), (error: unknown) => {
         assert.ok(error instanceof JobNotFoundError)
         assert.equal(error.jobId, '404')

@@ -1,10 +1,12 @@
 import type { AwilixContainer } from 'awilix'
 import express, { type Application, type Request, type Response } from 'express'
+import { backgroundJobsAdminRouter, backgroundJobsMiddleware } from 'express-background-jobs'
 import {
-  backgroundJobsAdminRouter,
-  backgroundJobsMiddleware,
-} from 'express-background-jobs'
-import { RegisterUserBackgroundJob, RegisterUserDto, createJobsContainer, type ExampleOptions } from '../shared/register-user'
+  RegisterUserBackgroundJob,
+  RegisterUserDto,
+  createJobsContainer,
+  type ExampleOptions,
+} from '../shared/register-user'
 
 /** A controller-style handler: the manager comes with the request, attached by the middleware. */
 export const userController = {
@@ -13,7 +15,9 @@ export const userController = {
     const given: unknown = body !== null && typeof body === 'object' ? Reflect.get(body, 'name') : undefined
     const name = typeof given === 'string' ? given : 'masa'
     // Runs the job 3 s from now.
-    const jobId = await req.backgroundJobs.enqueue(RegisterUserBackgroundJob, new RegisterUserDto(name), { delay: 3000 })
+    const jobId = await req.backgroundJobs.enqueue(RegisterUserBackgroundJob, new RegisterUserDto(name), {
+      delay: 3000,
+    })
     res.status(202).json({ jobId })
   },
 }

@@ -1,17 +1,15 @@
 import type { AwilixContainer } from 'awilix'
 import express, { type Application } from 'express'
-import {
-  ServiceBase,
-  backgroundJobsAdminRouter,
-  mapServices,
-} from 'express-background-jobs'
+import { ServiceBase, backgroundJobsAdminRouter, mapServices } from 'express-background-jobs'
 import { RegisterUserDto, createJobsContainer, type ExampleOptions } from '../shared/register-user'
 
 /** A minimal-API service: `addAsync` maps to `POST /api/v1/users` by MASA's conventions. */
 export class UserService extends ServiceBase {
   async addAsync(body: { name?: string } | undefined): Promise<{ jobId: string }> {
     // Runs the job 3 s from now, found from the args' class.
-    const jobId = await UserService.backgroundJobManager.enqueue(new RegisterUserDto(body?.name ?? 'masa'), { delay: 3000 })
+    const jobId = await UserService.backgroundJobManager.enqueue(new RegisterUserDto(body?.name ?? 'masa'), {
+      delay: 3000,
+    })
     return { jobId }
   }
 }

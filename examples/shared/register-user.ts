@@ -1,5 +1,11 @@
 import { asValue, createContainer, type AwilixContainer } from 'awilix'
-import { BackgroundJobBase, addBackgroundJobs, type JobContext, type JobLogger, type MemoryStoreOptions } from 'express-background-jobs'
+import {
+  BackgroundJobBase,
+  addBackgroundJobs,
+  type JobContext,
+  type JobLogger,
+  type MemoryStoreOptions,
+} from 'express-background-jobs'
 
 /** The job's arguments: a plain class, like MASA's `RegisterUserDto`. */
 export class RegisterUserDto {

@@ -24,7 +24,8 @@ export function isLoopbackAddress(address: unknown): boolean {
 
 /** Why a request is not a direct loopback request, or undefined when it is one. */
 export function loopbackDenial(req: Request): string | undefined {
-  const fix = 'Pass an `authorize` option to backgroundJobsAdminRouter(container, { authorize: (req) => ... }) to decide access yourself.'
+  const fix =
+    'Pass an `authorize` option to backgroundJobsAdminRouter(container, { authorize: (req) => ... }) to decide access yourself.'
   if (!isLoopbackAddress(req.socket?.remoteAddress)) {
     return `Access denied: without an \`authorize\` option the background-jobs admin only answers requests from this machine (127.0.0.1 or ::1). ${fix}`
   }

@@ -19,7 +19,12 @@ export function readQuery(req: Request, allowed: readonly string[]): Map<string,
     if (!allowed.includes(key)) {
       throw new InvalidOptionError(
         allowed.length === 0
-          ? { option: key, value, expected: 'left out: this route takes no query parameters', where: 'the query string' }
+          ? {
+              option: key,
+              value,
+              expected: 'left out: this route takes no query parameters',
+              where: 'the query string',
+            }
           : { option: key, value, knownOptions: allowed, where: 'the query string' },
       )
     }
@@ -42,7 +47,12 @@ export function readListQuery(req: Request, defaultState: JobState | undefined):
   const query = readQuery(req, ['state', 'offset', 'limit'])
   const state = query.get('state') ?? defaultState
   if (!JOB_STATES.includes(state as JobState)) {
-    throw new InvalidOptionError({ option: 'state', value: state, expected: `one of ${JOB_STATES.join(', ')}`, where: 'the query string' })
+    throw new InvalidOptionError({
+      option: 'state',
+      value: state,
+      expected: `one of ${JOB_STATES.join(', ')}`,
+      where: 'the query string',
+    })
   }
   return {
     state: state as JobState,
@@ -58,7 +68,12 @@ function readInteger(query: Map<string, string>, name: string, min: number, max:
   const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-    throw new InvalidOptionError({ option: name, value: text, expected: `an integer ${range} written in digits`, where: 'the query string' })
+    throw new InvalidOptionError({
+      option: name,
+      value: text,
+      expected: `an integer ${range} written in digits`,
+      where: 'the query string',
+    })
   }
   return value
 }
@@ -66,7 +81,11 @@ function readInteger(query: Map<string, string>, name: string, min: number, max:
 export function readJobId(req: Request): string {
   const id: unknown = req.params['id']
   if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError({ argument: 'the job id in the path', value: id, expected: `1 to ${MAX_NAME_LENGTH} characters` })
+    throw new InvalidArgumentError({
+      argument: 'the job id in the path',
+      value: id,
+      expected: `1 to ${MAX_NAME_LENGTH} characters`,
+    })
   }
   return id
 }

@@ -70,7 +70,10 @@ const DEFAULT_ADMIN_ROUTER_OPTIONS: ResolvedAdminRouterOptions = {
 const ADMIN_ROUTER_KEYS = ['authorize', 'allowMutations', 'redactArgs', 'title'] as const
 
 /** Only these manager methods are used, so any engine behind the manager works unchanged. */
-type AdminManager = Pick<BackgroundJobManager, 'counts' | 'listJobs' | 'getJob' | 'cancel' | 'retry' | 'deleteJob' | 'listSchedules'>
+type AdminManager = Pick<
+  BackgroundJobManager,
+  'counts' | 'listJobs' | 'getJob' | 'cancel' | 'retry' | 'deleteJob' | 'listSchedules'
+>
 
 const REDACTED = '[redacted]'
 
@@ -139,12 +142,17 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       JSON.stringify(shown)
       return shown
     } catch (error) {
-      log('error', 'The redactArgs function of the background-jobs admin threw or returned non-JSON data; the args are shown as [redacted]', { jobId: job.id, error: describeThrown(error) })
+      log(
+        'error',
+        'The redactArgs function of the background-jobs admin threw or returned non-JSON data; the args are shown as [redacted]',
+        { jobId: job.id, error: describeThrown(error) },
+      )
       return REDACTED
     }
   }
   const presentJob = (job: JobInfo): JobInfo => (redactArgs === false ? job : { ...job, args: presentArgs(job) })
-  const presentSchedule = (schedule: ScheduleInfo): ScheduleInfo => (redactArgs === false ? schedule : { ...schedule, args: REDACTED })
+  const presentSchedule = (schedule: ScheduleInfo): ScheduleInfo =>
+    redactArgs === false ? schedule : { ...schedule, args: REDACTED }
 
   const router = express.Router({ caseSensitive: true })
 
@@ -175,17 +183,25 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
         path: req.originalUrl,
         error: toErrorInfo(error).stack ?? describeThrown(error),
       })
-      throw new AdminAccessDeniedError('Access denied: the `authorize` function of the background-jobs admin threw (see the server log).')
+      throw new AdminAccessDeniedError(
+        'Access denied: the `authorize` function of the background-jobs admin threw (see the server log).',
+      )
     }
     if (allowed !== true) {
-      throw new AdminAccessDeniedError('Access denied by the `authorize` function of the background-jobs admin (it must return true to let a request in).')
+      throw new AdminAccessDeniedError(
+        'Access denied by the `authorize` function of the background-jobs admin (it must return true to let a request in).',
+      )
     }
     next()
   })
 
   router.get('/', async function backgroundJobsAdminPage(req: Request, res: Response): Promise<void> {
     const query = readListQuery(req, 'pending')
-    const [counts, page, schedules] = await Promise.all([manager.counts(), manager.listJobs(query), manager.listSchedules()])
+    const [counts, page, schedules] = await Promise.all([
+      manager.counts(),
+      manager.listJobs(query),
+      manager.listSchedules(),
+    ])
     const nonce = randomBytes(16).toString('base64')
     const html = renderAdminPage({
       title,
@@ -232,25 +248,33 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
     }
     const site = req.get('sec-fetch-site')
     if (site !== undefined && site !== 'same-origin') {
-      throw new AdminAccessDeniedError(`Refused a ${site} browser request to ${action} a job: the admin API accepts changes only from its own page (same origin) or from non-browser clients.`)
+      throw new AdminAccessDeniedError(
+        `Refused a ${site} browser request to ${action} a job: the admin API accepts changes only from its own page (same origin) or from non-browser clients.`,
+      )
     }
     readQuery(req, [])
     return readJobId(req)
   }
 
-  router.post('/api/jobs/:id/cancel', async function backgroundJobsAdminCancel(req: Request, res: Response): Promise<void> {
-    const id = assertMutation(req, 'cancel')
-    await manager.cancel(id)
-    // Gone only if the bounded history dropped it in between.
-    const job = await manager.getJob(id)
-    if (job === undefined) throw notFound(id)
-    res.json(presentJob(job))
-  })
+  router.post(
+    '/api/jobs/:id/cancel',
+    async function backgroundJobsAdminCancel(req: Request, res: Response): Promise<void> {
+      const id = assertMutation(req, 'cancel')
+      await manager.cancel(id)
+      // Gone only if the bounded history dropped it in between.
+      const job = await manager.getJob(id)
+      if (job === undefined) throw notFound(id)
+      res.json(presentJob(job))
+    },
+  )
 
-  router.post('/api/jobs/:id/retry', async function backgroundJobsAdminRetry(req: Request, res: Response): Promise<void> {
-    const id = assertMutation(req, 'retry')
-    res.json(presentJob(await manager.retry(id)))
-  })
+  router.post(
+    '/api/jobs/:id/retry',
+    async function backgroundJobsAdminRetry(req: Request, res: Response): Promise<void> {
+      const id = assertMutation(req, 'retry')
+      res.json(presentJob(await manager.retry(id)))
+    },
+  )
 
   router.delete('/api/jobs/:id', async function backgroundJobsAdminDelete(req: Request, res: Response): Promise<void> {
     const id = assertMutation(req, 'delete')
@@ -262,7 +286,9 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   router.all('/api/jobs/:id', methodNotAllowed('GET, HEAD, DELETE'))
   router.all(['/api/jobs/:id/cancel', '/api/jobs/:id/retry'], methodNotAllowed('POST'))
   router.all(['/api', '/api/{*rest}'], function backgroundJobsAdminNotFound(req: Request): never {
-    throw new AdminRouteNotFoundError(`No background-jobs admin API route matches ${req.method} ${describeValue(req.path)}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry; DELETE api/jobs/:id.`)
+    throw new AdminRouteNotFoundError(
+      `No background-jobs admin API route matches ${req.method} ${describeValue(req.path)}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry; DELETE api/jobs/:id.`,
+    )
   })
 
   router.use(function backgroundJobsAdminErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
@@ -286,7 +312,9 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 
 function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): ResolvedAdminRouterOptions {
   const given: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(readOptions(options, ADMIN_ROUTER_KEYS, 'the backgroundJobsAdminRouter options'))) {
+  for (const [key, value] of Object.entries(
+    readOptions(options, ADMIN_ROUTER_KEYS, 'the backgroundJobsAdminRouter options'),
+  )) {
     // An option given as undefined means "not given", so the default applies.
     if (value !== undefined) given[key] = value
   }
@@ -315,13 +343,21 @@ function methodNotAllowed(allow: string): (req: Request, res: Response) => never
 
 /** Status, name and message of the JSON error answered for `error`. */
 function describeError(error: unknown): [number, string, string] {
-  if (error instanceof InvalidOptionError || error instanceof InvalidArgumentError) return [400, error.name, error.message]
-  if (error instanceof AdminAccessDeniedError || error instanceof AdminMutationsDisabledError) return [403, error.name, error.message]
-  if (error instanceof JobNotFoundError || error instanceof AdminRouteNotFoundError) return [404, error.name, error.message]
+  if (error instanceof InvalidOptionError || error instanceof InvalidArgumentError)
+    return [400, error.name, error.message]
+  if (error instanceof AdminAccessDeniedError || error instanceof AdminMutationsDisabledError)
+    return [403, error.name, error.message]
+  if (error instanceof JobNotFoundError || error instanceof AdminRouteNotFoundError)
+    return [404, error.name, error.message]
   if (error instanceof AdminMethodNotAllowedError) return [405, error.name, error.message]
   if (error instanceof JobStateError) return [409, error.name, error.message]
   if (error instanceof ManagerStoppedError) return [503, error.name, error.message]
   // Express's router fails to decode a path parameter such as %E0%A4%A with a URIError.
-  if (error instanceof URIError) return [400, 'InvalidOptionError', 'Expected the URL path to be valid percent-encoded UTF-8.']
-  return [500, 'InternalServerError', 'The background-jobs admin failed to answer this request; the error was logged on the server.']
+  if (error instanceof URIError)
+    return [400, 'InvalidOptionError', 'Expected the URL path to be valid percent-encoded UTF-8.']
+  return [
+    500,
+    'InternalServerError',
+    'The background-jobs admin failed to answer this request; the error was logged on the server.',
+  ]
 }

@@ -80,7 +80,11 @@ export function mapServices(
   options: MapServicesOptions,
 ): MappedRoute[] {
   if (app === null || typeof app !== 'function' || typeof (app as Partial<IRouter>).all !== 'function') {
-    throw new InvalidArgumentError({ argument: 'the first argument of mapServices', value: app, expected: 'an Express application or router' })
+    throw new InvalidArgumentError({
+      argument: 'the first argument of mapServices',
+      value: app,
+      expected: 'an Express application or router',
+    })
   }
   if (options === undefined) {
     throw new InvalidArgumentError({
@@ -96,7 +100,11 @@ export function mapServices(
   // Through `unknown`: Array.isArray narrows a readonly array to `any[]`.
   const list: unknown = services
   if (!Array.isArray(list)) {
-    throw new InvalidArgumentError({ argument: 'the services given to mapServices', value: services, expected: 'an array of service classes' })
+    throw new InvalidArgumentError({
+      argument: 'the services given to mapServices',
+      value: services,
+      expected: 'an array of service classes',
+    })
   }
 
   const routes: Array<ServiceRoute & { readonly serviceClass: ServiceClass }> = []
@@ -107,7 +115,9 @@ export function mapServices(
       )
     }
     if (services.indexOf(serviceClass) !== index) {
-      throw new RouteConventionError(`\`services\` lists \`${serviceClass.name}\` twice (at ${services.indexOf(serviceClass)} and ${index}). List each service once.`)
+      throw new RouteConventionError(
+        `\`services\` lists \`${serviceClass.name}\` twice (at ${services.indexOf(serviceClass)} and ${index}). List each service once.`,
+      )
     }
     for (const route of getServiceRoutes(serviceClass, resolved)) {
       const clash = routes.find((other) => routesClash(other, route))
@@ -152,7 +162,11 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
   const binders = createBinders(route)
   return async function serviceRouteHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      const result: unknown = await Reflect.apply(method, instance, binders.map((bind) => bind(req, res)))
+      const result: unknown = await Reflect.apply(
+        method,
+        instance,
+        binders.map((bind) => bind(req, res)),
+      )
       if (res.headersSent) return
       if (result === undefined) {
         if (res.statusCode === 200) res.status(204)
@@ -185,7 +199,9 @@ function createBinders(route: ServiceRoute): Binder[] {
       const values: unknown = from === 'query' ? req.query : req.body
       const whole = name === undefined || (from === 'body' && valueParameters.length === 1)
       if (whole) return values
-      return values !== null && typeof values === 'object' && Object.hasOwn(values, name) ? (Reflect.get(values, name) as unknown) : undefined
+      return values !== null && typeof values === 'object' && Object.hasOwn(values, name)
+        ? (Reflect.get(values, name) as unknown)
+        : undefined
     }
   })
 }

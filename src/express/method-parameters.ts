@@ -43,7 +43,10 @@ export function parseParameters(fn: (...args: never) => unknown): ParameterInfo[
       start = i + 1
     }
   }
-  return pieces.map((piece) => piece.trim()).filter((piece) => piece !== '').map(toParameterInfo)
+  return pieces
+    .map((piece) => piece.trim())
+    .filter((piece) => piece !== '')
+    .map(toParameterInfo)
 }
 
 function toParameterInfo(piece: string): ParameterInfo {

@@ -53,7 +53,11 @@ export function backgroundJobsMiddleware(container: AwilixContainer): RequestHan
  */
 export function stopWithServer<S extends Server>(server: S, container: AwilixContainer, options?: StopOptions): S {
   if (server === null || typeof server !== 'object' || typeof server.once !== 'function') {
-    throw new InvalidArgumentError({ argument: 'the server given to stopWithServer', value: server, expected: 'an HTTP server (what app.listen() returns)' })
+    throw new InvalidArgumentError({
+      argument: 'the server given to stopWithServer',
+      value: server,
+      expected: 'an HTTP server (what app.listen() returns)',
+    })
   }
   const manager = resolveManager(container, 'the container given to stopWithServer')
   server.once('close', () => {

@@ -212,12 +212,16 @@ export function resolveRouteConventionOptions(
  */
 export function validateServiceRouteOptions(options: unknown, where: string): ServiceRouteOptions {
   if (options === undefined) return {}
-  const overrides = definedFields(readOptions(options as ServiceRouteOptions, SERVICE_ROUTE_KEYS, `\`${where}\``), SERVICE_ROUTE_KEYS)
+  const overrides = definedFields(
+    readOptions(options as ServiceRouteOptions, SERVICE_ROUTE_KEYS, `\`${where}\``),
+    SERVICE_ROUTE_KEYS,
+  )
   if (overrides.prefix !== undefined) checkPath(overrides.prefix, `${where}.prefix`, 'segment')
   if (overrides.version !== undefined) checkPath(overrides.version, `${where}.version`, 'segment')
   if (overrides.serviceName !== undefined) checkPath(overrides.serviceName, `${where}.serviceName`, 'serviceName')
   if (overrides.baseUri !== undefined) checkPath(overrides.baseUri, `${where}.baseUri`, 'baseUri')
-  if (overrides.pluralizeServiceName !== undefined) checkBoolean(`${where}.pluralizeServiceName`, overrides.pluralizeServiceName)
+  if (overrides.pluralizeServiceName !== undefined)
+    checkBoolean(`${where}.pluralizeServiceName`, overrides.pluralizeServiceName)
   if (overrides.autoAppendId !== undefined) checkBoolean(`${where}.autoAppendId`, overrides.autoAppendId)
   return overrides
 }
@@ -266,7 +270,9 @@ export function getServiceRoutes(serviceClass: ServiceClass, options: RouteConve
         `Cannot map \`${where}\`: a rest parameter (\`...${rest.name ?? '[...]'}\`) cannot be bound from a request. Declare named parameters, or start the method name with \`_\` to leave it unmapped.`,
       )
     }
-    const id = resolved.autoAppendId ? parameters.find((parameter) => parameter.name?.toLowerCase() === 'id') : undefined
+    const id = resolved.autoAppendId
+      ? parameters.find((parameter) => parameter.name?.toLowerCase() === 'id')
+      : undefined
     let path = combineUris(baseUri, action)
     if (id !== undefined && id.hasDefault) path = path === '/' ? '/{:id}' : `${path}{/:id}`
     else if (id !== undefined) path = combineUris(path, ':id')
@@ -291,7 +297,9 @@ export function routesClash(
   a: { readonly method: RouteMethod; readonly path: string },
   b: { readonly method: RouteMethod; readonly path: string },
 ): boolean {
-  return a.path.toLowerCase() === b.path.toLowerCase() && (a.method === b.method || a.method === 'ALL' || b.method === 'ALL')
+  return (
+    a.path.toLowerCase() === b.path.toLowerCase() && (a.method === b.method || a.method === 'ALL' || b.method === 'ALL')
+  )
 }
 
 function resolveService(
@@ -300,7 +308,10 @@ function resolveService(
 ): { className: string; resolved: Required<RouteConventionOptions> & ServiceRouteOptions; baseUri: string } {
   const className = checkServiceClass(serviceClass, 'serviceClass')
   const globals = resolveRouteConventionOptions(options)
-  const overrides = validateServiceRouteOptions(serviceClass.routeOptions, `${className || 'serviceClass'}.routeOptions`)
+  const overrides = validateServiceRouteOptions(
+    serviceClass.routeOptions,
+    `${className || 'serviceClass'}.routeOptions`,
+  )
   const resolved = { ...globals, ...overrides }
   return { className, resolved, baseUri: baseUriOf(className, resolved) }
 }

@@ -51,7 +51,11 @@ class StateIndex {
     const slots = this.#slots
     let skip = offset
     const step = newestFirst ? -1 : 1
-    for (let i = newestFirst ? slots.length - 1 : this.#head; i >= this.#head && i < slots.length && page.length < limit; i += step) {
+    for (
+      let i = newestFirst ? slots.length - 1 : this.#head;
+      i >= this.#head && i < slots.length && page.length < limit;
+      i += step
+    ) {
       const record = slots[i]
       if (record === undefined) continue
       if (skip > 0) skip--

@@ -68,7 +68,12 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       events: this.#events,
       waiters: this.#waiters,
     })
-    this.#schedules = new MemorySchedules({ wheel, clock: options.clock, logger: context.logger, add: (job) => this.#add(job) })
+    this.#schedules = new MemorySchedules({
+      wheel,
+      clock: options.clock,
+      logger: context.logger,
+      add: (job) => this.#add(job),
+    })
   }
 
   get isStopped(): boolean {
@@ -212,7 +217,8 @@ export function memoryEngine(options?: MemoryStoreOptions): EngineFactory {
       const wheel = new TimerWheel({
         clock: resolved.clock,
         unref: resolved.unref,
-        onError: (error) => safeLog(context.logger, 'error', 'A timer callback threw', { error: describeThrown(error) }),
+        onError: (error) =>
+          safeLog(context.logger, 'error', 'A timer callback threw', { error: describeThrown(error) }),
       })
       context.container.register({
         [REGISTRATIONS.memoryStore]: asValue(store),

@@ -67,7 +67,10 @@ export const DEFAULT_MEMORY_STORE_OPTIONS: ResolvedMemoryStoreOptions = {
 /** Every default of {@link MemoryStoreOptions}, the job policy's included, for the README and tests. */
 export const MEMORY_STORE_DEFAULTS = { ...DEFAULT_JOB_POLICY, ...DEFAULT_MEMORY_STORE_OPTIONS } as const
 
-const MEMORY_KEYS = [...(Object.keys(DEFAULT_MEMORY_STORE_OPTIONS) as (keyof ResolvedMemoryStoreOptions)[]), ...JOB_POLICY_KEYS]
+const MEMORY_KEYS = [
+  ...(Object.keys(DEFAULT_MEMORY_STORE_OPTIONS) as (keyof ResolvedMemoryStoreOptions)[]),
+  ...JOB_POLICY_KEYS,
+]
 
 /** The largest `concurrency`: more attempts than this at once is a mistake, not a setting. */
 const MAX_CONCURRENCY = 100_000

@@ -1,6 +1,12 @@
 import type { JobHandler, JobHandlerSource, NewJob } from '../background-job-engine'
 import type { Clock } from '../clock'
-import { JobTimeoutError, ManagerStoppedError, PendingJobsLimitError, UnknownJobError, UnrecoverableJobError } from '../errors'
+import {
+  JobTimeoutError,
+  ManagerStoppedError,
+  PendingJobsLimitError,
+  UnknownJobError,
+  UnrecoverableJobError,
+} from '../errors'
 import type { JobEventHub } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
@@ -106,7 +112,8 @@ export class JobProcessor {
 
   /** Stores a new pending job and schedules it (or queues it when due). @throws PendingJobsLimitError */
   add(job: NewJob): JobRecord {
-    if (this.#store.count('pending') >= this.#maxPendingJobs) throw new PendingJobsLimitError(job.name, this.#maxPendingJobs)
+    if (this.#store.count('pending') >= this.#maxPendingJobs)
+      throw new PendingJobsLimitError(job.name, this.#maxPendingJobs)
     const now = job.enqueuedAt
     const record = this.#store.create(this.#kindOf(job.name), job.args, this.#wheel.tickOf(now))
     if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
@@ -164,7 +171,10 @@ export class JobProcessor {
         const attempt = record.attempt
         if (attempt !== undefined) JobAttempt.abort(attempt, reason())
       } catch (error) {
-        safeLog(this.#logger, 'error', 'An abort listener of a running job threw', { jobId: record.id, error: describeThrown(error) })
+        safeLog(this.#logger, 'error', 'An abort listener of a running job threw', {
+          jobId: record.id,
+          error: describeThrown(error),
+        })
       }
     }
     try {
@@ -229,7 +239,8 @@ export class JobProcessor {
     const attempt = new JobAttempt(record, history.attempts, handler.maxAttempts)
     history.attempt = attempt
     if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
-    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: attempt.attempt })
+    if (this.#isDebug)
+      safeLog(this.#logger, 'debug', `Job ${record.name} started`, { jobId: record.id, attempt: attempt.attempt })
     void this.#run(record, handler, attempt)
   }
 
@@ -262,11 +273,19 @@ export class JobProcessor {
   /** Aborts an attempt that ran past its timeout and settles it as failed (it may be retried). */
   #timeOut(run: RunningAttempt): void {
     const { record, handler, context } = run
-    const error = new JobTimeoutError({ jobId: record.id, jobName: record.name, attempt: context.attempt, timeoutMs: handler.timeoutMs })
+    const error = new JobTimeoutError({
+      jobId: record.id,
+      jobName: record.name,
+      attempt: context.attempt,
+      timeoutMs: handler.timeoutMs,
+    })
     try {
       JobAttempt.abort(context, error)
     } catch (abortError) {
-      safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', { jobId: record.id, error: describeThrown(abortError) })
+      safeLog(this.#logger, 'error', 'An abort listener of a timed-out job threw', {
+        jobId: record.id,
+        error: describeThrown(abortError),
+      })
     }
     if (run.isSettled) return
     run.isSettled = true
@@ -285,7 +304,8 @@ export class JobProcessor {
   #complete(record: JobRecord): void {
     record.finishedAt = this.#clock.now()
     record.lastError = undefined
-    if (this.#isDebug) safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
+    if (this.#isDebug)
+      safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
     this.#finish(record, 'completed')
   }
 
@@ -293,7 +313,13 @@ export class JobProcessor {
   #fail(record: JobRecord, error: unknown, handler: JobHandler | undefined): void {
     record.lastError = toErrorInfo(error)
     const { attempts, maxAttempts } = record
-    const meta = { jobName: record.name, jobId: record.id, attempt: attempts, maxAttempts, error: record.lastError.message }
+    const meta = {
+      jobName: record.name,
+      jobId: record.id,
+      attempt: attempts,
+      maxAttempts,
+      error: record.lastError.message,
+    }
     const failure = `Job ${record.name} (${record.id}) attempt ${attempts}/${maxAttempts} failed`
     if (handler !== undefined && attempts < maxAttempts) {
       const delay = backoffDelay(handler.retry, attempts)

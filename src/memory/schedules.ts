@@ -98,9 +98,14 @@ export class MemorySchedules {
       schedule.lastJobId = record.id
     } catch (error) {
       // No job was created, so none is lost; the occurrence is skipped and said so.
-      safeLog(this.#parts.logger, 'error', `Schedule "${id}" could not enqueue job "${name}": ${describeThrown(error)}`, {
-        scheduleId: id,
-      })
+      safeLog(
+        this.#parts.logger,
+        'error',
+        `Schedule "${id}" could not enqueue job "${name}": ${describeThrown(error)}`,
+        {
+          scheduleId: id,
+        },
+      )
     }
     this.#arm(schedule)
   }

@@ -138,7 +138,11 @@ export class TimerWheel {
    */
   schedule(node: TimerNode, dueAt: number): void {
     if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME_MS) {
-      throw new InvalidOptionError({ option: 'dueAt', value: dueAt, expected: 'a time in ms within the range of a Date' })
+      throw new InvalidOptionError({
+        option: 'dueAt',
+        value: dueAt,
+        expected: 'a time in ms within the range of a Date',
+      })
     }
     if (node.wheelNext !== null) {
       unlink(node)
@@ -246,7 +250,8 @@ export class TimerWheel {
     let slot = DUE_SLOT
     if (due > current) {
       let level = 0
-      while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!)) level++
+      while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!))
+        level++
       const index = Math.floor(due / SPAN[level]!) & SLOT_MASK
       slot = level * SLOTS + index
       this.#occupied[level * 2 + (index >>> 5)]! |= 1 << (index & 31)
@@ -319,11 +324,14 @@ export class TimerWheel {
       this.#clock.clearTimer(this.#timer)
     }
     this.#armedAt = wakeAt
-    this.#timer = this.#clock.setTimer(() => {
-      this.#timer = undefined
-      this.#armedAt = Infinity
-      this.advance()
-    }, Math.max(0, Math.ceil(wakeAt - now)))
+    this.#timer = this.#clock.setTimer(
+      () => {
+        this.#timer = undefined
+        this.#armedAt = Infinity
+        this.advance()
+      },
+      Math.max(0, Math.ceil(wakeAt - now)),
+    )
     if (this.#unref) this.#timer.unref?.()
   }
 

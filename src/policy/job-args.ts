@@ -55,7 +55,11 @@ function fail(walk: Walk, what: string, fix: string): never {
 function spend(walk: Walk, bytes: number): void {
   walk.left -= bytes
   if (walk.left < 0) {
-    fail(walk, 'pushes the arguments past the `maxArgsBytes` limit', 'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.')
+    fail(
+      walk,
+      'pushes the arguments past the `maxArgsBytes` limit',
+      'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.',
+    )
   }
 }
 
@@ -72,7 +76,11 @@ function copy(value: unknown, walk: Walk): unknown {
       spend(walk, 5)
       return value
     case 'function':
-      return fail(walk, `is a function ${describeValue(value)}`, 'Pass data the job needs, and resolve services inside the job.')
+      return fail(
+        walk,
+        `is a function ${describeValue(value)}`,
+        'Pass data the job needs, and resolve services inside the job.',
+      )
     case 'symbol':
       return fail(walk, `is a symbol ${describeValue(value)}`, 'Use a string instead.')
     case 'bigint':
@@ -86,8 +94,10 @@ function copy(value: unknown, walk: Walk): unknown {
   }
   const object = value as object
   const { parents, keys } = walk
-  if (parents.length >= MAX_ARGS_DEPTH) fail(walk, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
-  if (parents.includes(object)) fail(walk, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
+  if (parents.length >= MAX_ARGS_DEPTH)
+    fail(walk, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
+  if (parents.includes(object))
+    fail(walk, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
   let result: unknown
   if (Array.isArray(object)) {
     spend(walk, 2)
@@ -110,7 +120,13 @@ function copy(value: unknown, walk: Walk): unknown {
   } else {
     if (!isDataObject(object)) {
       const kind = object.constructor?.name ?? 'object'
-      fail(walk, `is a ${kind}`, kind === 'Date' ? 'Pass date.toISOString() and parse it in the job.' : `Convert the ${kind} to a plain object or array.`)
+      fail(
+        walk,
+        `is a ${kind}`,
+        kind === 'Date'
+          ? 'Pass date.toISOString() and parse it in the job.'
+          : `Convert the ${kind} to a plain object or array.`,
+      )
     }
     spend(walk, 2)
     parents.push(object)
@@ -146,7 +162,8 @@ function withoutNonJson(object: Record<string, unknown>): Record<string, unknown
     const value = object[key]
     if (value === undefined) continue
     // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
-    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
     else out[key] = value
   }
   return out
@@ -194,7 +211,8 @@ function cloneData(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(value)) {
     const copied = cloneData((value as Record<string, unknown>)[key], depth + 1)
-    if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
     else out[key] = copied
   }
   return out

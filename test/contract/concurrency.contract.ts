@@ -45,10 +45,21 @@ export function concurrencyContract(fixture: EngineFixture): void {
       const Failing = defineJob<null>('FailingJob', () => {
         throw new Error('fails')
       })
-      const Hanging = defineJob<null>('TimingOutJob', (_args, { signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))))
+      const Hanging = defineJob<null>(
+        'TimingOutJob',
+        (_args, { signal }) =>
+          new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      )
       const Fine = defineJob<null>('FineJob', () => {})
-      const h = await create({ jobs: [Failing, Hanging, Fine], options: { concurrency: 1, timeoutMs: 50, retry: { maxRetries: 0 } } })
-      const ids = [await h.manager.enqueue(Failing, null), await h.manager.enqueue(Hanging, null), await h.manager.enqueue(Fine, null)]
+      const h = await create({
+        jobs: [Failing, Hanging, Fine],
+        options: { concurrency: 1, timeoutMs: 50, retry: { maxRetries: 0 } },
+      })
+      const ids = [
+        await h.manager.enqueue(Failing, null),
+        await h.manager.enqueue(Hanging, null),
+        await h.manager.enqueue(Fine, null),
+      ]
       const jobs = await settleAll(h, ids)
       assert.deepEqual(
         jobs.map((job) => [job.state, job.lastError?.name]),

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import { PendingJobsLimitError, type JobContext } from 'express-background-jobs'
 import { deferred } from '../support/deferred'
 import type { ContractHarness, EngineFixture } from './fixture'
-import { FAR_DELAY_MS, advanceToJustBefore, assertPendingBefore, defineJob, settle, settleAll, skipUnless, until, useHarnesses } from './helpers'
+import {
+  FAR_DELAY_MS,
+  advanceToJustBefore,
+  assertPendingBefore,
+  defineJob,
+  settle,
+  settleAll,
+  skipUnless,
+  until,
+  useHarnesses,
+} from './helpers'
 
 /** One attempt as a job saw it. */
 interface Run {
@@ -43,7 +53,10 @@ export function enqueueContract(fixture: EngineFixture): void {
         [{ jobId: id, jobName: 'NowJob', attempt: 1, maxAttempts: job.maxAttempts }],
       )
       assert.ok(runs[0]!.at >= job.runAt.getTime(), 'not before its time')
-      assert.ok(job.lastRunAt !== undefined && job.finishedAt !== undefined, 'a finished job has lastRunAt and finishedAt')
+      assert.ok(
+        job.lastRunAt !== undefined && job.finishedAt !== undefined,
+        'a finished job has lastRunAt and finishedAt',
+      )
       assert.ok(job.lastRunAt.getTime() >= job.createdAt.getTime())
       assert.ok(job.finishedAt.getTime() >= job.lastRunAt.getTime())
     })

@@ -35,7 +35,8 @@ export function skipUnless(context: Mocha.Context, fixture: EngineFixture, ...op
   for (const option of options) {
     const reason = fixture.unsupported?.[option]
     if (reason === undefined) continue
-    if (context.test !== undefined) context.test.title += ` (skipped: the ${fixture.name} engine has no \`${option}\`: ${reason})`
+    if (context.test !== undefined)
+      context.test.title += ` (skipped: the ${fixture.name} engine has no \`${option}\`: ${reason})`
     context.skip()
   }
 }
@@ -77,7 +78,12 @@ export interface UntilOptions {
  * Lets the engine's time pass in steps until `condition` holds; fails, naming `what`, once
  * `limitMs` have passed without it. Checks first, so a condition that already holds costs no time.
  */
-export async function until(h: ContractHarness, condition: () => boolean | Promise<boolean>, what: string, options: UntilOptions = {}): Promise<void> {
+export async function until(
+  h: ContractHarness,
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  options: UntilOptions = {},
+): Promise<void> {
   const { stepMs = 5, limitMs = 10_000 } = options
   for (let waited = 0; !(await condition()); waited += stepMs) {
     if (waited >= limitMs) assert.fail(`Expected ${what} within ${limitMs} ms of the engine's time`)
@@ -111,7 +117,8 @@ export async function settleAll(h: ContractHarness, ids: readonly string[]): Pro
  */
 export async function assertPendingBefore(h: ContractHarness, id: string, dueAt: number): Promise<void> {
   const job = await h.manager.getJob(id)
-  if (h.now() < dueAt) assert.equal(job?.state, 'pending', `job ${id} must not start before ${new Date(dueAt).toISOString()}`)
+  if (h.now() < dueAt)
+    assert.equal(job?.state, 'pending', `job ${id} must not start before ${new Date(dueAt).toISOString()}`)
 }
 
 /** Lets time pass until just before `time` (1 ms before it), or not at all when it is that late already. */
@@ -120,7 +127,14 @@ export async function advanceToJustBefore(h: ContractHarness, time: number): Pro
 }
 
 /** Every job event, in the order {@link recordEvents} subscribes to them. */
-export const JOB_EVENTS: readonly JobEventName[] = ['enqueued', 'started', 'retrying', 'completed', 'failed', 'cancelled']
+export const JOB_EVENTS: readonly JobEventName[] = [
+  'enqueued',
+  'started',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+]
 
 /** One event heard by {@link recordEvents}. */
 export interface HeardEvent {
@@ -160,7 +174,9 @@ export const FAR_DELAY_MS = 600_000
  * A harness with one job in each state: completed, failed (no retries), cancelled, running (waiting
  * at a gate) and pending (due in {@link FAR_DELAY_MS}).
  */
-export async function createJobsInEveryState(create: (setup: ContractSetup) => Promise<ContractHarness>): Promise<JobsInEveryState> {
+export async function createJobsInEveryState(
+  create: (setup: ContractSetup) => Promise<ContractHarness>,
+): Promise<JobsInEveryState> {
   const gate = deferred()
   const job = defineJob<StateJobArgs>(
     'StateJob',
@@ -194,7 +210,13 @@ export interface Attempt {
  * A job named `name` that records its attempts in `attempts` and throws from every attempt
  * `fails(attempt)` says should fail.
  */
-export function flakyJob(name: string, attempts: Attempt[], h: () => ContractHarness, fails: (attempt: number) => boolean, policy?: JobPolicy): JobClass<null> {
+export function flakyJob(
+  name: string,
+  attempts: Attempt[],
+  h: () => ContractHarness,
+  fails: (attempt: number) => boolean,
+  policy?: JobPolicy,
+): JobClass<null> {
   return defineJob<null>(
     name,
     (_args, { jobId, jobName, attempt, maxAttempts }) => {
@@ -214,7 +236,11 @@ export function flakyJob(name: string, attempts: Attempt[], h: () => ContractHar
  * that after the attempt failed and no later than that after the `retrying` event, and it did not
  * start before it was scheduled. (Bounds of the schedule, not of how long anything took.)
  */
-export function assertWaits(attempts: readonly Attempt[], retrying: readonly HeardEvent[], waits: readonly number[]): void {
+export function assertWaits(
+  attempts: readonly Attempt[],
+  retrying: readonly HeardEvent[],
+  waits: readonly number[],
+): void {
   assert.equal(retrying.length, waits.length, 'one retrying event per retry')
   waits.forEach((wait, i) => {
     const failedAt = attempts[i]?.failedAt
@@ -222,8 +248,14 @@ export function assertWaits(attempts: readonly Attempt[], retrying: readonly Hea
     const next = attempts[i + 1]
     assert.ok(failedAt !== undefined && next !== undefined, `attempt ${i + 1} failed and was retried`)
     const runAt = event.job.runAt.getTime()
-    assert.ok(runAt >= failedAt + wait, `retry ${i + 1} was due ${runAt - failedAt} ms after the failure, sooner than ${wait} ms`)
-    assert.ok(runAt <= event.at + wait, `retry ${i + 1} was due ${runAt - event.at} ms after its retrying event, later than ${wait} ms`)
+    assert.ok(
+      runAt >= failedAt + wait,
+      `retry ${i + 1} was due ${runAt - failedAt} ms after the failure, sooner than ${wait} ms`,
+    )
+    assert.ok(
+      runAt <= event.at + wait,
+      `retry ${i + 1} was due ${runAt - event.at} ms after its retrying event, later than ${wait} ms`,
+    )
     assert.ok(next.startedAt >= runAt, `retry ${i + 1} started ${runAt - next.startedAt} ms before it was due`)
   })
 }

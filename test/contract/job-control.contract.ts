@@ -95,7 +95,10 @@ export function jobControlContract(fixture: EngineFixture): void {
       assert.equal(retried.id, id)
       assert.equal(retried.state, 'pending')
       assert.equal(retried.attempts, 0)
-      assert.ok(failed.finishedAt !== undefined && retried.runAt >= failed.finishedAt && retried.runAt.getTime() <= retriedBy, 'due now')
+      assert.ok(
+        failed.finishedAt !== undefined && retried.runAt >= failed.finishedAt && retried.runAt.getTime() <= retriedBy,
+        'due now',
+      )
       const job = await settle(h, id)
       assert.equal(job.state, 'completed')
       assert.equal(job.attempts, 2, 'one more failure, then a success: the retry budget was renewed')

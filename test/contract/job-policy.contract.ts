@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict'
 import { deferred } from '../support/deferred'
 import type { EngineFixture } from './fixture'
-import { FAR_DELAY_MS, assertWaits, defineJob, flakyJob, recordEvents, settle, until, useHarnesses, type Attempt } from './helpers'
+import {
+  FAR_DELAY_MS,
+  assertWaits,
+  defineJob,
+  flakyJob,
+  recordEvents,
+  settle,
+  until,
+  useHarnesses,
+  type Attempt,
+} from './helpers'
 
 /**
  * The per-class policy contract: a job class's static `retry` (field by field) and `timeoutMs`
@@ -13,9 +23,18 @@ export function jobPolicyContract(fixture: EngineFixture): void {
 
     it('takes a job class’s static retry over the engine’s, field by field, and the engine’s for a class without one', async () => {
       const attempts: Attempt[] = []
-      const Own = flakyJob('OwnRetryJob', attempts, () => h, () => true, { retry: { maxRetries: 2, factor: 3 } })
+      const Own = flakyJob(
+        'OwnRetryJob',
+        attempts,
+        () => h,
+        () => true,
+        { retry: { maxRetries: 2, factor: 3 } },
+      )
       const Plain = defineJob<null>('PlainRetryJob', () => {})
-      const h = await create({ jobs: [Own, Plain], options: { retry: { maxRetries: 5, initialDelayMs: 20, factor: 2 } } })
+      const h = await create({
+        jobs: [Own, Plain],
+        options: { retry: { maxRetries: 5, initialDelayMs: 20, factor: 2 } },
+      })
       const heard = recordEvents(h)
       const plain = await h.manager.enqueue(Plain, null, { delay: FAR_DELAY_MS })
       assert.equal((await h.manager.getJob(plain))?.maxAttempts, 6, 'the engine’s 5 retries')

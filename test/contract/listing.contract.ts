@@ -28,7 +28,11 @@ export function listingContract(fixture: EngineFixture): void {
           [[ids[state], state]],
           state,
         )
-        assert.deepEqual([page.total, page.offset, page.limit], [1, 0, 50], `${state}: total, and the default offset and limit`)
+        assert.deepEqual(
+          [page.total, page.offset, page.limit],
+          [1, 0, 50],
+          `${state}: total, and the default offset and limit`,
+        )
       }
     })
 

@@ -13,7 +13,12 @@ export function retriesContract(fixture: EngineFixture): void {
 
     it('retries a failing job, numbering its attempts from 1, and completes it when an attempt succeeds', async () => {
       const attempts: Attempt[] = []
-      const Job = flakyJob('FlakyJob', attempts, () => h, (attempt) => attempt < 3)
+      const Job = flakyJob(
+        'FlakyJob',
+        attempts,
+        () => h,
+        (attempt) => attempt < 3,
+      )
       const h = await create({ jobs: [Job], options: { retry: { maxRetries: 3, initialDelayMs: 20, factor: 2 } } })
       const id = await h.manager.enqueue(Job, null)
       const job = await settle(h, id)
@@ -29,7 +34,12 @@ export function retriesContract(fixture: EngineFixture): void {
 
     it('waits initialDelayMs * factor^(n-1) before retry n, and never starts a retry early', async () => {
       const attempts: Attempt[] = []
-      const Job = flakyJob('BackoffJob', attempts, () => h, () => true)
+      const Job = flakyJob(
+        'BackoffJob',
+        attempts,
+        () => h,
+        () => true,
+      )
       const h = await create({ jobs: [Job], options: { retry: { maxRetries: 3, initialDelayMs: 20, factor: 2 } } })
       const heard = recordEvents(h)
       const id = await h.manager.enqueue(Job, null)
@@ -44,8 +54,16 @@ export function retriesContract(fixture: EngineFixture): void {
 
     it('caps every wait at maxDelayMs', async () => {
       const attempts: Attempt[] = []
-      const Job = flakyJob('CappedJob', attempts, () => h, () => true)
-      const h = await create({ jobs: [Job], options: { retry: { maxRetries: 3, initialDelayMs: 20, factor: 3, maxDelayMs: 50 } } })
+      const Job = flakyJob(
+        'CappedJob',
+        attempts,
+        () => h,
+        () => true,
+      )
+      const h = await create({
+        jobs: [Job],
+        options: { retry: { maxRetries: 3, initialDelayMs: 20, factor: 3, maxDelayMs: 50 } },
+      })
       const heard = recordEvents(h)
       const id = await h.manager.enqueue(Job, null)
       await settle(h, id)
@@ -59,14 +77,22 @@ export function retriesContract(fixture: EngineFixture): void {
 
     it('keeps a job that used up its attempts failed, with attempts = maxAttempts and the last attempt’s error', async () => {
       const attempts: Attempt[] = []
-      const Job = flakyJob('DoomedJob', attempts, () => h, () => true)
+      const Job = flakyJob(
+        'DoomedJob',
+        attempts,
+        () => h,
+        () => true,
+      )
       const h = await create({ jobs: [Job], options: { retry: { maxRetries: 2, initialDelayMs: 20 } } })
       const id = await h.manager.enqueue(Job, null)
       const job = await settle(h, id)
       assert.equal(job.state, 'failed')
       assert.equal(job.attempts, 3)
       assert.equal(job.maxAttempts, 3)
-      assert.deepEqual(job.lastError && { name: job.lastError.name, message: job.lastError.message }, { name: 'TypeError', message: 'attempt 3 failed' })
+      assert.deepEqual(job.lastError && { name: job.lastError.name, message: job.lastError.message }, {
+        name: 'TypeError',
+        message: 'attempt 3 failed',
+      })
       assert.ok(job.finishedAt !== undefined && job.lastRunAt !== undefined && job.finishedAt >= job.lastRunAt)
       assert.deepEqual(await h.manager.getJob(id), job, 'getJob shows the same failed job')
       const counts = await h.manager.counts()
@@ -106,8 +132,14 @@ export function retriesContract(fixture: EngineFixture): void {
       const job = await settle(h, id)
       assert.equal(job.state, 'failed')
       assert.equal(job.attempts, 1)
-      assert.deepEqual(job.lastError && [job.lastError.name, job.lastError.message], ['UnrecoverableJobError', 'the user was deleted'])
-      assert.deepEqual(heard.filter((e) => e.event === 'retrying'), [])
+      assert.deepEqual(job.lastError && [job.lastError.name, job.lastError.message], [
+        'UnrecoverableJobError',
+        'the user was deleted',
+      ])
+      assert.deepEqual(
+        heard.filter((e) => e.event === 'retrying'),
+        [],
+      )
       await h.advance(200)
       assert.equal(runs, 1, 'no retry follows')
       await h.manager.retry(id)

@@ -53,18 +53,32 @@ export function schedulesContract(fixture: EngineFixture): void {
       }
       const [listed, ...others] = await h.manager.listSchedules()
       assert.deepEqual(others, [])
-      assert.ok(listed?.lastJobId !== undefined && runs.some((run) => run.jobId === listed.lastJobId), 'lastJobId is a job it enqueued')
+      assert.ok(
+        listed?.lastJobId !== undefined && runs.some((run) => run.jobId === listed.lastJobId),
+        'lastJobId is a job it enqueued',
+      )
       assert.ok(listed.lastEnqueuedAt !== undefined && listed.lastEnqueuedAt.getTime() >= first)
       const next = listed.nextRunAt?.getTime()
-      assert.ok(next !== undefined && next > listed.lastEnqueuedAt.getTime() && next % 1000 === 0, 'nextRunAt moved on to a later whole second')
+      assert.ok(
+        next !== undefined && next > listed.lastEnqueuedAt.getTime() && next % 1000 === 0,
+        'nextRunAt moved on to a later whole second',
+      )
     })
 
     it('replaces a schedule added again under the same id', async () => {
       const runs: Run[] = []
-      const Tick = defineJob<{ label: string }>('TickJob', (args, { jobId }) => void runs.push({ jobId, args, at: h.now() }))
+      const Tick = defineJob<{ label: string }>(
+        'TickJob',
+        (args, { jobId }) => void runs.push({ jobId, args, at: h.now() }),
+      )
       const h = await create({ jobs: [Tick] })
       await h.manager.addOrUpdateSchedule({ id: 'ticks', cron: '* * * * * *', job: Tick, args: { label: 'old' } })
-      const replaced = await h.manager.addOrUpdateSchedule({ id: 'ticks', cron: '*/2 * * * * *', job: Tick, args: { label: 'new' } })
+      const replaced = await h.manager.addOrUpdateSchedule({
+        id: 'ticks',
+        cron: '*/2 * * * * *',
+        job: Tick,
+        args: { label: 'new' },
+      })
       assert.deepEqual([replaced.cron, replaced.args], ['*/2 * * * * *', { label: 'new' }])
       const listed = await h.manager.listSchedules()
       assert.deepEqual(
@@ -83,7 +97,10 @@ export function schedulesContract(fixture: EngineFixture): void {
 
     it('removes a schedule: it enqueues no job after that, the jobs it enqueued stay, and removing it again resolves false', async () => {
       const runs: Run[] = []
-      const Tick = defineJob<{ label: string }>('TickJob', (args, { jobId }) => void runs.push({ jobId, args, at: h.now() }))
+      const Tick = defineJob<{ label: string }>(
+        'TickJob',
+        (args, { jobId }) => void runs.push({ jobId, args, at: h.now() }),
+      )
       const h = await create({ jobs: [Tick] })
       const heard = recordEvents(h)
       const scheduled = (): number => heard.filter((e) => e.event === 'enqueued' && e.job.scheduleId === 'ticks').length
@@ -102,8 +119,19 @@ export function schedulesContract(fixture: EngineFixture): void {
       const Tick = defineJob<{ label: string }>('TickJob', () => {})
       const h = await create({ jobs: [Tick] })
       const addedAt = h.now()
-      await h.manager.addOrUpdateSchedule({ id: 'every-second', cron: '* * * * * *', job: Tick, args: { label: '1 s' } })
-      await h.manager.addOrUpdateSchedule({ id: 'every-five', cron: '*/5 * * * * *', job: Tick, args: { label: '5 s' }, timezone: 'UTC' })
+      await h.manager.addOrUpdateSchedule({
+        id: 'every-second',
+        cron: '* * * * * *',
+        job: Tick,
+        args: { label: '1 s' },
+      })
+      await h.manager.addOrUpdateSchedule({
+        id: 'every-five',
+        cron: '*/5 * * * * *',
+        job: Tick,
+        args: { label: '5 s' },
+        timezone: 'UTC',
+      })
       const listed = [...(await h.manager.listSchedules())].sort((a, b) => a.id.localeCompare(b.id))
       assert.deepEqual(
         listed.map((s) => [s.id, s.cron, s.jobName, s.args, s.timezone]),

@@ -62,8 +62,15 @@ export function stopContract(fixture: EngineFixture): void {
       await h.manager.stop()
       await assert.rejects(h.manager.enqueue(Job, null), ManagerStoppedError)
       await assert.rejects(h.manager.enqueue('RefusedJob', null, { delay: 10 }), ManagerStoppedError)
-      await assert.rejects(h.manager.addOrUpdateSchedule({ id: 'late', cron: '* * * * * *', job: Job, args: null }), ManagerStoppedError)
-      assert.deepEqual(await h.manager.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }, 'nothing was enqueued')
+      await assert.rejects(
+        h.manager.addOrUpdateSchedule({ id: 'late', cron: '* * * * * *', job: Job, args: null }),
+        ManagerStoppedError,
+      )
+      assert.deepEqual(
+        await h.manager.counts(),
+        { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
+        'nothing was enqueued',
+      )
       assert.deepEqual(await h.manager.listSchedules(), [])
     })
 
@@ -89,7 +96,10 @@ export function stopContract(fixture: EngineFixture): void {
       assert.deepEqual(seen.result, { pending: 0, running: 1 })
       assert.equal(watched.signal?.aborted, true)
       assert.ok(watched.signal?.reason instanceof ManagerStoppedError)
-      assert.ok(watched.abortedAt !== undefined && watched.abortedAt - stoppedAt >= 50, 'aborted once the drain timeout passed')
+      assert.ok(
+        watched.abortedAt !== undefined && watched.abortedAt - stoppedAt >= 50,
+        'aborted once the drain timeout passed',
+      )
     })
 
     it('with drain: false, aborts the running attempt’s signal at once, starts nothing new, and counts it running', async () => {

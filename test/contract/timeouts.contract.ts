@@ -45,11 +45,16 @@ export function timeoutsContract(fixture: EngineFixture): void {
       assert.match(job.lastError?.message ?? '', /\b50 ms\b/, 'the message names the timeout')
       assert.equal(watched.signal?.aborted, true)
       assert.ok(watched.signal?.reason instanceof JobTimeoutError)
-      assert.ok(watched.abortedAt !== undefined && watched.abortedAt - startedAt >= 50, `aborted ${(watched.abortedAt ?? 0) - startedAt} ms after the start`)
+      assert.ok(
+        watched.abortedAt !== undefined && watched.abortedAt - startedAt >= 50,
+        `aborted ${(watched.abortedAt ?? 0) - startedAt} ms after the start`,
+      )
     })
 
     it('retries a timed-out attempt as it retries any failed one', async () => {
-      const Job = defineJob<null>('SlowOnceJob', (_args, { attempt }) => (attempt === 1 ? new Promise(() => {}) : undefined))
+      const Job = defineJob<null>('SlowOnceJob', (_args, { attempt }) =>
+        attempt === 1 ? new Promise(() => {}) : undefined,
+      )
       const h = await create({ jobs: [Job], options: { timeoutMs: 50, retry: { maxRetries: 1, initialDelayMs: 20 } } })
       const heard = recordEvents(h)
       const id = await h.manager.enqueue(Job, null)

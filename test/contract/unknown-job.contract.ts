@@ -29,7 +29,11 @@ export function unknownJobContract(fixture: EngineFixture): void {
         heard.filter((e) => e.event === 'retrying'),
         [],
       )
-      assert.equal((await settle(h, await h.manager.enqueue(Known, null))).state, 'completed', 'registered jobs still run')
+      assert.equal(
+        (await settle(h, await h.manager.enqueue(Known, null))).state,
+        'completed',
+        'registered jobs still run',
+      )
     })
   })
 }

@@ -78,9 +78,13 @@ export function waitersContract(fixture: EngineFixture): void {
       assert.equal(seen.countsWhenIdle !== undefined, false, 'not idle while a job runs')
       gate.resolve()
       await settle(h, blocked)
-      if (h.now() < laterDueAt) assert.equal(seen.countsWhenIdle !== undefined, false, 'not idle while a job is pending')
+      if (h.now() < laterDueAt)
+        assert.equal(seen.countsWhenIdle !== undefined, false, 'not idle while a job is pending')
       await until(h, () => seen.countsWhenIdle !== undefined, 'the manager to be idle')
-      assert.deepEqual([seen.countsWhenIdle?.pending, seen.countsWhenIdle?.running, seen.countsWhenIdle?.completed], [0, 0, 2])
+      assert.deepEqual(
+        [seen.countsWhenIdle?.pending, seen.countsWhenIdle?.running, seen.countsWhenIdle?.completed],
+        [0, 0, 2],
+      )
     })
   })
 }

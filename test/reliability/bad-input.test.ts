@@ -15,7 +15,11 @@ const MAX_ARGS_BYTES = 64 * 1024
 const RUNS = { numRuns: 150 }
 
 /** Asserts `promise` rejects with exactly `ErrorClass` (by class and name) and a message matching `message`. */
-async function rejectsWith(promise: Promise<unknown>, ErrorClass: new (...args: never[]) => Error, message: RegExp): Promise<Error> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  ErrorClass: new (...args: never[]) => Error,
+  message: RegExp,
+): Promise<Error> {
   let caught: unknown
   await assert.rejects(promise, (error: unknown) => {
     caught = error
@@ -66,7 +70,9 @@ const poisons = fc.oneof(
   fc.constant(() => ({ value: () => 1, what: /is a function/ })),
   fc.constant(() => ({ value: Symbol('s'), what: /is a symbol/ })),
   fc.bigInt().map((big) => () => ({ value: big, what: /is a bigint/ })),
-  fc.constantFrom(Number.NaN, Infinity, -Infinity).map((n) => () => ({ value: n, what: /is `(NaN|Infinity|-Infinity)` \(number\)/ })),
+  fc
+    .constantFrom(Number.NaN, Infinity, -Infinity)
+    .map((n) => () => ({ value: n, what: /is `(NaN|Infinity|-Infinity)` \(number\)/ })),
   fc.constant(() => ({ value: new Date(), what: /is a Date.*toISOString/ })),
   fc.constant(() => ({ value: new Map([[1, 2]]), what: /is a Map/ })),
   fc.constant(() => ({ value: new Set([1]), what: /is a Set/ })),
@@ -80,7 +86,13 @@ const poisons = fc.oneof(
 )
 
 /** A path of object keys and array positions, from the args root to where a poison goes. */
-const pathSteps = fc.array(fc.oneof(fc.string({ minLength: 1, maxLength: 6 }).filter((key) => key !== '__proto__'), fc.nat({ max: 3 })), { maxLength: 5 })
+const pathSteps = fc.array(
+  fc.oneof(
+    fc.string({ minLength: 1, maxLength: 6 }).filter((key) => key !== '__proto__'),
+    fc.nat({ max: 3 }),
+  ),
+  { maxLength: 5 },
+)
 
 /** Wraps `inner` in objects and arrays along `steps`, with random JSON siblings; returns the value and the path of `inner`. */
 function embed(inner: unknown, steps: (string | number)[], siblings: unknown[]): { value: unknown; path: string } {
@@ -125,7 +137,11 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       )
       await fc.assert(
         fc.asyncProperty(badDelay, async (delay) => {
-          const error = await rejectsWith(h.manager.enqueue(EchoJob, null, { delay } as never), InvalidEnqueueOptionsError, /^Expected `delay` to be a finite number of milliseconds >= 0 .*, got `.*` \(\w+\)\. For a fixed time, use \{ runAt: date \}\.$/s)
+          const error = await rejectsWith(
+            h.manager.enqueue(EchoJob, null, { delay } as never),
+            InvalidEnqueueOptionsError,
+            /^Expected `delay` to be a finite number of milliseconds >= 0 .*, got `.*` \(\w+\)\. For a fixed time, use \{ runAt: date \}\.$/s,
+          )
           assert.ok(error.message.length < 400, 'the message stays short enough to read')
         }),
         RUNS,
@@ -136,7 +152,11 @@ describe('BackgroundJobManager input validation (property-based)', () => {
     it('rejects every runAt that is not a valid Date (invalid dates, strings, numbers, look-alikes) with InvalidEnqueueOptionsError', async () => {
       await fc.assert(
         fc.asyncProperty(notADate, async (runAt) => {
-          await rejectsWith(h.manager.enqueue(EchoJob, null, { runAt } as never), InvalidEnqueueOptionsError, /^Expected `runAt` to be a valid Date, got .+\. Use new Date\(\.\.\.\) or \{ delay: ms \}\.$/s)
+          await rejectsWith(
+            h.manager.enqueue(EchoJob, null, { runAt } as never),
+            InvalidEnqueueOptionsError,
+            /^Expected `runAt` to be a valid Date, got .+\. Use new Date\(\.\.\.\) or \{ delay: ms \}\.$/s,
+          )
         }),
         RUNS,
       )
@@ -144,16 +164,32 @@ describe('BackgroundJobManager input validation (property-based)', () => {
     })
 
     it('rejects options that are not an object, or give both delay and runAt', async () => {
-      const notOptions = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()), fc.func(fc.integer()), fc.bigInt())
+      const notOptions = fc.oneof(
+        fc.string(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.integer()),
+        fc.func(fc.integer()),
+        fc.bigInt(),
+      )
       await fc.assert(
         fc.asyncProperty(notOptions, async (options) => {
-          await rejectsWith(h.manager.enqueue(EchoJob, null, options as never), InvalidEnqueueOptionsError, /^Expected the enqueue options to be an object, got /)
+          await rejectsWith(
+            h.manager.enqueue(EchoJob, null, options as never),
+            InvalidEnqueueOptionsError,
+            /^Expected the enqueue options to be an object, got /,
+          )
         }),
         RUNS,
       )
       await fc.assert(
         fc.asyncProperty(fc.nat(), fc.date(), async (delay, runAt) => {
-          await rejectsWith(h.manager.enqueue(EchoJob, null, { delay, runAt }), InvalidEnqueueOptionsError, /Give either `delay` or `runAt`/)
+          await rejectsWith(
+            h.manager.enqueue(EchoJob, null, { delay, runAt }),
+            InvalidEnqueueOptionsError,
+            /Give either `delay` or `runAt`/,
+          )
         }),
         { numRuns: 20 },
       )
@@ -161,7 +197,11 @@ describe('BackgroundJobManager input validation (property-based)', () => {
 
     it('accepts every delay from 0 to the last Date, and runs the job at now + delay (rounded up to a whole ms)', async () => {
       const now = h.clock.now()
-      const goodDelay = fc.oneof(fc.nat({ max: 2 ** 31 }), fc.double({ min: 0, max: MAX_TIME - now, noNaN: true }), fc.constantFrom(0, -0, MAX_TIME - now))
+      const goodDelay = fc.oneof(
+        fc.nat({ max: 2 ** 31 }),
+        fc.double({ min: 0, max: MAX_TIME - now, noNaN: true }),
+        fc.constantFrom(0, -0, MAX_TIME - now),
+      )
       await fc.assert(
         fc.asyncProperty(goodDelay, async (delay) => {
           const id = await h.manager.enqueue(EchoJob, null, { delay })
@@ -188,14 +228,19 @@ describe('BackgroundJobManager input validation (property-based)', () => {
   describe('job arguments', () => {
     it('rejects a function, symbol, bigint, non-finite number or built-in object anywhere in the args with InvalidJobArgsError naming its path', async () => {
       await fc.assert(
-        fc.asyncProperty(poisons, pathSteps, fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), async (poison, steps, siblings) => {
-          const { value: bad, what } = poison()
-          const { value, path } = embed(bad, steps, siblings)
-          const error = await rejectsWith(h.manager.enqueue(EchoJob, value), InvalidJobArgsError, what)
-          assert.equal((error as InvalidJobArgsError).path, path)
-          assert.ok(error.message.startsWith(`Job arguments must be JSON data, but \`${path}\` `), error.message)
-          assert.match(error.message, /\. [A-Z][^.]+.*\.$/s, 'the message ends with what to do instead')
-        }),
+        fc.asyncProperty(
+          poisons,
+          pathSteps,
+          fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+          async (poison, steps, siblings) => {
+            const { value: bad, what } = poison()
+            const { value, path } = embed(bad, steps, siblings)
+            const error = await rejectsWith(h.manager.enqueue(EchoJob, value), InvalidJobArgsError, what)
+            assert.equal((error as InvalidJobArgsError).path, path)
+            assert.ok(error.message.startsWith(`Job arguments must be JSON data, but \`${path}\` `), error.message)
+            assert.match(error.message, /\. [A-Z][^.]+.*\.$/s, 'the message ends with what to do instead')
+          },
+        ),
         RUNS,
       )
       assert.equal((await h.manager.counts()).pending, 0)
@@ -207,7 +252,11 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         fc.asyncProperty(pathSteps, async (steps) => {
           const { value: cycle, suffix } = cyclic()
           const { value, path } = embed(cycle, steps, [])
-          const error = await rejectsWith(h.manager.enqueue(EchoJob, value), InvalidJobArgsError, /refers back to one of its parents \(a cycle\)\. Remove the cycle/)
+          const error = await rejectsWith(
+            h.manager.enqueue(EchoJob, value),
+            InvalidJobArgsError,
+            /refers back to one of its parents \(a cycle\)\. Remove the cycle/,
+          )
           assert.equal((error as InvalidJobArgsError).path, `${path}${suffix}`)
         }),
         { numRuns: 50 },
@@ -221,9 +270,17 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         return value
       }
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: MAX_ARGS_DEPTH + 1, max: 100_000 }), fc.boolean(), async (levels, useArrays) => {
-          await rejectsWith(h.manager.enqueue(EchoJob, nest(levels, useArrays)), InvalidJobArgsError, new RegExp(`is nested deeper than ${MAX_ARGS_DEPTH} levels\\. Flatten the arguments\\.`))
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: MAX_ARGS_DEPTH + 1, max: 100_000 }),
+          fc.boolean(),
+          async (levels, useArrays) => {
+            await rejectsWith(
+              h.manager.enqueue(EchoJob, nest(levels, useArrays)),
+              InvalidJobArgsError,
+              new RegExp(`is nested deeper than ${MAX_ARGS_DEPTH} levels\\. Flatten the arguments\\.`),
+            )
+          },
+        ),
         { numRuns: 30 },
       )
       await fc.assert(
@@ -238,8 +295,12 @@ describe('BackgroundJobManager input validation (property-based)', () => {
     it('rejects args past maxArgsBytes, however they are made large (long strings, wide arrays, many keys, sparse arrays), and quickly', async () => {
       const huge = fc.oneof(
         fc.integer({ min: MAX_ARGS_BYTES, max: 4 * MAX_ARGS_BYTES }).map((length) => () => 'x'.repeat(length)),
-        fc.integer({ min: MAX_ARGS_BYTES / 8, max: MAX_ARGS_BYTES }).map((length) => () => Array.from({ length }, (_, i) => i)),
-        fc.integer({ min: MAX_ARGS_BYTES / 4, max: MAX_ARGS_BYTES / 2 }).map((keys) => () => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, true]))),
+        fc
+          .integer({ min: MAX_ARGS_BYTES / 8, max: MAX_ARGS_BYTES })
+          .map((length) => () => Array.from({ length }, (_, i) => i)),
+        fc
+          .integer({ min: MAX_ARGS_BYTES / 4, max: MAX_ARGS_BYTES / 2 })
+          .map((keys) => () => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, true]))),
         // Holes cost no memory in the caller's array, but each becomes a null in the copy.
         fc.integer({ min: MAX_ARGS_BYTES, max: 2 ** 32 - 1 }).map((length) => () => new Array<unknown>(length)),
         fc.integer({ min: 20_000_000, max: 2 ** 32 - 1 }).map((length) => () => ({ list: new Array<unknown>(length) })),
@@ -248,7 +309,11 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         fc.asyncProperty(huge, async (make) => {
           const value = make()
           const started = process.hrtime.bigint()
-          await rejectsWith(h.manager.enqueue(EchoJob, value), InvalidJobArgsError, /pushes the arguments past the `maxArgsBytes` limit\. Store large data elsewhere and pass its key, or raise `maxArgsBytes`\./)
+          await rejectsWith(
+            h.manager.enqueue(EchoJob, value),
+            InvalidJobArgsError,
+            /pushes the arguments past the `maxArgsBytes` limit\. Store large data elsewhere and pass its key, or raise `maxArgsBytes`\./,
+          )
           const ms = Number(process.hrtime.bigint() - started) / 1e6
           assert.ok(ms < 1000, `rejected in ${ms.toFixed(0)} ms`)
         }),
@@ -290,11 +355,18 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         ) {}
       }
       await fc.assert(
-        fc.asyncProperty(fc.string(), fc.array(fc.tuple(fc.string(), fc.option(fc.string(), { nil: null })), { maxLength: 4 }), async (name, rows) => {
-          const dto = new UserDto(name, rows.map(([street, zip]) => new Address(street, zip)))
-          const id = await h.manager.enqueue(EchoJob, dto)
-          assert.deepEqual((await h.manager.getJob(id))?.args, JSON.parse(JSON.stringify(dto)))
-        }),
+        fc.asyncProperty(
+          fc.string(),
+          fc.array(fc.tuple(fc.string(), fc.option(fc.string(), { nil: null })), { maxLength: 4 }),
+          async (name, rows) => {
+            const dto = new UserDto(
+              name,
+              rows.map(([street, zip]) => new Address(street, zip)),
+            )
+            const id = await h.manager.enqueue(EchoJob, dto)
+            assert.deepEqual((await h.manager.getJob(id))?.args, JSON.parse(JSON.stringify(dto)))
+          },
+        ),
         { numRuns: 50 },
       )
       // eslint-disable-next-line no-sparse-arrays
@@ -310,7 +382,8 @@ describe('BackgroundJobManager input validation (property-based)', () => {
   })
 
   describe('schedules', () => {
-    const definition = (cron: unknown, extra: Record<string, unknown> = {}): never => ({ id: 'nightly', cron, job: EchoJob, args: null, ...extra }) as never
+    const definition = (cron: unknown, extra: Record<string, unknown> = {}): never =>
+      ({ id: 'nightly', cron, job: EchoJob, args: null, ...extra }) as never
 
     const minute = fc.integer({ min: 0, max: 59 })
     const hour = fc.integer({ min: 0, max: 23 })
@@ -326,11 +399,19 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         fc.constant('0 0 * 0 *'),
         fc.integer({ min: 8, max: 10_000 }).map((d) => `0 0 * * ${d}`),
       )
-      const wrongCount = fc.oneof(fc.array(field, { minLength: 1, maxLength: 4 }), fc.array(field, { minLength: 8, maxLength: 12 })).map((fields) => fields.join(' '))
+      const wrongCount = fc
+        .oneof(fc.array(field, { minLength: 1, maxLength: 4 }), fc.array(field, { minLength: 8, maxLength: 12 }))
+        .map((fields) => fields.join(' '))
       const illegal = fc
-        .tuple(fc.array(field, { minLength: 5, maxLength: 5 }), fc.nat({ max: 4 }), fc.stringMatching(/^[!$%&=~^|]{1,3}$/))
+        .tuple(
+          fc.array(field, { minLength: 5, maxLength: 5 }),
+          fc.nat({ max: 4 }),
+          fc.stringMatching(/^[!$%&=~^|]{1,3}$/),
+        )
         .map(([fields, at, junk]) => fields.map((f, i) => (i === at ? `${f}${junk}` : f)).join(' '))
-      const zeroStep = fc.nat({ max: 4 }).map((at) => ['*', '*', '*', '*', '*'].map((f, i) => (i === at ? '*/0' : f)).join(' '))
+      const zeroStep = fc
+        .nat({ max: 4 })
+        .map((at) => ['*', '*', '*', '*', '*'].map((f, i) => (i === at ? '*/0' : f)).join(' '))
       await fc.assert(
         fc.asyncProperty(fc.oneof(outOfRange, wrongCount, illegal, zeroStep), async (cron) => {
           await rejectsWith(
@@ -345,10 +426,21 @@ describe('BackgroundJobManager input validation (property-based)', () => {
     })
 
     it('rejects cron values that are not strings, blank expressions, unknown time zones and bad ids', async () => {
-      const notCron = fc.oneof(fc.integer(), fc.constant(null), fc.constant(undefined), fc.object(), fc.array(fc.string()), fc.stringMatching(/^\s*$/))
+      const notCron = fc.oneof(
+        fc.integer(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.object(),
+        fc.array(fc.string()),
+        fc.stringMatching(/^\s*$/),
+      )
       await fc.assert(
         fc.asyncProperty(notCron, async (cron) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition(cron)), InvalidScheduleError, /^Schedule "nightly" needs `cron` to be a cron expression such as "\*\/5 \* \* \* \*", got /)
+          await rejectsWith(
+            h.manager.addOrUpdateSchedule(definition(cron)),
+            InvalidScheduleError,
+            /^Schedule "nightly" needs `cron` to be a cron expression such as "\*\/5 \* \* \* \*", got /,
+          )
         }),
         RUNS,
       )
@@ -360,23 +452,43 @@ describe('BackgroundJobManager input validation (property-based)', () => {
           return false
         }
       }
-      const badZone = fc.oneof(fc.stringMatching(/^[A-Z][a-z]{2,8}\/[A-Z][a-z]{2,8}$/), fc.string({ minLength: 1 })).filter((zone) => zone.trim() !== '' && !isTimeZone(zone))
+      const badZone = fc
+        .oneof(fc.stringMatching(/^[A-Z][a-z]{2,8}\/[A-Z][a-z]{2,8}$/), fc.string({ minLength: 1 }))
+        .filter((zone) => zone.trim() !== '' && !isTimeZone(zone))
       await fc.assert(
         fc.asyncProperty(badZone, async (timezone) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })), InvalidScheduleError, /invalid cron expression or time zone/)
+          await rejectsWith(
+            h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })),
+            InvalidScheduleError,
+            /invalid cron expression or time zone/,
+          )
         }),
         { numRuns: 50 },
       )
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.integer(), fc.object(), fc.constant(null)), async (timezone) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })), InvalidScheduleError, /Schedule "nightly" needs `timezone` to be an IANA zone name/)
+          await rejectsWith(
+            h.manager.addOrUpdateSchedule(definition('0 3 * * *', { timezone })),
+            InvalidScheduleError,
+            /Schedule "nightly" needs `timezone` to be an IANA zone name/,
+          )
         }),
         { numRuns: 20 },
       )
-      const badId = fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 400 }), fc.integer(), fc.constant(null), fc.object())
+      const badId = fc.oneof(
+        fc.constant(''),
+        fc.string({ minLength: 201, maxLength: 400 }),
+        fc.integer(),
+        fc.constant(null),
+        fc.object(),
+      )
       await fc.assert(
         fc.asyncProperty(badId, async (id) => {
-          await rejectsWith(h.manager.addOrUpdateSchedule(definition('0 3 * * *', { id })), InvalidScheduleError, /^The schedule needs an `id` of 1 to 200 characters, got /)
+          await rejectsWith(
+            h.manager.addOrUpdateSchedule(definition('0 3 * * *', { id })),
+            InvalidScheduleError,
+            /^The schedule needs an `id` of 1 to 200 characters, got /,
+          )
         }),
         { numRuns: 30 },
       )

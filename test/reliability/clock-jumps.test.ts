@@ -66,7 +66,10 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
     for (let n = 0; n < count; n++) {
       const delay = first + n * step
       // Alternate the two ways of giving a time.
-      const id = n % 2 === 0 ? await h.manager.enqueue(StampJob, { n }, { delay }) : await h.manager.enqueue(StampJob, { n }, { runAt: new Date(h.clock.now() + delay) })
+      const id =
+        n % 2 === 0
+          ? await h.manager.enqueue(StampJob, { n }, { delay })
+          : await h.manager.enqueue(StampJob, { n }, { runAt: new Date(h.clock.now() + delay) })
       dueAt.set(id, h.clock.now() + delay)
     }
     return dueAt
@@ -89,7 +92,13 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
 
   it('runs every job that falls due when the clock is set forward an hour exactly once, and none due later', async () => {
     const dueAt = await enqueueSpread(400, 1, 18_000) // from 1 ms to 2 h
-    const schedule = await h.manager.addOrUpdateSchedule({ id: 'hourly', cron: '0 * * * *', timezone: 'UTC', job: StampJob, args: { n: -1 } })
+    const schedule = await h.manager.addOrUpdateSchedule({
+      id: 'hourly',
+      cron: '0 * * * *',
+      timezone: 'UTC',
+      job: StampJob,
+      args: { n: -1 },
+    })
     assert.equal(schedule.nextRunAt?.getTime(), start + HOUR)
 
     h.clock.set(start + HOUR)
@@ -115,7 +124,10 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
     await pass(HOUR + 1000, 60_000)
     assertRanOnceNotEarly(dueAt)
     assert.equal(cronFires.length, 2, 'one job per hour from the schedule: at 1:00 and 2:00')
-    assert.ok(cronFires[0]! >= HOUR && cronFires[0]! <= HOUR + 1000, 'the 1:00 job came as soon as the jump was noticed')
+    assert.ok(
+      cronFires[0]! >= HOUR && cronFires[0]! <= HOUR + 1000,
+      'the 1:00 job came as soon as the jump was noticed',
+    )
     assert.equal(cronFires[1], 2 * HOUR)
     await h.manager.removeSchedule('hourly')
     assert.equal(h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel).isArmed, false)
@@ -124,7 +136,13 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
 
   it('runs no job early or twice when the clock is set back an hour, and keeps new short delays short', async () => {
     const dueAt = await enqueueSpread(400, 0, 18_000) // from now to 2 h
-    await h.manager.addOrUpdateSchedule({ id: 'hourly', cron: '0 * * * *', timezone: 'UTC', job: StampJob, args: { n: -1 } })
+    await h.manager.addOrUpdateSchedule({
+      id: 'hourly',
+      cron: '0 * * * *',
+      timezone: 'UTC',
+      job: StampJob,
+      args: { n: -1 },
+    })
 
     await pass(HOUR + 30 * MINUTE, 60_000)
     const ranBefore = [...dueAt].filter(([id]) => runs.has(id)).length
@@ -171,7 +189,11 @@ describe('MemoryJobEngine when the wall clock jumps', () => {
     assert.equal((await h.manager.getJob(back))?.state, 'running')
     await pass(1000)
     const timedOut = await h.manager.getJob(back)
-    assert.equal(timedOut?.lastError?.name, JobTimeoutError.name, 'the timeout fires after 5 minutes of running, not an hour and 5 minutes')
+    assert.equal(
+      timedOut?.lastError?.name,
+      JobTimeoutError.name,
+      'the timeout fires after 5 minutes of running, not an hour and 5 minutes',
+    )
     assert.equal(timedOut?.attempts, 2, 'and the retry started')
     gate.resolve()
     await h.manager.onSettled(back)

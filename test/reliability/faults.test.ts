@@ -76,7 +76,9 @@ class FaultJob extends BackgroundJobBase<FaultArgs> {
         // Reports success after its attempt timed out: the attempt must stay failed.
         return new Promise((resolve) => signal.addEventListener('abort', () => setImmediate(resolve)))
       case 'reject-after-abort':
-        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => setImmediate(() => reject(new Error('late failure after abort')))))
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => setImmediate(() => reject(new Error('late failure after abort')))),
+        )
       case 'reject-on-abort':
         return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
       case 'enqueue-after-abort':
@@ -198,12 +200,22 @@ describe('MemoryJobEngine under faulty jobs', () => {
 
   it('ends every throwing, rejecting, hanging and late-settling job failed after its configured retries, lets nothing escape, and keeps healthy jobs at full concurrency', async () => {
     const concurrency = 8
-    h = createHarness((o) => o.addJob(FaultJob), { concurrency, timeoutMs: 5000, retry: { maxRetries: 1, initialDelayMs: 1000, factor: 1 } })
+    h = createHarness((o) => o.addJob(FaultJob), {
+      concurrency,
+      timeoutMs: 5000,
+      retry: { maxRetries: 1, initialDelayMs: 1000, factor: 1 },
+    })
     world.manager = h.manager
     const events = recordEvents(h.manager)
     world.thrown = hostileThrownValues()
 
-    const hangKinds: Kind[] = ['hang', 'resolve-after-abort', 'reject-after-abort', 'reject-on-abort', 'enqueue-after-abort']
+    const hangKinds: Kind[] = [
+      'hang',
+      'resolve-after-abort',
+      'reject-after-abort',
+      'reject-on-abort',
+      'enqueue-after-abort',
+    ]
     const hangers = new Map<string, Kind>()
     for (const kind of hangKinds) hangers.set(await h.manager.enqueue(FaultJob, { kind, n: 0 }), kind)
     const throwers = new Map<string, FaultArgs>()
@@ -227,7 +239,8 @@ describe('MemoryJobEngine under faulty jobs', () => {
     const freeSlots = concurrency - hangKinds.length
     assert.equal(world.healthyPeak, freeSlots, 'healthy jobs ran at every slot the hanging ones left, and never above')
     assert.equal((await h.manager.counts()).running, hangKinds.length)
-    for (const [id, args] of throwers) assert.deepEqual(events.get(id), ['enqueued', 'started', 'retrying'], JSON.stringify(args))
+    for (const [id, args] of throwers)
+      assert.deepEqual(events.get(id), ['enqueued', 'started', 'retrying'], JSON.stringify(args))
 
     // The throwers' retries, 1 s later, fail for good with a readable error.
     await h.tick(1000)
@@ -238,7 +251,8 @@ describe('MemoryJobEngine under faulty jobs', () => {
       assert.equal(job.attempts, 2)
       assert.equal(typeof job.lastError?.name, 'string')
       assert.equal(typeof job.lastError?.message, 'string')
-      if (args.kind === 'sync-throw') assert.deepEqual([job.lastError!.name, job.lastError!.message], ['RangeError', `sync throw ${args.n}`])
+      if (args.kind === 'sync-throw')
+        assert.deepEqual([job.lastError!.name, job.lastError!.message], ['RangeError', `sync throw ${args.n}`])
       if (args.kind === 'reject') assert.equal(job.lastError!.message, `rejected ${args.n}`)
     }
     const nonErrors = [...throwers].filter(([, args]) => args.kind === 'throw-value')
@@ -263,7 +277,11 @@ describe('MemoryJobEngine under faulty jobs', () => {
       assert.equal(job.attempts, 2, kind)
       assert.equal(world.attempts.get(id), 2, `${kind} ran exactly twice`)
       assert.equal(job.lastError?.name, JobTimeoutError.name, kind)
-      assert.deepEqual(events.get(id), ['enqueued', 'started', 'retrying', 'started', 'failed'], `${kind} has one final event, and no late completion`)
+      assert.deepEqual(
+        events.get(id),
+        ['enqueued', 'started', 'retrying', 'started', 'failed'],
+        `${kind} has one final event, and no late completion`,
+      )
     }
     assert.deepEqual(world.callbackErrors, [], 'calling back into the manager after an abort works')
     await h.manager.onIdle()
@@ -271,7 +289,9 @@ describe('MemoryJobEngine under faulty jobs', () => {
     // Every slot came back: a fresh batch runs at exactly `concurrency`.
     world.gate = deferred()
     world.healthyPeak = 0
-    const batch = await Promise.all(Array.from({ length: concurrency + 2 }, (_, n) => h!.manager.enqueue(FaultJob, { kind: 'healthy', n })))
+    const batch = await Promise.all(
+      Array.from({ length: concurrency + 2 }, (_, n) => h!.manager.enqueue(FaultJob, { kind: 'healthy', n })),
+    )
     await flush()
     assert.equal(world.healthyRunning, concurrency)
     assert.deepEqual(await h.manager.counts().then((c) => [c.running, c.pending]), [concurrency, 2])
@@ -324,7 +344,15 @@ describe('MemoryJobEngine under faulty jobs', () => {
     assert.equal(missingJob.attempts, 3)
     assert.equal(missingJob.lastError?.name, 'AwilixResolutionError')
     assert.match(missingJob.lastError.message, /Could not resolve 'missingService'/)
-    assert.deepEqual(events.get(missing), ['enqueued', 'started', 'retrying', 'started', 'retrying', 'started', 'failed'])
+    assert.deepEqual(events.get(missing), [
+      'enqueued',
+      'started',
+      'retrying',
+      'started',
+      'retrying',
+      'started',
+      'failed',
+    ])
     const brokenJob = await h.manager.onSettled(broken)
     assert.equal(brokenJob.state, 'failed')
     assert.equal(brokenJob.attempts, 2)
@@ -406,7 +434,8 @@ describe('MemoryJobEngine under faulty jobs', () => {
       ['hang', 2],
     ]
     const ids: string[] = []
-    for (const [kind, count] of plan) for (let n = 0; n < count; n++) ids.push(await manager.enqueue(WorkJob, { kind, n }))
+    for (const [kind, count] of plan)
+      for (let n = 0; n < count; n++) ids.push(await manager.enqueue(WorkJob, { kind, n }))
     const unknown = await manager.enqueue('NoSuchJob', null)
     const toCancel = await manager.enqueue(WorkJob, { kind: 'healthy', n: 99 }, { delay: 60_000 })
     await manager.cancel(toCancel)

@@ -89,7 +89,13 @@ describe('MemoryJobEngine under load', () => {
     const total = 20_000
     const maxPendingJobs = 3000
     const keep = 500
-    h = createHarness((o) => o.addJob(LoadJob), { concurrency: 64, maxPendingJobs, keepCompleted: keep, keepFailed: keep, keepCancelled: keep })
+    h = createHarness((o) => o.addJob(LoadJob), {
+      concurrency: 64,
+      maxPendingJobs,
+      keepCompleted: keep,
+      keepFailed: keep,
+      keepCancelled: keep,
+    })
     const { manager, clock } = h
     const next = random(4)
 
@@ -120,11 +126,19 @@ describe('MemoryJobEngine under load', () => {
       const roll = next()
       const kind = MIX.find(([, upTo]) => roll < upTo)![0]
       const args: LoadArgs = { kind, k: 1 + Math.floor(next() * 2) }
-      const delay = kind === 'delayed' ? 1 + Math.floor(next() * 3000) : kind === 'cancel-delayed' ? 1000 + Math.floor(next() * 4000) : 0
+      const delay =
+        kind === 'delayed'
+          ? 1 + Math.floor(next() * 3000)
+          : kind === 'cancel-delayed'
+            ? 1000 + Math.floor(next() * 4000)
+            : 0
       let id: string | undefined
       while (id === undefined) {
         try {
-          id = kind === 'unknown' ? await manager.enqueue('NoSuchLoadJob', args) : await manager.enqueue(LoadJob, args, { delay })
+          id =
+            kind === 'unknown'
+              ? await manager.enqueue('NoSuchLoadJob', args)
+              : await manager.enqueue(LoadJob, args, { delay })
         } catch (error) {
           if (!(error instanceof PendingJobsLimitError)) throw error
           rejections++
@@ -182,10 +196,23 @@ describe('MemoryJobEngine under load', () => {
     assert.equal(tally.completed + tally.failed + tally.cancelled, total, 'completed + failed + cancelled = enqueued')
 
     for (const [id, args] of kindOf) {
-      const expectedAttempts = { ok: 1, delayed: 1, flaky: args.k + 1, doomed: 3, hang: 3, thrower: 3, unknown: undefined, 'cancel-delayed': undefined, 'cancel-due': undefined }[args.kind]
+      const expectedAttempts = {
+        ok: 1,
+        delayed: 1,
+        flaky: args.k + 1,
+        doomed: 3,
+        hang: 3,
+        thrower: 3,
+        unknown: undefined,
+        'cancel-delayed': undefined,
+        'cancel-due': undefined,
+      }[args.kind]
       if (cancelledLater.has(id)) {
         assert.equal(finalState.get(id), 'cancelled', `${args.kind} job ${id}, cancelled later`)
-        assert.ok((attempts.get(id) ?? 0) < (expectedAttempts ?? 1), `${args.kind} job ${id}, cancelled while pending, ran ${attempts.get(id)} times`)
+        assert.ok(
+          (attempts.get(id) ?? 0) < (expectedAttempts ?? 1),
+          `${args.kind} job ${id}, cancelled while pending, ran ${attempts.get(id)} times`,
+        )
         continue
       }
       assert.equal(finalState.get(id), EXPECTED[args.kind], `${args.kind} job ${id}`)
@@ -203,8 +230,14 @@ describe('MemoryJobEngine under load', () => {
     assert.equal(wheel.size, 0)
     assert.equal(wheel.isArmed, false, 'no timer left armed')
     assert.equal(clock.pendingTimers, 0, 'no attempt timeout left either')
-    assert.ok(extraCancels > 0 && refusedCancels > 0, `cancels of earlier jobs: ${extraCancels} done, ${refusedCancels} refused`)
-    assert.ok(raceLost < tally.cancelled, `most due jobs were cancelled before they started (${raceLost} started first)`)
+    assert.ok(
+      extraCancels > 0 && refusedCancels > 0,
+      `cancels of earlier jobs: ${extraCancels} done, ${refusedCancels} refused`,
+    )
+    assert.ok(
+      raceLost < tally.cancelled,
+      `most due jobs were cancelled before they started (${raceLost} started first)`,
+    )
     await guard.assertNothingEscaped()
   })
 
@@ -212,10 +245,18 @@ describe('MemoryJobEngine under load', () => {
     h = createHarness((o) => o.addJob(LoadJob), { maxPendingJobs: 2 })
     await h.manager.enqueue(LoadJob, { kind: 'ok', k: 0 }, { delay: 120_000 })
     await h.manager.enqueue(LoadJob, { kind: 'ok', k: 0 }, { delay: 120_000 })
-    await h.manager.addOrUpdateSchedule({ id: 'every-minute', cron: '* * * * *', job: LoadJob, args: { kind: 'ok', k: 0 } })
+    await h.manager.addOrUpdateSchedule({
+      id: 'every-minute',
+      cron: '* * * * *',
+      job: LoadJob,
+      args: { kind: 'ok', k: 0 },
+    })
     await h.tick(60_000)
     assert.deepEqual(await h.manager.counts(), { pending: 2, running: 0, completed: 0, failed: 0, cancelled: 0 })
-    assert.match(h.logger.messages('error').at(-1)!, /Schedule "every-minute" could not enqueue job "LoadJob": PendingJobsLimitError: Cannot enqueue "LoadJob": 2 jobs are already pending/)
+    assert.match(
+      h.logger.messages('error').at(-1)!,
+      /Schedule "every-minute" could not enqueue job "LoadJob": PendingJobsLimitError: Cannot enqueue "LoadJob": 2 jobs are already pending/,
+    )
     const [schedule] = await h.manager.listSchedules()
     assert.equal(schedule?.lastJobId, undefined)
     assert.ok(schedule?.nextRunAt, 'the schedule stays armed for its next occurrence')

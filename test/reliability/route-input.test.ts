@@ -58,7 +58,14 @@ describe('route conventions under arbitrary input', () => {
   })
 
   it('accepts every valid option value and rejects every other with InvalidOptionError naming the option', () => {
-    const option = fc.constantFrom('prefix', 'version', 'serviceName', 'baseUri', 'pluralizeServiceName', 'autoAppendId')
+    const option = fc.constantFrom(
+      'prefix',
+      'version',
+      'serviceName',
+      'baseUri',
+      'pluralizeServiceName',
+      'autoAppendId',
+    )
     const value = fc.oneof(fc.anything(), fc.string({ maxLength: 12 }), fc.boolean())
     fc.assert(
       fc.property(option, value, (name, raw) => {
@@ -69,7 +76,8 @@ describe('route conventions under arbitrary input', () => {
           raw === undefined ||
           (isBooleanOption
             ? typeof raw === 'boolean'
-            : isValidPath(raw, name === 'baseUri') && (name === 'prefix' || name === 'version' || nonEmpty || (name === 'baseUri' && raw !== '')))
+            : isValidPath(raw, name === 'baseUri') &&
+              (name === 'prefix' || name === 'version' || nonEmpty || (name === 'baseUri' && raw !== '')))
         const service = serviceWith('OrderService', 'getListAsync', '')
         Object.assign(service, { routeOptions: options })
         try {

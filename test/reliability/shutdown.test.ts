@@ -25,7 +25,9 @@ class ShutdownJob extends BackgroundJobBase<ShutdownArgs> {
     if (args.then === 'ignore-abort') return new Promise(() => {})
     if (args.then === 'reject-late') {
       // Throws only after being aborted, a turn later: the rejection must be handled all the same.
-      return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => setImmediate(() => reject(new Error('aborted, then failed')))))
+      return new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener('abort', () => setImmediate(() => reject(new Error('aborted, then failed')))),
+      )
     }
     await gate.promise
     finished++
@@ -55,19 +57,33 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
 
   it('with 1,000 running and 10,000 pending, lets the running finish, starts none, and reports the 10,000 (plus failed retries) left pending', async () => {
     const ids = await Promise.all(
-      Array.from({ length: 11_000 }, (_, n) => h.manager.enqueue(ShutdownJob, { then: n % 10 === 9 && n < 1000 ? 'fail' : 'complete' })),
+      Array.from({ length: 11_000 }, (_, n) =>
+        h.manager.enqueue(ShutdownJob, { then: n % 10 === 9 && n < 1000 ? 'fail' : 'complete' }),
+      ),
     )
     await flush()
     assert.equal(started, 1000)
-    assert.deepEqual(await h.manager.counts(), { pending: 10_000, running: 1000, completed: 0, failed: 0, cancelled: 0 })
+    assert.deepEqual(await h.manager.counts(), {
+      pending: 10_000,
+      running: 1000,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+    })
 
     const stopping = h.manager.stop({ drain: true, timeoutMs: 60_000 })
     assert.equal(h.manager.stop(), stopping, 'a second stop returns the same promise')
     assert.equal(h.manager.stop({ drain: false, timeoutMs: 1 }), stopping, 'whatever its options')
     assert.equal(h.manager.isStopped, true)
     await assert.rejects(h.manager.enqueue(ShutdownJob, { then: 'complete' }), ManagerStoppedError)
-    await assert.rejects(h.manager.enqueue('ShutdownJob', { then: 'complete' }, { delay: 10 }), /has been stopped and accepts no new work/)
-    await assert.rejects(h.manager.addOrUpdateSchedule({ id: 's', cron: '* * * * *', job: ShutdownJob, args: { then: 'complete' } }), ManagerStoppedError)
+    await assert.rejects(
+      h.manager.enqueue('ShutdownJob', { then: 'complete' }, { delay: 10 }),
+      /has been stopped and accepts no new work/,
+    )
+    await assert.rejects(
+      h.manager.addOrUpdateSchedule({ id: 's', cron: '* * * * *', job: ShutdownJob, args: { then: 'complete' } }),
+      ManagerStoppedError,
+    )
 
     let isStopped = false
     void stopping.then(() => (isStopped = true))
@@ -93,7 +109,9 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
 
   it('aborts what is still running when the drain timeout passes, and lets nothing escape from jobs that fail after the abort', async () => {
     const kinds: ShutdownArgs['then'][] = ['complete', 'ignore-abort', 'reject-late']
-    const ids = await Promise.all(Array.from({ length: 1500 }, (_, n) => h.manager.enqueue(ShutdownJob, { then: kinds[n % 3]! })))
+    const ids = await Promise.all(
+      Array.from({ length: 1500 }, (_, n) => h.manager.enqueue(ShutdownJob, { then: kinds[n % 3]! })),
+    )
     await flush()
     assert.equal(started, 1000)
     const stopping = h.manager.stop({ timeoutMs: 5000 })

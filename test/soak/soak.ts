@@ -24,7 +24,17 @@ import { random } from '../support/random'
 const gc = (globalThis as { gc?: () => void }).gc
 
 /** What each job does, by index in {@link KINDS}. */
-const KINDS = ['ok', 'delayed', 'flaky', 'doomed', 'thrower', 'hang', 'cancel-delayed', 'cancel-due', 'unknown'] as const
+const KINDS = [
+  'ok',
+  'delayed',
+  'flaky',
+  'doomed',
+  'thrower',
+  'hang',
+  'cancel-delayed',
+  'cancel-due',
+  'unknown',
+] as const
 type Kind = (typeof KINDS)[number]
 
 /** Cumulative shares of each kind. */
@@ -119,7 +129,16 @@ async function soak(total: number): Promise<boolean> {
   const container = createContainer()
   container.register('logger', asValue(logger))
   addBackgroundJobs(container, (o) =>
-    o.useInMemoryStore({ concurrency: 256, timeoutMs: 1000, maxPendingJobs, keepCompleted: keep, keepFailed: keep, keepCancelled: keep }).addJob(SoakJob),
+    o
+      .useInMemoryStore({
+        concurrency: 256,
+        timeoutMs: 1000,
+        maxPendingJobs,
+        keepCompleted: keep,
+        keepFailed: keep,
+        keepCancelled: keep,
+      })
+      .addJob(SoakJob),
   )
   const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
   const wheel = container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel)
@@ -128,7 +147,16 @@ async function soak(total: number): Promise<boolean> {
   const kinds = new Uint8Array(total)
   const finals = new Uint8Array(total)
   const enqueuedSeen = new Uint8Array(total)
-  const tally = { enqueued: 0, started: 0, retrying: 0, completed: 0, failed: 0, cancelled: 0, duplicates: 0, unexpected: 0 }
+  const tally = {
+    enqueued: 0,
+    started: 0,
+    retrying: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    duplicates: 0,
+    unexpected: 0,
+  }
   const indexOf = (job: JobInfo): number => (job.args as SoakArgs).i
   manager.on('enqueued', (job) => {
     const i = indexOf(job)
@@ -162,11 +190,19 @@ async function soak(total: number): Promise<boolean> {
     const kind = MIX.find(([, upTo]) => roll < upTo)![0]
     kinds[i] = KINDS.indexOf(kind)
     const args: SoakArgs = { i, kind }
-    const delay = kind === 'delayed' ? 1 + Math.floor(next() * 200) : kind === 'cancel-delayed' ? 500 + Math.floor(next() * 1500) : 0
+    const delay =
+      kind === 'delayed'
+        ? 1 + Math.floor(next() * 200)
+        : kind === 'cancel-delayed'
+          ? 500 + Math.floor(next() * 1500)
+          : 0
     let id: string | undefined
     while (id === undefined) {
       try {
-        id = kind === 'unknown' ? await manager.enqueue('NoSuchSoakJob', args) : await manager.enqueue(SoakJob, args, { delay })
+        id =
+          kind === 'unknown'
+            ? await manager.enqueue('NoSuchSoakJob', args)
+            : await manager.enqueue(SoakJob, args, { delay })
       } catch (error) {
         if (!(error instanceof PendingJobsLimitError)) throw error
         rejections++
@@ -210,7 +246,8 @@ async function soak(total: number): Promise<boolean> {
     const kind = KINDS[kinds[i]!]!
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
     if (finals[i] !== EXPECTED[kind]) {
-      if (wrongOutcome < 5) console.error(`  job ${i} (${kind}) ended ${STATE_NAMES[finals[i]!]}, expected ${STATE_NAMES[EXPECTED[kind]]}`)
+      if (wrongOutcome < 5)
+        console.error(`  job ${i} (${kind}) ended ${STATE_NAMES[finals[i]!]}, expected ${STATE_NAMES[EXPECTED[kind]]}`)
       wrongOutcome++
     }
   }
@@ -221,21 +258,44 @@ async function soak(total: number): Promise<boolean> {
   const allowedGrowth = 32 * 1048576
 
   const checks: [string, boolean][] = [
-    [`every job was accepted in the end: ${tally.enqueued} enqueued events for ${total} jobs`, tally.enqueued === total],
-    [`completed + failed + cancelled = enqueued: ${tally.completed} + ${tally.failed} + ${tally.cancelled} = ${settled} (enqueued ${tally.enqueued})`, settled === tally.enqueued],
+    [
+      `every job was accepted in the end: ${tally.enqueued} enqueued events for ${total} jobs`,
+      tally.enqueued === total,
+    ],
+    [
+      `completed + failed + cancelled = enqueued: ${tally.completed} + ${tally.failed} + ${tally.cancelled} = ${settled} (enqueued ${tally.enqueued})`,
+      settled === tally.enqueued,
+    ],
     [`no job was enqueued or settled twice: ${tally.duplicates} duplicates`, tally.duplicates === 0],
     [`every job ended as its kind says: ${wrongOutcome} did not`, wrongOutcome === 0],
     [`nothing pending or running: ${JSON.stringify(counts)}`, counts.pending === 0 && counts.running === 0],
-    [`finished histories bounded by keep* = ${keep}`, counts.completed <= keep && counts.failed <= keep && counts.cancelled <= keep],
-    [`heap back near baseline: ${mb(heapBefore)} before, ${mb(heapSettled)} after (+${mb(growth)}, limit +${mb(allowedGrowth)})`, growth < allowedGrowth],
-    [`no timer left armed: wheel.isArmed=${isArmedAfter}, wheel.size=${wheelSize}, Node timeouts after stop=${timersLeft}`, !isArmedAfter && wheelSize === 0 && timersLeft === 0],
+    [
+      `finished histories bounded by keep* = ${keep}`,
+      counts.completed <= keep && counts.failed <= keep && counts.cancelled <= keep,
+    ],
+    [
+      `heap back near baseline: ${mb(heapBefore)} before, ${mb(heapSettled)} after (+${mb(growth)}, limit +${mb(allowedGrowth)})`,
+      growth < allowedGrowth,
+    ],
+    [
+      `no timer left armed: wheel.isArmed=${isArmedAfter}, wheel.size=${wheelSize}, Node timeouts after stop=${timersLeft}`,
+      !isArmedAfter && wheelSize === 0 && timersLeft === 0,
+    ],
   ]
 
-  console.log(`soak: ${total.toLocaleString('en')} jobs on the system clock, concurrency 256, maxPendingJobs ${maxPendingJobs.toLocaleString('en')}`)
+  console.log(
+    `soak: ${total.toLocaleString('en')} jobs on the system clock, concurrency 256, maxPendingJobs ${maxPendingJobs.toLocaleString('en')}`,
+  )
   console.log(`  mix: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(', ')} (cancel races lost: ${cancelRaces})`)
-  console.log(`  enqueued in ${((enqueuedAt - started) / 1000).toFixed(1)} s, all settled in ${seconds.toFixed(1)} s: ${Math.round(total / seconds).toLocaleString('en')} jobs/s`)
-  console.log(`  attempts started ${tally.started}, retries ${tally.retrying}, maxPendingJobs rejections ${rejections} (each retried by the producer; none dropped)`)
-  console.log(`  heap: before ${mb(heapBefore)}, peak ${mb(heapPeak)} (sampled, before GC), after settling ${mb(heapSettled)}, after stop ${mb(heapAfterStop)}`)
+  console.log(
+    `  enqueued in ${((enqueuedAt - started) / 1000).toFixed(1)} s, all settled in ${seconds.toFixed(1)} s: ${Math.round(total / seconds).toLocaleString('en')} jobs/s`,
+  )
+  console.log(
+    `  attempts started ${tally.started}, retries ${tally.retrying}, maxPendingJobs rejections ${rejections} (each retried by the producer; none dropped)`,
+  )
+  console.log(
+    `  heap: before ${mb(heapBefore)}, peak ${mb(heapPeak)} (sampled, before GC), after settling ${mb(heapSettled)}, after stop ${mb(heapAfterStop)}`,
+  )
   console.log(`  logger calls: ${JSON.stringify(logger.counts)}`)
   for (const [text, ok] of checks) console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${text}`)
   return checks.every(([, ok]) => ok)
@@ -244,7 +304,9 @@ async function soak(total: number): Promise<boolean> {
 function main(): void {
   if (gc === undefined) {
     // Re-run with --expose-gc, keeping tsx's loader flags.
-    const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+    const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+    })
     process.exit(child.status ?? 1)
   }
   const total = Number(process.argv[2] ?? 1_000_000)
