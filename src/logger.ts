@@ -36,3 +36,17 @@ export function safeLog(
     // A logger that throws must not turn a job's outcome into a crash; there is nowhere left to report it.
   }
 }
+
+/**
+ * Whether `logger` would write a debug entry. Winston (and pino) answer `isLevelEnabled`; winston
+ * formats every entry before its transports drop it by level, which cost more than running a
+ * no-op job, so the memory engine asks once per turn. A logger without the method gets every entry.
+ */
+export function isDebugLogged(logger: JobLogger): boolean {
+  const levels = logger as { isLevelEnabled?: (level: string) => unknown }
+  try {
+    return typeof levels.isLevelEnabled !== 'function' || levels.isLevelEnabled('debug') !== false
+  } catch {
+    return true
+  }
+}

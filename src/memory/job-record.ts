@@ -1,3 +1,4 @@
+import type { JobHandlerSource } from '../background-job-engine'
 import type { JobErrorInfo, JobInfo, JobState } from '../types'
 import { cloneJobArgs } from '../policy/job-args'
 import type { JobAttempt } from './job-attempt'
@@ -178,4 +179,18 @@ export function parseJobId(id: string): number {
     seq = seq * 10 + digit
   }
   return seq
+}
+
+/** The memory engine's {@link JobKind}: one per job name. */
+export class EngineJobKind implements JobKind {
+  constructor(
+    readonly name: string,
+    readonly origin: number,
+    readonly due: (record: JobRecord) => void,
+    readonly handlers: JobHandlerSource,
+  ) {}
+
+  get maxAttempts(): number {
+    return this.handlers.handler(this.name)?.maxAttempts ?? 1
+  }
 }

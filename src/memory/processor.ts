@@ -8,12 +8,12 @@ import {
   UnrecoverableJobError,
 } from '../errors'
 import type { JobEventHub } from '../job-events'
-import { safeLog, type JobLogger } from '../logger'
+import { isDebugLogged, safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { backoffDelay } from '../policy/retry-policy'
 import { AttemptTimeouts, RunningAttempt } from './attempt-timeouts'
 import { JobAttempt } from './job-attempt'
-import type { JobKind, JobRecord } from './job-record'
+import { EngineJobKind, type JobRecord } from './job-record'
 import type { JobStore } from './job-store'
 import type { ResolvedMemoryStoreOptions } from './memory-options'
 import { ReadyQueue } from './ready-queue'
@@ -26,20 +26,6 @@ import type { JobWaiters } from './waiters'
  * run to its end in one turn, holding back timers, I/O and HTTP responses all that time.
  */
 const STARTS_PER_TURN = 1024
-
-/** The memory engine's {@link JobKind}: one per job name. */
-class EngineJobKind implements JobKind {
-  constructor(
-    readonly name: string,
-    readonly origin: number,
-    readonly due: (record: JobRecord) => void,
-    readonly handlers: JobHandlerSource,
-  ) {}
-
-  get maxAttempts(): number {
-    return this.handlers.handler(this.name)?.maxAttempts ?? 1
-  }
-}
 
 /** What the processor is built from; the memory engine's facade wires it. */
 export interface ProcessorParts {
@@ -74,7 +60,7 @@ export class JobProcessor {
   #active = 0
   #isPumpQueued = false
   #startsThisTurn = 0
-  /** Whether debug entries are logged, read once per turn (see {@link JobProcessor.#isDebugLogged}). */
+  /** Whether debug entries are logged, read once per turn (see {@link isDebugLogged}). */
   #isDebug = false
   #isHalted = false
   #drained: (() => void) | undefined
@@ -83,7 +69,7 @@ export class JobProcessor {
   readonly #pump = (): void => {
     this.#isPumpQueued = false
     this.#startsThisTurn = 0
-    this.#isDebug = this.#isDebugLogged()
+    this.#isDebug = isDebugLogged(this.#logger)
     this.#startReady()
   }
 
@@ -347,20 +333,6 @@ export class JobProcessor {
     if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
     this.#waiters.resolveSettled(record)
     if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
-  }
-
-  /**
-   * Whether a debug entry would be written. Winston (and pino) answer `isLevelEnabled`; winston
-   * formats every entry before its transports drop it by level, which cost more than running a
-   * no-op job. A logger without the method gets every entry, as before.
-   */
-  #isDebugLogged(): boolean {
-    const logger = this.#logger as { isLevelEnabled?: (level: string) => unknown }
-    try {
-      return typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('debug') !== false
-    } catch {
-      return true
-    }
   }
 }
 
