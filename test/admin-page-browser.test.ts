@@ -10,6 +10,7 @@ import express from 'express'
 import { BackgroundJobBase } from '../src/background-job-base'
 import { backgroundJobsAdminRouter } from '../src/express/admin-router'
 import { createHarness, type Harness } from './support/harness'
+import { requireService } from './support/services'
 
 const CHROMIUM = '/usr/bin/chromium'
 const PAYLOAD = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">`
@@ -53,7 +54,11 @@ describe('the admin page in headless Chromium', function () {
   let server: Server
 
   before(function () {
-    if (!existsSync(CHROMIUM)) this.skip()
+    requireService(
+      this,
+      'BROWSER',
+      existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium)`,
+    )
   })
 
   afterEach(async () => {
