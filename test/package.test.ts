@@ -23,6 +23,19 @@ const ENGINE_VALUES = [
   'toErrorInfo',
 ]
 
+/** What both consumer scripts print: the types of a few exports, and the refusal of a deep import. */
+const LOADED = {
+  addBackgroundJobs: 'function',
+  BackgroundJobBase: 'function',
+  backgroundJobsAdminRouter: 'function',
+  engineValues: ENGINE_VALUES,
+  ManualClock: 'function',
+  sameManualClock: true,
+  now: 1234,
+  systemClock: 'function',
+  deepImport: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+}
+
 /** What `npm pack --json` reports of one tarball (the fields read here). */
 interface PackResult {
   filename: string
@@ -223,32 +236,14 @@ export const hidden: unknown = builder.storeOptions
   it('loads both entry points with require from a CommonJS app, and refuses a deep import', async () => {
     const { stdout } = await node('main.cjs', app)
     assert.deepEqual(JSON.parse(stdout), {
-      addBackgroundJobs: 'function',
-      BackgroundJobBase: 'function',
-      backgroundJobsAdminRouter: 'function',
-      engineValues: ENGINE_VALUES,
-      ManualClock: 'function',
-      sameManualClock: true,
-      now: 1234,
-      systemClock: 'function',
+      ...LOADED,
       version: (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
-      deepImport: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     })
   })
 
   it('loads both entry points with named imports from an ES module app, and refuses a deep import', async () => {
     const { stdout } = await node('main.mjs', app)
-    assert.deepEqual(JSON.parse(stdout), {
-      addBackgroundJobs: 'function',
-      BackgroundJobBase: 'function',
-      backgroundJobsAdminRouter: 'function',
-      engineValues: ENGINE_VALUES,
-      ManualClock: 'function',
-      sameManualClock: true,
-      now: 1234,
-      systemClock: 'function',
-      deepImport: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
-    })
+    assert.deepEqual(JSON.parse(stdout), LOADED)
   })
 
   it('types both entry points for TypeScript apps, with node16 and with node10 module resolution', async function () {
