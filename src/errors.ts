@@ -224,10 +224,16 @@ export class JobTimeoutError extends BackgroundJobError {
   readonly attempt: number
   readonly timeoutMs: number
 
-  constructor(facts: { jobId: string; jobName: string; attempt: number; timeoutMs: number }) {
+  /** Whether the body went on running after its abort, past another timeoutMs, so the job was not retried. */
+  readonly isAbandoned: boolean
+
+  constructor(facts: { jobId: string; jobName: string; attempt: number; timeoutMs: number; isAbandoned?: boolean }) {
     super(
-      `Job "${facts.jobName}" (${facts.jobId}) attempt ${facts.attempt} ran longer than its ${facts.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`,
+      facts.isAbandoned === true
+        ? `Job "${facts.jobName}" (${facts.jobId}) attempt ${facts.attempt} timed out and was still running when its retry was due (and at least ${facts.timeoutMs} ms after its abort), so it was not retried (a retry would have run beside it). Make the job honour context.signal.`
+        : `Job "${facts.jobName}" (${facts.jobId}) attempt ${facts.attempt} ran longer than its ${facts.timeoutMs} ms timeout and was aborted. Make it finish sooner, honour context.signal, or raise \`timeoutMs\`.`,
     )
+    this.isAbandoned = facts.isAbandoned === true
     this.jobId = facts.jobId
     this.jobName = facts.jobName
     this.attempt = facts.attempt

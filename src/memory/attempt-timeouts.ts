@@ -13,6 +13,8 @@ import { TimerNode, TimerWheel } from './timer-wheel'
  */
 export class RunningAttempt extends TimerNode {
   isSettled = false
+  /** Timed out while its body still runs. */
+  isOverrun = false
 
   constructor(
     readonly record: JobRecord,
@@ -52,6 +54,11 @@ export class AttemptTimeouts {
   /** Files `run` to time out `run.handler.timeoutMs` from now (never, for 0). May throw for a broken clock. */
   start(run: RunningAttempt): void {
     if (run.handler.timeoutMs > 0) this.#wheel.schedule(run, this.#clock.monotonicNow() + run.handler.timeoutMs)
+  }
+
+  /** Files `run` to expire `ms` from now (its grace after a timeout). */
+  startIn(run: RunningAttempt, ms: number): void {
+    this.#wheel.schedule(run, this.#clock.monotonicNow() + ms)
   }
 
   /** `run` settled before its timeout. */

@@ -32,6 +32,8 @@ export class JobHistory {
   finishedTick: number | null = null
   lastError: JobErrorInfo | undefined = undefined
   attempt: JobAttempt | undefined = undefined
+  /** The body of an attempt that timed out is still running (the next attempt waits for it). */
+  isBodyRunning = false
   /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
   indexed = 0
   scheduleId: string | undefined = undefined
@@ -109,6 +111,11 @@ export class JobRecord extends TimerNode {
   }
   set lastError(value: JobErrorInfo | undefined) {
     if (value !== undefined || this.#history !== undefined) this.written().lastError = value
+  }
+
+  /** Whether the body of a timed-out attempt is still running. */
+  get isBodyRunning(): boolean {
+    return this.#history?.isBodyRunning ?? false
   }
 
   /** The running attempt; set only while running. */

@@ -10,6 +10,7 @@ import {
 import type { JobEventHub } from '../job-events'
 import { isDebugLogged, safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
+import { cloneJobArgs } from '../policy/job-args'
 import { backoffDelay } from '../policy/retry-policy'
 import { AttemptTimeouts, RunningAttempt } from './attempt-timeouts'
 import { JobAttempt } from './job-attempt'
@@ -124,6 +125,8 @@ export class JobProcessor {
 
   /** Moves a failed record back to pending, due now, with a fresh retry budget. */
   retry(record: JobRecord): void {
+    if (this.#store.count('pending') >= this.#maxPendingJobs)
+      throw new PendingJobsLimitError(record.name, this.#maxPendingJobs)
     const history = record.written()
     history.attempts = 0
     record.finishedAt = 0
@@ -202,7 +205,7 @@ export class JobProcessor {
         break
       }
       const record = ready.shift()
-      if (record !== undefined && record.state === 'pending' && !record.isScheduled) {
+      if (record !== undefined && record.state === 'pending' && !record.isScheduled && !record.isBodyRunning) {
         this.#startsThisTurn++
         this.#start(record)
       }
@@ -240,7 +243,9 @@ export class JobProcessor {
       try {
         // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
         this.#timeouts.start(run)
-        running = handler.run(record.args, attempt)
+        // A copy per attempt: a job that changes its args must not change what its retries get,
+        // as a distributed store, which hands each attempt the stored JSON, would not.
+        running = handler.run(cloneJobArgs(record.args), attempt)
       } catch (thrown) {
         // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
         running = Promise.reject(thrown)
@@ -250,7 +255,10 @@ export class JobProcessor {
       failed = true
       error = thrown
     }
-    if (run.isSettled) return
+    if (run.isSettled) {
+      if (run.isOverrun) this.#endOverrun(run)
+      return
+    }
     run.isSettled = true
     this.#timeouts.cancel(run)
     this.#settle(record, handler, error, failed)
@@ -273,9 +281,67 @@ export class JobProcessor {
         error: describeThrown(abortError),
       })
     }
+    if (run.isOverrun) {
+      this.#abandon(run)
+      return
+    }
     if (run.isSettled) return
+    // The attempt fails now and frees its slot, but a body that ignores its signal goes on
+    // running: the job's next attempt waits for it to end (no two attempts of a job overlap);
+    // if it has not ended when the retry is due (and one more timeoutMs), the job fails for good.
     run.isSettled = true
-    this.#settle(record, handler, error, true)
+    run.isOverrun = true
+    const history = record.written()
+    history.attempt = undefined
+    history.isBodyRunning = true
+    this.#active--
+    safeLog(
+      this.#logger,
+      'warn',
+      `Job ${record.name} (${record.id}) attempt ${context.attempt} timed out and was aborted, but its body still runs; its next attempt waits for it to end`,
+      { jobName: record.name, jobId: record.id, attempt: context.attempt },
+    )
+    this.#fail(record, error, handler)
+    // The body gets until its retry is due, and at least one more timeoutMs, to end.
+    if (record.state === 'pending')
+      this.#timeouts.startIn(run, Math.max(handler.timeoutMs, record.runAt - this.#clock.now()))
+    if (this.#active === 0) this.#drained?.()
+    this.#startReady()
+  }
+
+  /** The body of a timed-out attempt has ended at last: the job's next attempt may start. */
+  #endOverrun(run: RunningAttempt): void {
+    const { record } = run
+    this.#timeouts.cancel(run)
+    record.written().isBodyRunning = false
+    // Its retry may have fallen due meanwhile and been passed over; queue it (again).
+    if (record.state === 'pending' && !record.isScheduled) this.#makeReady(record)
+  }
+
+  /**
+   * A timed-out body did not end within another timeoutMs of its abort: a retry would run beside
+   * it, so the job waiting for one fails for good instead (kept failed; `retry` can still run it).
+   */
+  #abandon(run: RunningAttempt): void {
+    const { record, handler, context } = run
+    if (record.state !== 'pending' || !record.isBodyRunning) return
+    this.#wheel.cancel(record)
+    record.lastError = toErrorInfo(
+      new JobTimeoutError({
+        jobId: record.id,
+        jobName: record.name,
+        attempt: context.attempt,
+        timeoutMs: handler.timeoutMs,
+        isAbandoned: true,
+      }),
+    )
+    record.finishedAt = this.#clock.now()
+    safeLog(this.#logger, 'error', `Job ${record.name} (${record.id}) failed for good: ${record.lastError.message}`, {
+      jobName: record.name,
+      jobId: record.id,
+      attempt: context.attempt,
+    })
+    this.#finish(record, 'failed')
   }
 
   #settle(record: JobRecord, handler: JobHandler, error: unknown, failed: boolean): void {
@@ -330,8 +396,9 @@ export class JobProcessor {
   /** Moves a job to its final state, tells listeners and waiters, and checks for idleness. */
   #finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled'): void {
     this.#store.transition(record, state)
-    if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
+    // Waiters first: their snapshot is the job as it settled, before a listener can retry it.
     this.#waiters.resolveSettled(record)
+    if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
     if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
   }
 }

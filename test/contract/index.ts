@@ -1,3 +1,4 @@
+import { attemptsContract } from './attempts.contract'
 import { concurrencyContract } from './concurrency.contract'
 import { enqueueContract } from './enqueue.contract'
 import { eventsContract } from './events.contract'
@@ -16,6 +17,7 @@ import { waitersContract } from './waiters.contract'
 /** Every contract of the suite, in the order they run: what each engine fixture is run through. */
 export const CONTRACTS: readonly Contract[] = [
   enqueueContract,
+  attemptsContract,
   retriesContract,
   jobPolicyContract,
   timeoutsContract,

@@ -51,9 +51,13 @@ export function timeoutsContract(fixture: EngineFixture): void {
       )
     })
 
-    it('retries a timed-out attempt as it retries any failed one', async () => {
-      const Job = defineJob<null>('SlowOnceJob', (_args, { attempt }) =>
-        attempt === 1 ? new Promise(() => {}) : undefined,
+    it('retries a timed-out attempt whose body ends on abort as it retries any failed one', async () => {
+      const Job = defineJob<null>('SlowOnceJob', (_args, { attempt, signal }) =>
+        attempt === 1
+          ? new Promise<void>((_resolve, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason as Error)),
+            )
+          : undefined,
       )
       const h = await create({ jobs: [Job], options: { timeoutMs: 50, retry: { maxRetries: 1, initialDelayMs: 20 } } })
       const heard = recordEvents(h)

@@ -201,7 +201,8 @@ describe('MemoryJobEngine under load', () => {
         delayed: 1,
         flaky: args.k + 1,
         doomed: 3,
-        hang: 3,
+        // Its body never ends, so it gets no retry beside it.
+        hang: 1,
         thrower: 3,
         unknown: undefined,
         'cancel-delayed': undefined,
@@ -210,7 +211,8 @@ describe('MemoryJobEngine under load', () => {
       if (cancelledLater.has(id)) {
         assert.equal(finalState.get(id), 'cancelled', `${args.kind} job ${id}, cancelled later`)
         assert.ok(
-          (attempts.get(id) ?? 0) < (expectedAttempts ?? 1),
+          // A hang job is cancelled while its retry waits for its first body: it ran once.
+          (attempts.get(id) ?? 0) < (args.kind === 'hang' ? 2 : (expectedAttempts ?? 1)),
           `${args.kind} job ${id}, cancelled while pending, ran ${attempts.get(id)} times`,
         )
         continue
