@@ -277,7 +277,15 @@ export class BackgroundJobManager {
 }
 
 /** The job events, in the order a job may emit them. */
-const JOB_EVENT_NAMES: readonly JobEventName[] = ['enqueued', 'started', 'retrying', 'completed', 'failed', 'cancelled']
+const JOB_EVENT_NAMES: readonly JobEventName[] = [
+  'enqueued',
+  'started',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+]
 
 /** When a job enqueued `now` with `options` may run, in ms since the epoch. */
 function runAtOf(options: unknown, now: number): number {

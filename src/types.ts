@@ -141,10 +141,18 @@ export interface ScheduleInfo {
 
 /** What {@link BackgroundJobEngine.stop} leaves behind. */
 export interface StopResult {
-  /** Jobs still pending: they were never started and are lost when the process exits. */
+  /**
+   * Jobs left pending (never started, waiting for a retry, or interrupted): on the memory engine
+   * they are lost when the process exits.
+   */
   readonly pending: number
-  /** Attempts still running when `timeoutMs` elapsed; their signals were aborted. */
+  /** Attempts still running after their signals were aborted (they ignore it). */
   readonly running: number
+  /**
+   * Attempts that stop aborted and that then ended without completing: not job failures, their
+   * jobs are back to `pending` (and counted there) with the attempt not counted.
+   */
+  readonly interrupted: number
 }
 
 /** Options for stopping the manager. */
@@ -156,6 +164,7 @@ export interface StopOptions {
   readonly drain?: boolean
   /**
    * The longest wait for running attempts when draining, in ms; then their signals are aborted.
+   * A second `stop({ drain: false })` during the wait ends it at once (a second Ctrl-C).
    * @default 30000
    */
   readonly timeoutMs?: number
@@ -171,6 +180,8 @@ export interface JobEvents {
   /** An attempt failed and a retry is pending; `runAt` is the retry's time. */
   retrying: JobInfo
   cancelled: JobInfo
+  /** Stop aborted a running attempt, which ended without completing: the job is pending again. */
+  interrupted: JobInfo
 }
 
 /** The name of a job event. */

@@ -43,6 +43,11 @@ export class JobAttempt implements JobContext {
     return { jobId: this.jobId, jobName: this.jobName, attempt: this.attempt, maxAttempts: this.maxAttempts }
   }
 
+  /** The reason `attempt` was aborted with, or undefined when it was not. */
+  static abortReason(attempt: JobAttempt): unknown {
+    return attempt.#controller !== undefined ? (attempt.#controller.signal.reason as unknown) : attempt.#reason
+  }
+
   /** Aborts `attempt`'s signal with `reason` (the first reason wins). May run the job's abort listeners, which may throw. */
   static abort(attempt: JobAttempt, reason: unknown): void {
     if (attempt.#controller !== undefined) {

@@ -154,6 +154,8 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   }
 
   stop(options: StopOptions = {}): Promise<StopResult> {
+    // A second stop({ drain: false }) while the first drains is a second Ctrl-C: abort now.
+    if (this.#stopPromise !== undefined && options.drain === false) this.#processor.endDrain()
     this.#stopPromise ??= this.#stop(options)
     return this.#stopPromise
   }
@@ -167,19 +169,22 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       safeLog(this.#logger, 'error', 'Closing the timer wheel failed', { error: describeThrown(error) })
     }
     if (drain) await this.#processor.whenDrained(timeoutMs)
-    const running = this.#processor.active
     this.#processor.abortRunning(() => new ManagerStoppedError('interrupted'))
+    // One turn for the attempts that honour their signal to end, so they count as interrupted.
+    if (this.#processor.active > 0) await new Promise((resolve) => setImmediate(resolve))
+    const running = this.#processor.active
+    const interrupted = this.#processor.interrupted
     const pending = this.#store.count('pending')
     this.#waiters.rejectStranded(leftPending, this.#processor.active === 0)
     if (pending > 0 || running > 0) {
       safeLog(
         this.#logger,
         'warn',
-        `Background jobs stopped with ${pending} pending and ${running} running; in-memory jobs are lost when the process exits`,
-        { pending, running },
+        `Background jobs stopped with ${pending} pending (${interrupted} of them interrupted) and ${running} still running; in-memory jobs are lost when the process exits`,
+        { pending, running, interrupted },
       )
     }
-    return { pending, running }
+    return { pending, running, interrupted }
   }
 
   #add(job: NewJob): JobRecord {

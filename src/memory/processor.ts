@@ -64,6 +64,7 @@ export class JobProcessor {
   /** Whether debug entries are logged, read once per turn (see {@link isDebugLogged}). */
   #isDebug = false
   #isHalted = false
+  #interrupted = 0
   #drained: (() => void) | undefined
   readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
   readonly #onAttemptTimeout = (run: RunningAttempt): void => this.#timeOut(run)
@@ -151,6 +152,16 @@ export class JobProcessor {
       }
     })
     this.#drained = undefined
+  }
+
+  /** Ends a draining {@link JobProcessor.whenDrained} wait now (a second, forcing stop). */
+  endDrain(): void {
+    this.#drained?.()
+  }
+
+  /** Attempts that stop aborted and that ended without completing. */
+  get interrupted(): number {
+    return this.#interrupted
   }
 
   /** Aborts the signal of every running attempt with `reason`, then closes the deadline wheel. */
@@ -261,7 +272,7 @@ export class JobProcessor {
     }
     run.isSettled = true
     this.#timeouts.cancel(run)
-    this.#settle(record, handler, error, failed)
+    this.#settle(record, handler, attempt, error, failed)
   }
 
   /** Aborts an attempt that ran past its timeout and settles it as failed (it may be retried). */
@@ -344,13 +355,27 @@ export class JobProcessor {
     this.#finish(record, 'failed')
   }
 
-  #settle(record: JobRecord, handler: JobHandler, error: unknown, failed: boolean): void {
+  #settle(record: JobRecord, handler: JobHandler, attempt: JobAttempt, error: unknown, failed: boolean): void {
     record.written().attempt = undefined
     this.#active--
-    if (failed) this.#fail(record, error, isUnrecoverable(error) ? undefined : handler)
-    else this.#complete(record)
+    if (!failed) this.#complete(record)
+    else if (this.#isHalted && JobAttempt.abortReason(attempt) instanceof ManagerStoppedError) this.#interrupt(record)
+    else this.#fail(record, error, isUnrecoverable(error) ? undefined : handler)
     if (this.#active === 0) this.#drained?.()
     this.#startReady()
+  }
+
+  /**
+   * An attempt that stop aborted ended without completing: not a failure of the job, which goes
+   * back to pending (the attempt not counted), as a durable store would keep it for the next start.
+   */
+  #interrupt(record: JobRecord): void {
+    this.#interrupted++
+    record.written().attempts--
+    record.dueTick = this.#wheel.tickOf(this.#clock.now())
+    this.#store.transition(record, 'pending')
+    this.#events.emit('interrupted', () => record.toInfo())
+    this.#waiters.rejectStranded(leftPending, this.#active === 0)
   }
 
   #complete(record: JobRecord): void {

@@ -134,6 +134,7 @@ export const JOB_EVENTS: readonly JobEventName[] = [
   'completed',
   'failed',
   'cancelled',
+  'interrupted',
 ]
 
 /** One event heard by {@link recordEvents}. */

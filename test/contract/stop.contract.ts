@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { ManagerStoppedError, type JobInfo, type StopResult } from 'express-background-jobs'
 import { deferred } from '../support/deferred'
 import type { EngineFixture } from './fixture'
-import { FAR_DELAY_MS, advanceToJustBefore, defineJob, until, useHarnesses } from './helpers'
+import { FAR_DELAY_MS, advanceToJustBefore, defineJob, until, useHarnesses, recordEvents } from './helpers'
 
 /** What a test saw of a job's signal. */
 interface Watched {
@@ -40,7 +40,7 @@ export function stopContract(fixture: EngineFixture): void {
       assert.equal(seen.result, undefined, 'stop waits for the running attempt')
       gate.resolve()
       await until(h, () => seen.result !== undefined, 'stop to resolve')
-      assert.deepEqual(seen.result, { pending: 2, running: 0 })
+      assert.deepEqual(seen.result, { pending: 2, running: 0, interrupted: 0 })
       assert.equal(seen.settled?.state, 'completed', 'the drained job completed, and its waiter heard it')
       await h.advance(150)
       assert.deepEqual(runs, [0], 'nothing started after stop, not even a job that fell due')
@@ -52,7 +52,7 @@ export function stopContract(fixture: EngineFixture): void {
       const stopping = h.manager.stop()
       assert.equal(h.manager.stop({ drain: false }), stopping)
       assert.equal(h.manager.stop({ timeoutMs: 1 }), stopping)
-      assert.deepEqual(await stopping, { pending: 0, running: 0 })
+      assert.deepEqual(await stopping, { pending: 0, running: 0, interrupted: 0 })
       assert.equal(h.manager.stop(), stopping, 'also once it has resolved')
     })
 
@@ -93,7 +93,7 @@ export function stopContract(fixture: EngineFixture): void {
         assert.equal(seen.result, undefined)
       }
       await until(h, () => seen.result !== undefined, 'stop to resolve')
-      assert.deepEqual(seen.result, { pending: 0, running: 1 })
+      assert.deepEqual(seen.result, { pending: 0, running: 1, interrupted: 0 })
       assert.equal(watched.signal?.aborted, true)
       assert.ok(watched.signal?.reason instanceof ManagerStoppedError)
       assert.ok(
@@ -114,12 +114,60 @@ export function stopContract(fixture: EngineFixture): void {
       const running = await h.manager.enqueue(Stubborn, null)
       await until(h, () => watched.signal !== undefined, 'the attempt to start')
       const waiting = await h.manager.enqueue(Stubborn, null)
-      assert.deepEqual(await h.manager.stop({ drain: false }), { pending: 1, running: 1 })
+      assert.deepEqual(await h.manager.stop({ drain: false }), { pending: 1, running: 1, interrupted: 0 })
       assert.equal(watched.signal?.aborted, true)
       assert.ok(watched.signal?.reason instanceof ManagerStoppedError)
       await h.advance(50)
       assert.deepEqual(runs, [running], 'the waiting job never started')
       assert.equal((await h.manager.getJob(waiting))?.state, 'pending')
+    })
+
+    it('reports attempts that end on the stop’s abort as interrupted, not failed: no failed event, the job pending again', async () => {
+      const started: string[] = []
+      const Polite = defineJob<null>('PoliteJob', (_args, { signal, jobId }) => {
+        started.push(jobId)
+        return new Promise<void>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error)),
+        )
+      })
+      const h = await create({ jobs: [Polite], options: { concurrency: 3, retry: { maxRetries: 0 } } })
+      const heard = recordEvents(h)
+      const ids = [await h.manager.enqueue(Polite, null), await h.manager.enqueue(Polite, null)]
+      await until(h, () => started.length === 2, 'both attempts to start')
+      assert.deepEqual(await h.manager.stop({ drain: false }), { pending: 2, running: 0, interrupted: 2 })
+      assert.deepEqual(
+        heard.filter((e) => e.event === 'failed'),
+        [],
+        'no failed event',
+      )
+      assert.deepEqual(
+        heard.filter((e) => e.event === 'interrupted').map((e) => [e.job.id, e.job.state]),
+        ids.map((id) => [id, 'pending']),
+      )
+      const counts = await h.manager.counts()
+      assert.deepEqual([counts.failed, counts.pending, counts.running], [0, 2, 0])
+      for (const id of ids)
+        assert.equal((await h.manager.getJob(id))?.attempts, 0, 'the interrupted attempt is not counted')
+    })
+
+    it('escalates a draining stop when stop({ drain: false }) follows: aborts what runs now and resolves the same promise', async () => {
+      const watched: Watched = {}
+      const Slow = defineJob<null>('SlowToDrain', (_args, { signal }) => {
+        watched.signal = signal
+        return new Promise<void>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error)),
+        )
+      })
+      const h = await create({ jobs: [Slow] })
+      await h.manager.enqueue(Slow, null)
+      await until(h, () => watched.signal !== undefined, 'the attempt to start')
+      const draining = h.manager.stop({ timeoutMs: 600_000 })
+      await h.advance(10)
+      assert.equal(watched.signal?.aborted, false, 'the first stop drains')
+      const forced = h.manager.stop({ drain: false })
+      assert.equal(forced, draining, 'the same promise')
+      assert.deepEqual(await forced, { pending: 1, running: 0, interrupted: 1 })
+      assert.equal(watched.signal?.aborted, true)
     })
 
     it('rejects the onSettled and onIdle waiters of jobs it leaves pending with ManagerStoppedError', async () => {
@@ -128,7 +176,7 @@ export function stopContract(fixture: EngineFixture): void {
       const id = await h.manager.enqueue(Job, null, { delay: FAR_DELAY_MS })
       const settled = assert.rejects(h.manager.onSettled(id), ManagerStoppedError)
       const idle = assert.rejects(h.manager.onIdle(), ManagerStoppedError)
-      assert.deepEqual(await h.manager.stop(), { pending: 1, running: 0 })
+      assert.deepEqual(await h.manager.stop(), { pending: 1, running: 0, interrupted: 0 })
       await settled
       await idle
       await assert.rejects(h.manager.onSettled(id), ManagerStoppedError, 'also a waiter that comes after stop')

@@ -456,7 +456,7 @@ describe('MemoryJobEngine under faulty jobs', () => {
 
     // Stop, whose summary warning also throws, still resolves.
     await manager.enqueue(WorkJob, { kind: 'healthy', n: 100 }, { delay: 1000 })
-    assert.deepEqual(await manager.stop(), { pending: 1, running: 0 })
+    assert.deepEqual(await manager.stop(), { pending: 1, running: 0, interrupted: 0 })
     await guard.assertNothingEscaped()
   })
 })

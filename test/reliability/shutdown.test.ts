@@ -73,7 +73,7 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
 
     const stopping = h.manager.stop({ drain: true, timeoutMs: 60_000 })
     assert.equal(h.manager.stop(), stopping, 'a second stop returns the same promise')
-    assert.equal(h.manager.stop({ drain: false, timeoutMs: 1 }), stopping, 'whatever its options')
+    assert.equal(h.manager.stop({ timeoutMs: 1 }), stopping, 'whatever its options')
     assert.equal(h.manager.isStopped, true)
     await assert.rejects(h.manager.enqueue(ShutdownJob, { then: 'complete' }), ManagerStoppedError)
     await assert.rejects(
@@ -92,7 +92,7 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
 
     gate.resolve()
     // The 100 that fail while draining go back to pending for their retry, which never starts.
-    assert.deepEqual(await stopping, { pending: 10_100, running: 0 })
+    assert.deepEqual(await stopping, { pending: 10_100, running: 0, interrupted: 0 })
     assert.equal(finished, 1000)
     await h.tick(120_000)
     assert.equal(started, 1000, 'no job started after stop, not even a retry')
@@ -101,7 +101,10 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
     assert.equal((await h.manager.getJob(ids[9]!))?.attempts, 1)
     assert.equal(h.container.resolve<TimerWheel>(REGISTRATIONS.memoryTimerWheel).isArmed, false)
     assert.equal(h.clock.pendingTimers, 0, 'the drain timer and every attempt timeout were cleared')
-    assert.match(h.logger.messages('warn').at(-1)!, /stopped with 10100 pending and 0 running/)
+    assert.match(
+      h.logger.messages('warn').at(-1)!,
+      /stopped with 10100 pending \(0 of them interrupted\) and 0 still running/,
+    )
     await h.container.dispose()
     assert.equal(await h.manager.stop(), await stopping, 'dispose stops through the same promise')
     await guard.assertNothingEscaped()
@@ -122,17 +125,19 @@ describe('BackgroundJobManager.stop (graceful shutdown)', () => {
     await flush()
     assert.equal(isStopped, false)
     await h.tick(1)
-    // 334 completed while draining; the 666 left are aborted; 500 never started.
-    assert.deepEqual(await stopping, { pending: 500, running: 666 })
+    // 334 completed while draining; the 666 left are aborted, and the 333 that end on the abort are
+    // interrupted (back to pending, not failed); 500 never started.
+    assert.deepEqual(await stopping, { pending: 833, running: 333, interrupted: 333 })
     assert.equal(started, 1000)
     assert.equal(signals.filter((signal) => signal.aborted).length, 666)
     assert.ok(signals.every((signal) => !signal.aborted || signal.reason instanceof ManagerStoppedError))
     await flush()
     await flush()
-    // The late failures go back to pending for a retry that never comes; the others stay running.
+    // The interrupted are pending again, their attempt not counted and no error recorded; the others stay running.
     const counts = await h.manager.counts()
     assert.deepEqual(counts, { pending: 500 + 333, running: 333, completed: 334, failed: 0, cancelled: 0 })
-    assert.equal((await h.manager.getJob(ids[2]!))?.lastError?.message, 'aborted, then failed')
+    const interrupted = await h.manager.getJob(ids[2]!)
+    assert.deepEqual([interrupted?.state, interrupted?.attempts, interrupted?.lastError], ['pending', 0, undefined])
     assert.equal(h.clock.pendingTimers, 0, 'no attempt timeout of an aborted attempt is left armed')
     await guard.assertNothingEscaped()
   })
