@@ -16,16 +16,30 @@ const silentLogger: JobLogger = { error() {}, warn() {}, info() {}, debug() {} }
  * works (`constructor(deps: { logger: JobLogger; mailer: Mailer }) { super(deps) }`) and scoped
  * services are disposed after the attempt.
  *
+ * What `executing` receives as `args`: arguments are stored as JSON data (copied at enqueue), and
+ * - with `static argsType` set, each attempt receives a new instance of that class:
+ *   `Object.create(argsType.prototype)` with the stored data assigned (`Object.assign`), the
+ *   constructor not run, as class-transformer's `plainToInstance` does. So `args instanceof
+ *   RegisterUserDto` holds and its methods work. The copy is shallow: each attempt has its own
+ *   instance, but nested objects are the stored plain data, not class instances. Args stored
+ *   by name that are not a JSON object fail the job without retry (`JobArgsTypeError`).
+ * - without it, the job receives the stored plain JSON data: no prototype but `Object.prototype`,
+ *   so declare `TArgs` as a data type (an interface or type literal), not a class with methods.
+ *
  * Static members a subclass may set:
  * - `jobName`: the job's name (default: the class name); keep it stable, stored jobs refer to it;
- * - `argsType`: the args class, so `enqueue(new RegisterUserDto(...))` finds this job;
+ * - `argsType`: the args class: `enqueue(new RegisterUserDto(...))` finds this job, and each
+ *   attempt receives an instance of it (above);
  * - `retry`: this job's retry policy, over the store's;
  * - `timeoutMs`: this job's attempt timeout, over the store's.
  */
 export abstract class BackgroundJobBase<TArgs> {
   /** The job's name; the class name when not set. */
   static jobName?: string
-  /** The args class whose instances enqueue this job (MASA's "job found from the args' type"). */
+  /**
+   * The args class: its instances enqueue this job (MASA's "job found from the args' type"), and
+   * each attempt receives its args as an instance of it, made without running its constructor.
+   */
   static argsType?: abstract new (...args: never[]) => object
   /** This job's retry policy; fields left out come from the store's `retry` option. */
   static retry?: RetryOptions

@@ -18,6 +18,7 @@ export {
   InvalidJobClassError,
   InvalidOptionError,
   InvalidScheduleError,
+  JobArgsTypeError,
   JobNotFoundError,
   JobNotRegisteredError,
   JobStateError,
