@@ -1,5 +1,5 @@
 import { types } from 'node:util'
-import type { JobArgsOf, JobClass } from './background-job-base'
+import type { ArgsInstance, JobArgsOf, JobClass, ValidJobClass } from './background-job-base'
 import type { BackgroundJobEngine } from './background-job-engine'
 import type { Clock } from './clock'
 import {
@@ -42,7 +42,7 @@ export interface ScheduleDefinition<J extends JobClass = JobClass> {
   /** A cron expression: five fields, or six with seconds first (parsed by croner). */
   readonly cron: string
   /** The job class to enqueue at each occurrence. */
-  readonly job: J
+  readonly job: ValidJobClass<J>
   /** The arguments of each enqueued job (copied once, here). */
   readonly args: JobArgsOf<J>
   /** IANA time zone to evaluate the expression in; the process's zone when absent. */
@@ -87,8 +87,8 @@ export class BackgroundJobManager {
    * @throws InvalidEnqueueOptionsError, InvalidJobArgsError, JobNotRegisteredError,
    *   PendingJobsLimitError, ManagerStoppedError (as a rejected promise)
    */
-  enqueue<J extends JobClass>(job: J, args: JobArgsOf<J>, options?: EnqueueOptions): Promise<string>
-  enqueue<TArgs extends object>(args: TArgs, options?: EnqueueOptions): Promise<string>
+  enqueue<J extends JobClass>(job: ValidJobClass<J>, args: JobArgsOf<J>, options?: EnqueueOptions): Promise<string>
+  enqueue(args: ArgsInstance, options?: EnqueueOptions): Promise<string>
   enqueue(jobName: string, args: unknown, options?: EnqueueOptions): Promise<string>
   enqueue(target: unknown, second?: unknown, third?: unknown): Promise<string> {
     // Not `async`: the engine's promise is returned as it is, instead of being wrapped in a second one.

@@ -262,6 +262,25 @@ export class UnknownJobError extends BackgroundJobError {
  */
 export class UnrecoverableJobError extends BackgroundJobError {}
 
+/**
+ * A job whose class sets `static argsType` was stored with args that are not a JSON object (null,
+ * an array, a string: only `enqueue('jobName', args)` can store those), so they cannot become an
+ * instance of its args class. The job fails without retry: no retry changes its args.
+ */
+export class JobArgsTypeError extends UnrecoverableJobError {
+  readonly jobName: string
+  /** The name of the job's args class. */
+  readonly argsType: string
+
+  constructor(jobName: string, argsType: string, value: unknown) {
+    super(
+      `Job "${jobName}" has \`static argsType = ${argsType}\`, so its args must be a JSON object, got ${describeValue(value)}. Enqueue it with enqueue(new ${argsType}(...)); the job was not retried.`,
+    )
+    this.jobName = jobName
+    this.argsType = argsType
+  }
+}
+
 /** A cron expression or schedule definition is not valid. */
 export class InvalidScheduleError extends BackgroundJobError {
   /** The schedule's id, when it had a readable one. */

@@ -1,7 +1,7 @@
 // The user's surface of express-background-jobs. What an engine author needs is in './engine'
 // (`express-background-jobs/engine`).
 export { BackgroundJobBase } from './background-job-base'
-export type { BackgroundJobDependencies, JobArgsOf, JobClass } from './background-job-base'
+export type { ArgsInstance, BackgroundJobDependencies, JobArgsOf, JobClass, ValidJobClass } from './background-job-base'
 export type { EngineFactory } from './background-job-engine'
 export { BackgroundJobManager } from './background-job-manager'
 export type { ScheduleDefinition } from './background-job-manager'
@@ -18,6 +18,7 @@ export {
   InvalidJobClassError,
   InvalidOptionError,
   InvalidScheduleError,
+  JobArgsTypeError,
   JobNotFoundError,
   JobNotRegisteredError,
   JobStateError,

@@ -2,7 +2,13 @@ import { InjectionMode, asClass, type AwilixContainer, type BuildResolver } from
 import { AttemptScope } from './attempt-scope'
 import type { JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
-import { DuplicateJobError, InvalidJobClassError, JobNotRegisteredError, describeValue } from './errors'
+import {
+  DuplicateJobError,
+  InvalidJobClassError,
+  JobArgsTypeError,
+  JobNotRegisteredError,
+  describeValue,
+} from './errors'
 import { MAX_NAME_LENGTH, MAX_TIMER_MS } from './limits'
 import { safeLog, type JobLogger } from './logger'
 import { describeThrown } from './policy/error-info'
@@ -88,9 +94,10 @@ export class JobRegistry implements JobHandlerSource {
       timeoutMs,
       retry,
       run: async (args, context) => {
+        const jobArgs = argsType === undefined ? args : argsInstance(name, argsType, args)
         const scope = new AttemptScope(this.#container)
         try {
-          await this.#resolveJob(scope, jobClass, registration, resolver).execute(args, context)
+          await this.#resolveJob(scope, jobClass, registration, resolver).execute(jobArgs, context)
         } finally {
           const created = scope.created
           if (created !== undefined) {
@@ -162,4 +169,28 @@ export class JobRegistry implements JobHandlerSource {
     const type = typeof named === 'string' ? named : 'Object'
     throw new JobNotRegisteredError(type === 'Object' ? { plainObject: true } : { argsType: type })
   }
+}
+
+/**
+ * What a job with `static argsType` receives for one attempt: a new instance of that class holding
+ * the stored data, made as class-transformer's `plainToInstance` makes one: the prototype is the
+ * class's, the stored object's own properties are assigned (`Object.assign`, so the class's setters
+ * run), and the constructor is not run (it may take other parameters, or have side effects meant
+ * for the caller's side of enqueue).
+ * @throws JobArgsTypeError when the stored data is not a JSON object
+ */
+function argsInstance(jobName: string, argsType: abstract new (...args: never[]) => unknown, args: unknown): unknown {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new JobArgsTypeError(jobName, argsType.name, args)
+  }
+  const prototype = argsType.prototype as object
+  const instance = Object.assign(Object.create(prototype) as object, args)
+  // Object.assign calls the `__proto__` setter for a stored `__proto__` key (JSON can hold one),
+  // which would replace the instance's prototype: keep the class's, and the key as plain data.
+  const ownProto = Object.getOwnPropertyDescriptor(args, '__proto__')
+  if (ownProto !== undefined) {
+    Object.setPrototypeOf(instance, prototype)
+    Object.defineProperty(instance, '__proto__', ownProto)
+  }
+  return instance
 }

@@ -1,5 +1,5 @@
 import { asFunction, asValue, type AwilixContainer } from 'awilix'
-import type { JobClass } from './background-job-base'
+import type { JobClass, ValidJobClass } from './background-job-base'
 import type { BackgroundJobEngine, EngineFactory } from './background-job-engine'
 import { BackgroundJobManager } from './background-job-manager'
 import { BackgroundJobs } from './background-jobs'
@@ -47,8 +47,8 @@ export class BackgroundJobsBuilder {
   }
 
   /** Registers job classes (one or a list: `o.addJob(A, B)` or `o.addJob(...jobs)`). */
-  addJob(...jobClasses: JobClass[]): this {
-    this.#jobs.push(...jobClasses)
+  addJob<Js extends readonly JobClass[]>(...jobClasses: { readonly [K in keyof Js]: ValidJobClass<Js[K]> }): this {
+    this.#jobs.push(...(jobClasses as readonly JobClass[]))
     return this
   }
 
