@@ -82,6 +82,8 @@ export interface BackgroundJobEngine {
   removeSchedule(id: string): Promise<boolean>
   listSchedules(): Promise<ScheduleInfo[]>
   on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void
+  /** Removes a listener added with `on`; a listener that was not added is ignored. */
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void
   /** Resolves when no job is pending or running. */
   onIdle(): Promise<void>
   /** Resolves with the job once it is completed, failed for good, or cancelled. */

@@ -235,11 +235,15 @@ export class BackgroundJobManager {
 
   /** Listens to a job event; returns a function that removes the listener. A throwing listener is logged and ignored. */
   on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
-    if (!(JOB_EVENT_NAMES as readonly unknown[]).includes(event)) {
-      throw new InvalidOptionError({ option: 'event', value: event, expected: `one of ${JOB_EVENT_NAMES.join(', ')}` })
-    }
+    checkEvent(event)
     checkFunction(`the listener of "${event}"`, listener, 'a function')
     return this.#engine.on(event, listener)
+  }
+
+  /** Removes a listener added with {@link BackgroundJobManager.on}, as EventEmitter's `off` does. */
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void {
+    checkEvent(event)
+    this.#engine.off(event, listener)
   }
 
   /** Resolves when no job is pending or running. */
@@ -286,6 +290,13 @@ const JOB_EVENT_NAMES: readonly JobEventName[] = [
   'cancelled',
   'interrupted',
 ]
+
+/** Checks that `event` is a job event's name. */
+function checkEvent(event: unknown): void {
+  if (!(JOB_EVENT_NAMES as readonly unknown[]).includes(event)) {
+    throw new InvalidOptionError({ option: 'event', value: event, expected: `one of ${JOB_EVENT_NAMES.join(', ')}` })
+  }
+}
 
 /** When a job enqueued `now` with `options` may run, in ms since the epoch. */
 function runAtOf(options: unknown, now: number): number {

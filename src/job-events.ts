@@ -1,3 +1,4 @@
+import { MAX_LISTENERS_PER_EVENT } from './limits'
 import { safeLog, type JobLogger } from './logger'
 import { describeThrown } from './policy/error-info'
 import type { JobEventName, JobEvents } from './types'
@@ -12,19 +13,43 @@ export type JobEventListener<E extends JobEventName> = (payload: JobEvents[E]) =
 export class JobEventHub {
   readonly #listeners = new Map<JobEventName, Set<(payload: never) => void>>()
   readonly #logger: JobLogger
+  /** Events already warned about for their listener count. */
+  readonly #warned = new Set<JobEventName>()
 
   constructor(logger: JobLogger) {
     this.#logger = logger
   }
 
-  /** Adds a listener; returns a function that removes it. */
+  /**
+   * Adds a listener; returns a function that removes it. Past {@link MAX_LISTENERS_PER_EVENT}
+   * listeners of one event, warns once for that event.
+   */
   on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
     let set = this.#listeners.get(event)
     if (set === undefined) this.#listeners.set(event, (set = new Set()))
     set.add(listener)
+    if (set.size > MAX_LISTENERS_PER_EVENT && !this.#warned.has(event)) {
+      this.#warned.add(event)
+      safeLog(
+        this.#logger,
+        'warn',
+        `More than ${MAX_LISTENERS_PER_EVENT} "${event}" listeners on the background-job manager: each runs for every job, so one added per request or per job is a leak. Remove listeners with off(event, listener) or the function on() returns.`,
+        { event, listeners: set.size },
+      )
+    }
     return () => {
       set.delete(listener)
     }
+  }
+
+  /** Removes a listener added with {@link JobEventHub.on}; false when it was not listening. */
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): boolean {
+    return this.#listeners.get(event)?.delete(listener) ?? false
+  }
+
+  /** How many listeners `event` has. */
+  listenerCount(event: JobEventName): number {
+    return this.#listeners.get(event)?.size ?? 0
   }
 
   /** Whether `event` has listeners (so payloads are built only when someone listens). */

@@ -14,5 +14,12 @@ export const MAX_NAME_LENGTH = 200
 /** The most jobs one page of a listing may hold. */
 export const MAX_PAGE_SIZE = 1000
 
+/**
+ * Listeners of one job event past which the manager warns, once per event, as EventEmitter does
+ * past its `maxListeners`: a listener added per request or per job is a leak, and every listener
+ * runs for every job.
+ */
+export const MAX_LISTENERS_PER_EVENT = 100
+
 /** The most retries a retry policy may allow. */
 export const MAX_RETRIES = 1000

@@ -151,6 +151,7 @@ const ENGINE_METHODS = [
   'removeSchedule',
   'listSchedules',
   'on',
+  'off',
   'onIdle',
   'onSettled',
   'stop',

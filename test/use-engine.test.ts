@@ -63,6 +63,7 @@ class AuditingEngine implements BackgroundJobEngine {
   removeSchedule: BackgroundJobEngine['removeSchedule'] = (id) => this.#inner.removeSchedule(id)
   listSchedules: BackgroundJobEngine['listSchedules'] = () => this.#inner.listSchedules()
   on: BackgroundJobEngine['on'] = (event, listener) => this.#inner.on(event, listener)
+  off: BackgroundJobEngine['off'] = (event, listener) => this.#inner.off(event, listener)
   onIdle: BackgroundJobEngine['onIdle'] = () => this.#inner.onIdle()
   onSettled: BackgroundJobEngine['onSettled'] = (id) => this.#inner.onSettled(id)
   stop: BackgroundJobEngine['stop'] = (options) => this.#inner.stop(options)

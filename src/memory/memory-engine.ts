@@ -139,6 +139,10 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     return this.#events.on(event, listener)
   }
 
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void {
+    this.#events.off(event, listener)
+  }
+
   onIdle(): Promise<void> {
     if (this.#processor.isIdle) return Promise.resolve()
     if (this.#stopPromise !== undefined && this.#processor.active === 0) return Promise.reject(leftPending())

@@ -91,5 +91,28 @@ export function eventsContract(fixture: EngineFixture): void {
       assert.equal((await settle(h, id)).state, 'completed')
       assert.deepEqual(heard, [id])
     })
+
+    it('stops calling a listener removed with off, and warns once past 100 listeners of one event', async () => {
+      const Job = defineJob<null>('OffJob', () => {})
+      const h = await create({ jobs: [Job] })
+      const heard: string[] = []
+      const listener = (job: { id: string }): void => {
+        heard.push(job.id)
+      }
+      h.manager.on('completed', listener)
+      const first = await h.manager.enqueue(Job, null)
+      await settle(h, first)
+      h.manager.off('completed', listener)
+      await settle(h, await h.manager.enqueue(Job, null))
+      assert.deepEqual(heard, [first], 'not called after off')
+
+      const extra = Array.from({ length: 101 }, () => () => {})
+      for (const added of extra.slice(0, 100)) h.manager.on('started', added)
+      const leak = /More than 100 "started" listeners/
+      assert.equal(h.logger.messages('warn').filter((m) => leak.test(m)).length, 0, 'no warning at 100')
+      h.manager.on('started', extra[100]!)
+      h.manager.on('started', () => {})
+      assert.equal(h.logger.messages('warn').filter((m) => leak.test(m)).length, 1, 'one warning past 100')
+    })
   })
 }
