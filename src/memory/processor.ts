@@ -57,7 +57,7 @@ export class JobProcessor {
   readonly #maxPendingJobs: number
   readonly #kinds = new Map<string, EngineJobKind>()
   readonly #timeouts: AttemptTimeouts
-  readonly #ready = new ReadyQueue<JobRecord>()
+  readonly #ready = new ReadyQueue<JobRecord>((record) => record.state === 'pending' && !record.isScheduled)
   #active = 0
   #isPumpQueued = false
   #startsThisTurn = 0
@@ -118,10 +118,12 @@ export class JobProcessor {
 
   /** Cancels a pending record: it leaves the wheel and ends `cancelled`. */
   cancel(record: JobRecord): void {
+    const isQueued = !record.isScheduled
     this.#wheel.cancel(record)
     record.finishedAt = this.#clock.now()
-    // A cancelled record may still sit in the ready queue; the processor skips it there.
     this.#finish(record, 'cancelled')
+    // A due record sits in the ready queue, which skips it and drops it with the other stale ones.
+    if (isQueued) this.#ready.markStale()
   }
 
   /** Moves a failed record back to pending, due now, with a fresh retry budget. */
