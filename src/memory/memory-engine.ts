@@ -29,6 +29,17 @@ const RESOLVED: Promise<void> = Promise.resolve()
 
 const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
 
+/**
+ * Engines not yet stopped, for the one warning at exit about the jobs a process loses with them
+ * (with `unref`, or on `process.exit()`): one `exit` listener for all, not one per engine.
+ */
+const liveEngines = new Set<MemoryJobEngine>()
+let isExitHooked = false
+
+function warnAtExit(): void {
+  for (const engine of liveEngines) engine.warnIfLosingJobs()
+}
+
 /** What the memory engine is built from. */
 export interface MemoryEngineParts {
   readonly store: JobStore
@@ -68,12 +79,31 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       events: this.#events,
       waiters: this.#waiters,
     })
+    liveEngines.add(this)
+    if (!isExitHooked) {
+      isExitHooked = true
+      process.once('exit', warnAtExit)
+    }
     this.#schedules = new MemorySchedules({
       wheel,
       clock: options.clock,
       logger: context.logger,
       add: (job) => this.#add(job),
     })
+  }
+
+  /** @internal At process exit: says how many jobs die with the process, if any. */
+  warnIfLosingJobs(): void {
+    if (this.#stopPromise !== undefined) return
+    const pending = this.#store.count('pending')
+    const running = this.#store.count('running')
+    if (pending === 0 && running === 0) return
+    safeLog(
+      this.#logger,
+      'warn',
+      `The process is exiting with ${pending} pending and ${running} running background jobs, which are lost: the memory store keeps jobs in this process only. Await manager.onIdle() or stop() before exiting.`,
+      { pending, running },
+    )
   }
 
   get isStopped(): boolean {
@@ -165,6 +195,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   }
 
   async #stop({ drain = true, timeoutMs = 30_000 }: StopOptions): Promise<StopResult> {
+    liveEngines.delete(this)
     this.#processor.halt()
     // Each step in its own try: a failure in one must not leave the others undone.
     try {

@@ -35,9 +35,11 @@ export interface MemoryStoreOptions extends JobPolicyOptions {
    */
   readonly clock?: Clock
   /**
-   * Let the process exit while only pending jobs' timers remain (they are lost, as the memory
-   * store's contract says). Set false to keep the process alive for them.
-   * @default true
+   * Let the process exit while only pending jobs' timers remain (Node's `unref`). By default
+   * pending and running work keeps the process alive, as a `setTimeout` would, so a script that
+   * enqueues a delayed job and ends still runs it. With `true`, the process may exit with jobs
+   * pending; they are lost (the memory store's contract), and one warning at exit says how many.
+   * @default false
    */
   readonly unref?: boolean
 }
@@ -61,7 +63,7 @@ export const DEFAULT_MEMORY_STORE_OPTIONS: ResolvedMemoryStoreOptions = {
   keepFailed: 10_000,
   keepCancelled: 1000,
   clock: systemClock,
-  unref: true,
+  unref: false,
 }
 
 /** Every default of {@link MemoryStoreOptions}, the job policy's included, for the README and tests. */
