@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { InvalidOptionError } from '../src/errors'
+import { InvalidOptionError, InvalidScheduleError } from '../src/errors'
 import { MAX_RETRIES, MAX_TIMER_MS } from '../src/limits'
+import { CronSchedule } from '../src/policy/cron-schedule'
 import {
   DEFAULT_RETRY,
   MAX_BACKOFF_FACTOR,
@@ -78,5 +79,50 @@ describe('retry policy', () => {
       }
       assert.equal(resolveRetryOptions({ factor: MAX_BACKOFF_FACTOR }, DEFAULT_RETRY).factor, MAX_BACKOFF_FACTOR)
     })
+  })
+})
+
+describe('CronSchedule', () => {
+  /** The error `new CronSchedule(...)` throws. */
+  function refusal(expression: string, timezone?: string): InvalidScheduleError {
+    try {
+      new CronSchedule('nightly', expression, timezone)
+    } catch (error) {
+      assert.ok(error instanceof InvalidScheduleError, String(error))
+      assert.equal(error.scheduleId, 'nightly')
+      return error
+    }
+    assert.fail(`${expression} was accepted`)
+  }
+
+  it('counts the fields itself: 5 or 6, or a nickname, however they are spaced', () => {
+    for (const expression of ['0 0 * * *', '  0\t0 * *  * ', '30 0 0 * * *', '@daily', ' @Hourly ']) {
+      assert.equal(typeof new CronSchedule('nightly', expression, 'UTC').nextAfter(Date.UTC(2030, 0, 1)), 'number')
+    }
+    for (const [expression, reason] of [
+      ['0 0 1 1 * 2099', /\): CronPattern: Invalid value for dayOfWeek: 2099\. /],
+      ['0 0 0 1 1 * 2099', /\): it has 7 fields; a seventh \(year\) field is not supported\. /],
+      ['0 0 * *', /\): it has 4 fields\. /],
+      ['@daily *', /\): it has 2 fields\. /],
+      ['@every', /\): it has 1 field\. /],
+      ['@reboot', /\): it has 1 field\. /],
+    ] as const) {
+      assert.match(refusal(expression).message, reason, expression)
+    }
+  })
+
+  it("keeps croner's error as the cause of a syntax refusal", () => {
+    const error = refusal('0 0 * * 9')
+    assert.ok(error.cause instanceof Error)
+    assert.match(error.message, /^Schedule "nightly" has an invalid cron expression or time zone \("0 0 \* \* 9"\): /)
+  })
+
+  it('refuses an expression that never fires, in any time zone, saying why', () => {
+    for (const timezone of [undefined, 'UTC', 'Pacific/Kiritimati']) {
+      assert.match(
+        refusal('0 0 31 4 *', timezone).message,
+        /^Schedule "nightly" has a cron expression that never fires: no date matches both the day-of-month and the month fields of "0 0 31 4 \*"/,
+      )
+    }
   })
 })
