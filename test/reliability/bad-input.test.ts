@@ -296,8 +296,12 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       const huge = fc.oneof(
         fc.integer({ min: MAX_ARGS_BYTES, max: 4 * MAX_ARGS_BYTES }).map((length) => () => 'x'.repeat(length)),
         fc
-          .integer({ min: MAX_ARGS_BYTES / 8, max: MAX_ARGS_BYTES })
+          .integer({ min: MAX_ARGS_BYTES / 2, max: MAX_ARGS_BYTES })
           .map((length) => () => Array.from({ length }, (_, i) => i)),
+        // Each of these takes more than one byte in the JSON text: two in UTF-8, or an escape.
+        fc
+          .tuple(fc.constantFrom('é', '€', '😀', '"', '\\', '\n', '\u0001', '\ud800'), fc.integer({ min: 1, max: 4 }))
+          .map(([char, times]) => () => ({ text: char.repeat(Math.ceil((MAX_ARGS_BYTES * times) / 2)) })),
         fc
           .integer({ min: MAX_ARGS_BYTES / 4, max: MAX_ARGS_BYTES / 2 })
           .map((keys) => () => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, true]))),
