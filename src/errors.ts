@@ -100,9 +100,10 @@ export class InvalidJobArgsError extends BackgroundJobError {
    * @param path where the bad value sits
    * @param problem what is wrong with it, e.g. `is a function`
    * @param fix how to fix it, one sentence
+   * @param options `cause`: what reading the value threw (a getter, a proxy's trap, a `toJSON()`)
    */
-  constructor(path: string, problem: string, fix: string) {
-    super(`Job arguments must be JSON data, but \`${path}\` ${problem}. ${fix}`)
+  constructor(path: string, problem: string, fix: string, options?: { cause?: unknown }) {
+    super(`Job arguments must be JSON data, but \`${path}\` ${problem}. ${fix}`, options)
     this.path = path
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidJobArgsError, describeValue } from '../errors'
+import { describeThrown } from './error-info'
 
 /** Nesting deeper than this is refused rather than risking a stack overflow. */
 export const MAX_ARGS_DEPTH = 64
@@ -6,25 +7,50 @@ export const MAX_ARGS_DEPTH = 64
 /**
  * Returns a deep copy of job arguments, so a later change by the caller cannot change the job,
  * and checks on the way that they survive a JSON round trip (what a distributed store keeps):
- * plain objects (class instances are copied as their own enumerable data), arrays, strings,
- * finite numbers, booleans and null. `undefined` properties are left out, as JSON does.
+ * the copy is what `JSON.parse(JSON.stringify(args))` would give, or the args are refused.
+ * Plain objects, instances of the user's own data classes and objects made with
+ * `Object.create(plainObject)` are copied as their own enumerable data; arrays, strings, finite
+ * numbers, booleans and null as they are. `undefined` properties are left out, as JSON does.
+ * A `toJSON()` method of a plain object, data class or array is called with the key, as
+ * `JSON.stringify` calls it, and its result is checked and copied instead (a `Money` whose
+ * `toJSON()` returns `"19.99"` is stored as that string).
  *
- * @param maxBytes the largest JSON size allowed, roughly counted
+ * Refused, where JSON would change or drop data without a word: functions, symbols, bigints,
+ * non-finite numbers, cycles, built-in objects (`Date`, `Map`, `Buffer`, ...: a job typed to get a
+ * `Date` would get a string) and properties inherited from a plain prototype. Every refusal,
+ * including a getter, proxy trap or `toJSON()` that throws, is an {@link InvalidJobArgsError}
+ * naming the path of the value; what was thrown is its `cause`.
+ *
+ * @param maxBytes the largest size allowed: the UTF-8 bytes of the arguments' JSON text, counted exactly
  * @throws InvalidJobArgsError naming the path and kind of the first bad value
  */
 export function copyJobArgs<T>(args: T, maxBytes: number): T {
   // One walk state is reused: every enqueue copies, and the state is three allocations. A getter
   // of the args that enqueues (so copies) again while this walk runs gets a fresh one.
-  const walk = idleWalk ?? { left: 0, parents: [], keys: [] }
+  const walk = idleWalk ?? { left: 0, parents: [], keys: [], refusal: undefined }
   idleWalk = undefined
   walk.left = maxBytes
   try {
-    return copy(args, walk) as T
+    const copied = copy(args, walk, true)
+    if (copied === undefined)
+      fail(walk, 'is undefined (its toJSON() returned undefined)', 'Return JSON data from toJSON().')
+    return copied as T
+  } catch (error) {
+    // A refusal of this walk goes out as it is; anything else was thrown while reading the args
+    // (a getter, a proxy's trap, a toJSON()), still at the path it was reading.
+    if (error === walk.refusal) throw error
+    throw new InvalidJobArgsError(
+      pathOf(walk),
+      `could not be read: a getter, proxy trap or toJSON() threw ${describeThrown(error).replace(/\.+$/, '')}`,
+      'Pass plain data: read getters and proxies into plain values before enqueuing.',
+      { cause: error },
+    )
   } finally {
-    // The stacks are empty unless a refusal threw out of the walk. Only then are they cut: setting
-    // an array's length is a runtime call that costs a tenth of a whole enqueue.
+    // The stacks are empty unless the walk threw. Only then are they cut: setting an array's
+    // length is a runtime call that costs a tenth of a whole enqueue.
     if (walk.parents.length !== 0) walk.parents.length = 0
     if (walk.keys.length !== 0) walk.keys.length = 0
+    walk.refusal = undefined
     idleWalk = walk
   }
 }
@@ -32,12 +58,14 @@ export function copyJobArgs<T>(args: T, maxBytes: number): T {
 /**
  * The walk's state. The path of the value being copied is kept as a stack of keys and written out
  * only when a value is refused: building `args.a.b` strings for every value would cost more than
- * the copy itself. `parents` (at most {@link MAX_ARGS_DEPTH} deep) finds cycles.
+ * the copy itself. `parents` (at most {@link MAX_ARGS_DEPTH} deep) finds cycles. `left` is the
+ * byte budget still unspent; `refusal` the error this walk threw, told apart from user code's.
  */
 interface Walk {
   left: number
   readonly parents: object[]
   readonly keys: (string | number)[]
+  refusal: InvalidJobArgsError | undefined
 }
 
 let idleWalk: Walk | undefined
@@ -49,7 +77,8 @@ function pathOf(walk: Walk): string {
 }
 
 function fail(walk: Walk, what: string, fix: string): never {
-  throw new InvalidJobArgsError(pathOf(walk), what, fix)
+  walk.refusal = new InvalidJobArgsError(pathOf(walk), what, fix)
+  throw walk.refusal
 }
 
 function spend(walk: Walk, bytes: number): void {
@@ -63,17 +92,59 @@ function spend(walk: Walk, bytes: number): void {
   }
 }
 
-function copy(value: unknown, walk: Walk): unknown {
+/**
+ * The UTF-8 bytes of `text` as a JSON string, quotes and escapes included: what
+ * `Buffer.byteLength(JSON.stringify(text))` gives, without building the text. One pass over the
+ * code units, in which ASCII that needs no escape costs one comparison.
+ */
+export function jsonStringBytes(text: string): number {
+  let bytes = text.length + 2
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0x20 && unit < 0x7f) {
+      if (unit === 0x22 || unit === 0x5c) bytes += 1 // \" and \\
+    } else if (unit < 0x20) {
+      // \b \t \n \f \r take two bytes; the other control characters \u00XX six.
+      bytes += unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 1 : 5
+    } else if (unit < 0x800) {
+      bytes += unit < 0x80 ? 0 : 1
+    } else if (unit < 0xd800 || unit > 0xdfff) {
+      bytes += 2
+    } else if (unit < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2 // a surrogate pair: four bytes for two code units
+      i++
+    } else {
+      bytes += 5 // a lone surrogate, which JSON.stringify writes as \uDXXX
+    }
+  }
+  return bytes
+}
+
+/** The length of `value` written as JSON: the digits of an integer counted, others converted. */
+function numberBytes(value: number): number {
+  if (!Number.isInteger(value) || value <= -1e21 || value >= 1e21) return String(value).length
+  let bytes = value < 0 ? 2 : 1
+  const size = Math.abs(value)
+  for (let power = 10; power <= size; power *= 10) bytes++
+  return bytes
+}
+
+/**
+ * Copies `value`, or returns undefined when its `toJSON()` returned undefined (JSON then leaves
+ * the property out, or writes null in an array). `mayCallToJSON` is false for what a `toJSON()`
+ * returned, which `JSON.stringify` does not convert again.
+ */
+function copy(value: unknown, walk: Walk, mayCallToJSON: boolean): unknown {
   switch (typeof value) {
     case 'string':
-      spend(walk, value.length + 2)
+      spend(walk, jsonStringBytes(value))
       return value
     case 'number':
       if (!Number.isFinite(value)) fail(walk, `is ${describeValue(value)}`, 'Use a finite number or null.')
-      spend(walk, 8)
+      spend(walk, numberBytes(value))
       return value
     case 'boolean':
-      spend(walk, 5)
+      spend(walk, value ? 4 : 5)
       return value
     case 'function':
       return fail(
@@ -83,8 +154,12 @@ function copy(value: unknown, walk: Walk): unknown {
       )
     case 'symbol':
       return fail(walk, `is a symbol ${describeValue(value)}`, 'Use a string instead.')
-    case 'bigint':
+    case 'bigint': {
+      // JSON.stringify honours a toJSON() put on BigInt.prototype; so does the copy.
+      const toJSON: unknown = (BigInt.prototype as { toJSON?: unknown }).toJSON
+      if (mayCallToJSON && typeof toJSON === 'function') return copyToJSON(value, toJSON as ToJSON, walk)
       return fail(walk, `is a bigint ${describeValue(value)}`, 'Pass it as a string (value.toString()).')
+    }
     case 'undefined':
       return fail(walk, 'is undefined', 'Pass null, or leave the property out.')
   }
@@ -96,38 +171,40 @@ function copy(value: unknown, walk: Walk): unknown {
   const { parents, keys } = walk
   if (parents.length >= MAX_ARGS_DEPTH)
     fail(walk, `is nested deeper than ${MAX_ARGS_DEPTH} levels`, 'Flatten the arguments.')
+  const isArray = Array.isArray(object)
+  if (!isArray) checkDataObject(object, walk)
+  if (mayCallToJSON) {
+    const toJSON: unknown = (object as { toJSON?: unknown }).toJSON
+    if (typeof toJSON === 'function') return copyToJSON(object, toJSON as ToJSON, walk)
+  }
   if (parents.includes(object))
     fail(walk, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
   let result: unknown
-  if (Array.isArray(object)) {
-    spend(walk, 2)
+  if (isArray) {
+    const { length } = object as unknown[]
+    // Only a proxy can claim such a length; a real array's is an integer from 0 to 2^32 - 1.
+    if (!Number.isInteger(length) || length < 0 || length > 2 ** 32 - 1)
+      fail(walk, `is an array whose length is ${describeValue(length)}`, 'Pass a plain array.')
+    // Brackets and commas, counted before copying: `new Array(2 ** 32 - 1)` costs its caller
+    // nothing, and is refused here before its copy costs a slot per hole.
+    spend(walk, length === 0 ? 2 : length + 1)
     parents.push(object)
-    const out = new Array<unknown>(object.length)
-    for (let i = 0; i < object.length; i++) {
-      const item: unknown = object[i]
+    const out = new Array<unknown>(length)
+    for (let i = 0; i < length; i++) {
       keys.push(i)
-      // JSON turns holes and undefined items into null; keep them as null for the same result, and
-      // count them: `new Array(2 ** 32 - 1)` costs its caller nothing, but its copy a slot per hole.
-      if (item === undefined) {
+      const item: unknown = (object as unknown[])[i]
+      // JSON turns holes, undefined items and a toJSON() returning undefined into null; so does the copy.
+      const copied = item === undefined ? undefined : copy(item, walk, true)
+      if (copied === undefined) {
         spend(walk, 4)
         out[i] = null
       } else {
-        out[i] = copy(item, walk)
+        out[i] = copied
       }
       keys.pop()
     }
     result = out
   } else {
-    if (!isDataObject(object)) {
-      const kind = object.constructor?.name ?? 'object'
-      fail(
-        walk,
-        `is a ${kind}`,
-        kind === 'Date'
-          ? 'Pass date.toISOString() and parse it in the job.'
-          : `Convert the ${kind} to a plain object or array.`,
-      )
-    }
     spend(walk, 2)
     parents.push(object)
     // A spread copy keeps the source's layout, its properties in place: `{ i }` copied this way
@@ -135,16 +212,27 @@ function copy(value: unknown, walk: Walk): unknown {
     // Its values are then checked and replaced by their copies in place.
     const out: Record<string, unknown> = { ...object }
     let isJsonShaped = true
+    let written = 0
     for (const key of Object.keys(out)) {
       const item = out[key]
       if (item === undefined) {
         isJsonShaped = false
         continue
       }
-      spend(walk, key.length + 3)
+      // The key, its colon, and the comma before it unless it is the first.
+      const keyBytes = jsonStringBytes(key) + (written === 0 ? 1 : 2)
+      spend(walk, keyBytes)
       keys.push(key)
-      const copied = copy(item, walk)
+      const copied = copy(item, walk, true)
       keys.pop()
+      if (copied === undefined) {
+        // A toJSON() returned undefined: JSON leaves the property out, and its key costs nothing.
+        walk.left += keyBytes
+        out[key] = undefined
+        isJsonShaped = false
+        continue
+      }
+      written++
       // An own `__proto__` data property (spread defines one) shadows the setter, so this assigns it.
       if (copied !== item) out[key] = copied
     }
@@ -153,6 +241,15 @@ function copy(value: unknown, walk: Walk): unknown {
   }
   parents.pop()
   return result
+}
+
+type ToJSON = (this: unknown, key: string) => unknown
+
+/** Copies what `toJSON` returns for `value`, called with the key as `JSON.stringify` calls it. */
+function copyToJSON(value: unknown, toJSON: ToJSON, walk: Walk): unknown {
+  const key = walk.keys.length === 0 ? '' : walk.keys[walk.keys.length - 1]
+  const json = toJSON.call(value, String(key))
+  return json === undefined ? undefined : copy(json, walk, false)
 }
 
 /** `object`'s string-keyed properties whose values are defined, as a new plain object. */
@@ -169,14 +266,54 @@ function withoutNonJson(object: Record<string, unknown>): Record<string, unknown
   return out
 }
 
-/** A plain object or an instance of a user's own data class (not a built-in like Date or Map). */
-function isDataObject(object: object): boolean {
+/**
+ * Refuses an object that is not data: accepted are plain objects, instances of a user's own
+ * classes (not built-ins like Date or Map), and objects whose prototypes are plain objects
+ * (`Object.create({ ... })`) as long as they inherit no enumerable property, which JSON would drop.
+ */
+function checkDataObject(object: object, walk: Walk): void {
   const proto: unknown = Object.getPrototypeOf(object)
-  if (proto === null || proto === Object.prototype) return true
+  if (proto === null || proto === Object.prototype) return
   const tag = Object.prototype.toString.call(object)
-  if (tag !== '[object Object]') return false
-  // A class instance: accept it when its class is a plain user class, not a built-in one.
-  return typeof object.constructor === 'function' && !isNative(object.constructor)
+  const constructor: unknown = (object as { constructor?: unknown }).constructor
+  if (tag === '[object Object]') {
+    // A class instance: accepted when its class is a plain user class, not a built-in one.
+    if (typeof constructor === 'function' && !isNative(constructor)) return
+    if (isPlainPrototype(proto)) {
+      for (const key in object) {
+        if (!Object.prototype.hasOwnProperty.call(object, key)) {
+          fail(
+            walk,
+            `inherits \`${key}\` from its prototype (made with Object.create()), which JSON would leave out`,
+            'Copy every property the job needs into a plain object, e.g. { ...Object.getPrototypeOf(value), ...value }.',
+          )
+        }
+      }
+      return
+    }
+  }
+  const named: unknown = typeof constructor === 'function' ? (constructor as { name?: unknown }).name : undefined
+  const kind = typeof named === 'string' && named !== '' ? named : 'object'
+  fail(
+    walk,
+    `is a ${kind}`,
+    kind === 'Date'
+      ? 'Pass date.toISOString() and parse it in the job.'
+      : `Convert the ${kind} to a plain object or array.`,
+  )
+}
+
+/**
+ * Whether `proto` and its own prototypes, up to `Object.prototype` or null, are plain objects
+ * (none of them a class's or built-in's prototype, which would have its own `constructor`).
+ */
+function isPlainPrototype(proto: unknown): boolean {
+  for (let level = 0; level < MAX_ARGS_DEPTH; level++) {
+    if (proto === null || proto === Object.prototype) return true
+    if (typeof proto !== 'object' || Object.prototype.hasOwnProperty.call(proto, 'constructor')) return false
+    proto = Object.getPrototypeOf(proto)
+  }
+  return false
 }
 
 const nativeByClass = new WeakMap<object, boolean>()

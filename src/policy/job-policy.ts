@@ -20,7 +20,7 @@ export interface JobPolicyOptions {
    */
   readonly retry?: RetryOptions
   /**
-   * The largest job arguments accepted, measured as their JSON size in bytes (roughly).
+   * The largest job arguments accepted, measured as the UTF-8 bytes of their JSON text.
    * @default 1048576 (1 MiB)
    */
   readonly maxArgsBytes?: number

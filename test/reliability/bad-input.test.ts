@@ -296,8 +296,12 @@ describe('BackgroundJobManager input validation (property-based)', () => {
       const huge = fc.oneof(
         fc.integer({ min: MAX_ARGS_BYTES, max: 4 * MAX_ARGS_BYTES }).map((length) => () => 'x'.repeat(length)),
         fc
-          .integer({ min: MAX_ARGS_BYTES / 8, max: MAX_ARGS_BYTES })
+          .integer({ min: MAX_ARGS_BYTES / 2, max: MAX_ARGS_BYTES })
           .map((length) => () => Array.from({ length }, (_, i) => i)),
+        // Each of these takes more than one byte in the JSON text: two in UTF-8, or an escape.
+        fc
+          .tuple(fc.constantFrom('é', '€', '😀', '"', '\\', '\n', '\u0001', '\ud800'), fc.integer({ min: 1, max: 4 }))
+          .map(([char, times]) => () => ({ text: char.repeat(Math.ceil((MAX_ARGS_BYTES * times) / 2)) })),
         fc
           .integer({ min: MAX_ARGS_BYTES / 4, max: MAX_ARGS_BYTES / 2 })
           .map((keys) => () => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, true]))),
@@ -400,7 +404,7 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         fc.integer({ min: 8, max: 10_000 }).map((d) => `0 0 * * ${d}`),
       )
       const wrongCount = fc
-        .oneof(fc.array(field, { minLength: 1, maxLength: 4 }), fc.array(field, { minLength: 8, maxLength: 12 }))
+        .oneof(fc.array(field, { minLength: 1, maxLength: 4 }), fc.array(field, { minLength: 7, maxLength: 12 }))
         .map((fields) => fields.join(' '))
       const illegal = fc
         .tuple(
@@ -423,6 +427,37 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         RUNS,
       )
       assert.deepEqual(await h.manager.listSchedules(), [])
+    })
+
+    it('rejects a seven-field expression (croner reads the seventh as a year), which the README never offered', async () => {
+      await rejectsWith(
+        h.manager.addOrUpdateSchedule(definition('0 0 0 1 1 * 2099')),
+        InvalidScheduleError,
+        /^Schedule "nightly" has an invalid cron expression or time zone \("0 0 0 1 1 \* 2099"\): it has 7 fields; a seventh \(year\) field is not supported\. Use five fields/,
+      )
+      assert.deepEqual(await h.manager.listSchedules(), [])
+    })
+
+    it('rejects expressions that never fire (30 or 31 February, 31 April, June, September or November), saying so', async () => {
+      const impossible = fc.oneof(
+        fc.constantFrom('30', '31', '30,31', '30W', '31W').map((day) => ({ day, month: '2' })),
+        fc.constantFrom('4', '6', '9', '11', '4,6', 'APR', 'JUN-JUN').map((month) => ({ day: '31', month })),
+      )
+      await fc.assert(
+        fc.asyncProperty(impossible, minute, hour, fc.option(minute), async ({ day, month }, m, hr, s) => {
+          const cron = `${s === null ? '' : `${s} `}${m} ${hr} ${day} ${month} *`
+          await rejectsWith(
+            h.manager.addOrUpdateSchedule(definition(cron, { timezone: 'UTC' })),
+            InvalidScheduleError,
+            /^Schedule "nightly" has a cron expression that never fires: no date matches both the day-of-month and the month fields of ".*" \(as with 30 February or 31 April\)\. Name days those months have, or use L for the last day of the month\.$/,
+          )
+        }),
+        { numRuns: 50 },
+      )
+      assert.deepEqual(await h.manager.listSchedules(), [])
+      // 30 February on a Monday is any Monday of February: day of month and weekday are ORed, as in Vixie cron.
+      const info = await h.manager.addOrUpdateSchedule(definition('0 0 30 2 1', { timezone: 'UTC' }))
+      assert.deepEqual([info.nextRunAt?.getUTCMonth(), info.nextRunAt?.getUTCDay()], [1, 1])
     })
 
     it('rejects cron values that are not strings, blank expressions, unknown time zones and bad ids', async () => {
@@ -507,6 +542,31 @@ describe('BackgroundJobManager input validation (property-based)', () => {
         RUNS,
       )
       assert.equal((await h.manager.listSchedules()).length, 1, 'each add replaced the schedule with the same id')
+    })
+
+    it('accepts the nicknames, names, ?, L, W and # that the README documents, each meaning what it says', async () => {
+      const day = 86_400_000
+      const utc = (at: Date): number[] => [at.getUTCDate(), at.getUTCDay(), at.getUTCHours(), at.getUTCMinutes()]
+      const cases: [cron: string, holds: (at: Date) => boolean][] = [
+        ['@yearly', (at) => at.getUTCMonth() === 0 && utc(at)[0] === 1 && utc(at)[2] === 0],
+        ['@annually', (at) => at.getUTCMonth() === 0 && utc(at)[0] === 1],
+        ['@monthly', (at) => utc(at)[0] === 1 && utc(at)[2] === 0],
+        ['@weekly', (at) => utc(at)[1] === 0 && utc(at)[2] === 0],
+        ['@DAILY', (at) => utc(at)[2] === 0 && utc(at)[3] === 0],
+        ['@midnight', (at) => utc(at)[2] === 0 && utc(at)[3] === 0],
+        ['@hourly', (at) => utc(at)[3] === 0],
+        ['0 9 * JAN-MAR MON-FRI', (at) => at.getUTCMonth() <= 2 && utc(at)[1]! >= 1 && utc(at)[1]! <= 5],
+        ['0 0 ? * MON', (at) => utc(at)[1] === 1],
+        ['0 0 L * *', (at) => new Date(at.getTime() + day).getUTCDate() === 1],
+        ['0 0 * * 5L', (at) => utc(at)[1] === 5 && new Date(at.getTime() + 7 * day).getUTCMonth() !== at.getUTCMonth()],
+        ['0 0 15W * *', (at) => utc(at)[1]! >= 1 && utc(at)[1]! <= 5 && Math.abs(utc(at)[0]! - 15) <= 2],
+        ['0 0 * * FRI#2', (at) => utc(at)[1] === 5 && utc(at)[0]! >= 8 && utc(at)[0]! <= 14],
+      ]
+      for (const [cron, holds] of cases) {
+        const info = await h.manager.addOrUpdateSchedule(definition(cron, { timezone: 'UTC' }))
+        const next = info.nextRunAt!
+        assert.ok(next.getTime() > h.clock.now() && holds(next), `${cron}: ${next.toISOString()}`)
+      }
     })
 
     it('accepts steps, ranges, lists and a seconds field', async () => {
