@@ -112,7 +112,7 @@ export interface RetryOptions {
    */
   readonly initialDelayMs?: number
   /**
-   * Each further wait is the previous one times this factor.
+   * Each further wait is the previous one times this factor (from 1 to 1000).
    * @default 2
    */
   readonly factor?: number
