@@ -15,6 +15,7 @@ import { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_TIMER_MS, MAX_TIME_MS } from './lim
 import { CronSchedule } from './policy/cron-schedule'
 import { copyJobArgs } from './policy/job-args'
 import {
+  JOB_EVENT_NAMES,
   JOB_STATES,
   type EnqueueOptions,
   type JobCounts,
@@ -279,17 +280,6 @@ export class BackgroundJobManager {
     return this.#engine.isStopped
   }
 }
-
-/** The job events, in the order a job may emit them. */
-const JOB_EVENT_NAMES: readonly JobEventName[] = [
-  'enqueued',
-  'started',
-  'retrying',
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-]
 
 /** Checks that `event` is a job event's name. */
 function checkEvent(event: unknown): void {

@@ -55,7 +55,7 @@ export { DEFAULT_JOB_POLICY } from './policy/job-policy'
 export type { JobPolicyOptions } from './policy/job-policy'
 export { DEFAULT_RETRY } from './policy/retry-policy'
 export { BackgroundJobsBuilder, addBackgroundJobs } from './register'
-export { JOB_STATES, JobStates } from './types'
+export { JOB_EVENT_NAMES, JOB_STATES, JobStates } from './types'
 export type {
   EnqueueOptions,
   JobContext,

@@ -186,3 +186,14 @@ export interface JobEvents {
 
 /** The name of a job event. */
 export type JobEventName = keyof JobEvents
+
+/** Every job event, in the order a job may emit them. */
+export const JOB_EVENT_NAMES: readonly JobEventName[] = [
+  'enqueued',
+  'started',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+]

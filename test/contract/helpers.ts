@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {
   BackgroundJobBase,
+  JOB_EVENT_NAMES,
   type JobClass,
   type JobContext,
   type JobEventName,
@@ -127,15 +128,8 @@ export async function advanceToJustBefore(h: ContractHarness, time: number): Pro
 }
 
 /** Every job event, in the order {@link recordEvents} subscribes to them. */
-export const JOB_EVENTS: readonly JobEventName[] = [
-  'enqueued',
-  'started',
-  'retrying',
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-]
+/** Every job event, as the manager lists them. */
+export const JOB_EVENTS = JOB_EVENT_NAMES
 
 /** One event heard by {@link recordEvents}. */
 export interface HeardEvent {
