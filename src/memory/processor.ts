@@ -100,8 +100,7 @@ export class JobProcessor {
 
   /** Stores a new pending job and schedules it (or queues it when due). @throws PendingJobsLimitError */
   add(job: NewJob): JobRecord {
-    if (this.#store.count('pending') >= this.#maxPendingJobs)
-      throw new PendingJobsLimitError(job.name, this.#maxPendingJobs)
+    this.#assertRoomFor(job.name)
     const now = job.enqueuedAt
     const record = this.#store.create(this.#kindOf(job.name), job.args, this.#wheel.tickOf(now))
     if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
@@ -128,14 +127,19 @@ export class JobProcessor {
 
   /** Moves a failed record back to pending, due now, with a fresh retry budget. */
   retry(record: JobRecord): void {
-    if (this.#store.count('pending') >= this.#maxPendingJobs)
-      throw new PendingJobsLimitError(record.name, this.#maxPendingJobs)
+    this.#assertRoomFor(record.name)
     const history = record.written()
     history.attempts = 0
     record.finishedAt = 0
     record.dueTick = this.#wheel.tickOf(this.#clock.now())
     this.#store.transition(record, 'pending')
     this.#makeReady(record)
+  }
+
+  /** @throws PendingJobsLimitError when `maxPendingJobs` jobs are pending already */
+  #assertRoomFor(jobName: string): void {
+    if (this.#store.count('pending') >= this.#maxPendingJobs)
+      throw new PendingJobsLimitError(jobName, this.#maxPendingJobs)
   }
 
   /** Starts nothing from now on (stop). */
@@ -280,12 +284,7 @@ export class JobProcessor {
   /** Aborts an attempt that ran past its timeout and settles it as failed (it may be retried). */
   #timeOut(run: RunningAttempt): void {
     const { record, handler, context } = run
-    const error = new JobTimeoutError({
-      jobId: record.id,
-      jobName: record.name,
-      attempt: context.attempt,
-      timeoutMs: handler.timeoutMs,
-    })
+    const error = timeoutError(run, false)
     try {
       JobAttempt.abort(context, error)
     } catch (abortError) {
@@ -318,8 +317,7 @@ export class JobProcessor {
     // The body gets until its retry is due, and at least one more timeoutMs, to end.
     if (record.state === 'pending')
       this.#timeouts.startIn(run, Math.max(handler.timeoutMs, record.runAt - this.#clock.now()))
-    if (this.#active === 0) this.#drained?.()
-    this.#startReady()
+    this.#slotFreed()
   }
 
   /** The body of a timed-out attempt has ended at last: the job's next attempt may start. */
@@ -336,25 +334,10 @@ export class JobProcessor {
    * it, so the job waiting for one fails for good instead (kept failed; `retry` can still run it).
    */
   #abandon(run: RunningAttempt): void {
-    const { record, handler, context } = run
+    const { record } = run
     if (record.state !== 'pending' || !record.isBodyRunning) return
     this.#wheel.cancel(record)
-    record.lastError = toErrorInfo(
-      new JobTimeoutError({
-        jobId: record.id,
-        jobName: record.name,
-        attempt: context.attempt,
-        timeoutMs: handler.timeoutMs,
-        isAbandoned: true,
-      }),
-    )
-    record.finishedAt = this.#clock.now()
-    safeLog(this.#logger, 'error', `Job ${record.name} (${record.id}) failed for good: ${record.lastError.message}`, {
-      jobName: record.name,
-      jobId: record.id,
-      attempt: context.attempt,
-    })
-    this.#finish(record, 'failed')
+    this.#fail(record, timeoutError(run, true), undefined)
   }
 
   #settle(record: JobRecord, handler: JobHandler, attempt: JobAttempt, error: unknown, failed: boolean): void {
@@ -363,6 +346,11 @@ export class JobProcessor {
     if (!failed) this.#complete(record)
     else if (this.#isHalted && JobAttempt.abortReason(attempt) instanceof ManagerStoppedError) this.#interrupt(record)
     else this.#fail(record, error, isUnrecoverable(error) ? undefined : handler)
+    this.#slotFreed()
+  }
+
+  /** An attempt gave its slot back: ends a drain waiting for the last one, and starts what is due. */
+  #slotFreed(): void {
     if (this.#active === 0) this.#drained?.()
     this.#startReady()
   }
@@ -428,6 +416,18 @@ export class JobProcessor {
     if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
     if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
   }
+}
+
+/** The timeout of `run`'s attempt; `isAbandoned` when its body outlived its retry's due time. */
+function timeoutError(run: RunningAttempt, isAbandoned: boolean): JobTimeoutError {
+  const { record, handler, context } = run
+  return new JobTimeoutError({
+    jobId: record.id,
+    jobName: record.name,
+    attempt: context.attempt,
+    timeoutMs: handler.timeoutMs,
+    isAbandoned,
+  })
 }
 
 /** The error of a waiter whose job stop left pending. */
