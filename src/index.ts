@@ -38,8 +38,11 @@ export type { MapServicesOptions, MappedRoute } from './express/map-services'
 export { backgroundJobsMiddleware, stopWithServer } from './express/middleware'
 export { ROUTE_CONVENTION_DEFAULTS, getServiceRoutes } from './express/route-conventions'
 export type {
+  HttpVerb,
   RouteConventionOptions,
   RouteMethod,
+  RouteOverride,
+  RouteOverrides,
   ServiceClass,
   ServiceRoute,
   ServiceRouteOptions,

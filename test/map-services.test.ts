@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { asValue, createContainer, type AwilixContainer } from 'awilix'
-import express, { type NextFunction, type Request, type Response } from 'express'
+import type { Express, NextFunction, Request, Response, Router } from 'express'
 import request from 'supertest'
 import { BackgroundJobs } from '../src/background-jobs'
 import {
@@ -11,6 +11,7 @@ import {
 } from '../src/errors'
 import { mapServices, type MapServicesOptions } from '../src/express/map-services'
 import { ServiceBase } from '../src/express/service-base'
+import { describeEachExpress } from './support/express-versions'
 
 interface User {
   id: string
@@ -133,7 +134,10 @@ function errorHandler(error: Error, _req: Request, res: Response, _next: NextFun
   res.status(500).json({ error: { name: error.name, message: error.message } })
 }
 
-describe('mapServices', () => {
+describeEachExpress('mapServices', ({ major, express }) => {
+  /** A path as registered with this major: Express 5's optional group `{/:id}` is `/:id?` in 4. */
+  const optional = (path: string): string => (major === 4 ? path.replace('{/:id}', '/:id?') : path)
+
   let container: AwilixContainer
   let manager: FakeManager
 
@@ -150,7 +154,7 @@ describe('mapServices', () => {
   })
 
   function createApp(options: Partial<MapServicesOptions> = {}): {
-    app: express.Express
+    app: Express
     routes: ReturnType<typeof mapServices>
   } {
     const app = express()
@@ -169,8 +173,8 @@ describe('mapServices', () => {
         'POST /api/v1/users UserService.addAsync',
         'POST /api/v1/users/Batch UserService.createBatchAsync',
         'GET /api/v1/users/ByName UserService.findByName',
-        'ALL /api/v1/users/auditState UserService.auditState',
-        'ALL /api/v1/users/whoAmI UserService.whoAmI',
+        'POST /api/v1/users/auditState UserService.auditState',
+        'POST /api/v1/users/whoAmI UserService.whoAmI',
         'POST /api/v1/users/Accepted UserService.postAccepted',
         'GET /api/v1/users/Raw UserService.getRaw',
         'POST /api/v1/users/Welcome UserService.postWelcomeAsync',
@@ -243,8 +247,34 @@ describe('mapServices', () => {
     assert.equal(response.text, 'null')
   })
 
-  it('serves an ALL route for every method, from the body or else the query', async () => {
+  it('serves a method with no verb prefix on POST only by default: a GET or HEAD reaches no such method', async () => {
     const { app } = createApp()
+    await request(app)
+      .post('/api/v1/users/auditState')
+      .send({ state: 'a', reason: 'post' })
+      .expect(200, { state: 'a', reason: 'post' })
+    // GET and PUT fall through to the `:id` routes, HEAD too: none of them calls auditState.
+    await request(app).get('/api/v1/users/auditState?state=c&reason=get').expect(204)
+    await request(app).head('/api/v1/users/auditState?state=c&reason=get').expect(204)
+    await request(app).put('/api/v1/users/auditState').send({ name: 'x' }).expect(200, { id: 'auditState', name: 'x' })
+    const welcome = express()
+    welcome.use(express.json())
+    class MailService extends ServiceBase {
+      sendWelcomeAsync({ to }: { to: string }): { to: string } {
+        return { to }
+      }
+    }
+    mapServices(welcome, [MailService], { container })
+    await request(welcome).get('/api/v1/mail/sendWelcome?to=a@example.com').expect(404)
+    await request(welcome).head('/api/v1/mail/sendWelcome?to=a@example.com').expect(404)
+    await request(welcome)
+      .post('/api/v1/mail/sendWelcome')
+      .send({ to: 'b@example.com' })
+      .expect(200, { to: 'b@example.com' })
+  })
+
+  it("serves a method with no verb prefix on every method with mapHttpMethodsForUnmatched: ['ALL'], from the body or else the query", async () => {
+    const { app } = createApp({ mapHttpMethodsForUnmatched: ['ALL'] })
     await request(app)
       .post('/api/v1/users/auditState')
       .send({ state: 'a', reason: 'post' })
@@ -260,8 +290,12 @@ describe('mapServices', () => {
   })
 
   it('passes the Express request and response to parameters named req and res', async () => {
-    const { app } = createApp()
+    const { app } = createApp({ mapHttpMethodsForUnmatched: ['GET', 'POST'] })
     await request(app).get('/api/v1/users/whoAmI').set('x-user', 'masa').expect(200, { method: 'GET', header: 'masa' })
+    await request(app)
+      .post('/api/v1/users/whoAmI')
+      .set('x-user', 'masa')
+      .expect(200, { method: 'POST', header: 'masa' })
     await request(app).post('/api/v1/users/accepted').send({ id: '3', name: 'x' }).expect(202, { id: '3', name: 'x' })
     const raw = await request(app).get('/api/v1/users/raw').expect(200)
     assert.equal(raw.text, 'raw')
@@ -357,10 +391,145 @@ describe('mapServices', () => {
     const routes = mapServices(app, [ItemService], { container })
     assert.deepEqual(
       routes.map((route) => route.path),
-      ['/api/v1/items{/:id}'],
+      [optional('/api/v1/items{/:id}')],
     )
     await request(app).get('/api/v1/items').expect(200, { id: 'none' })
     await request(app).get('/api/v1/items/5').expect(200, { id: '5' })
+  })
+
+  describe('MASA route options', () => {
+    it('is idempotent for the same services, container and options (MASA TestAddMultiServices)', async () => {
+      const app = express()
+      app.use(express.json())
+      const first = mapServices(app, [UserService], { container })
+      const second = mapServices(app, [UserService], { container })
+      assert.deepEqual(second, first)
+      assert.equal(constructed, 1)
+      // Registered once: one handler per route in the app's stack, not two.
+      await request(app).post('/api/v1/users').send({ id: '5', name: 'five' }).expect(200)
+      assert.equal(constructed, 1)
+    })
+
+    it('maps only the services not mapped yet when a later call adds some', () => {
+      class OrderService extends ServiceBase {
+        getListAsync(): string[] {
+          return []
+        }
+      }
+      const app = express()
+      mapServices(app, [UserService], { container })
+      const routes = mapServices(app, [UserService, OrderService], { container })
+      assert.equal(constructed, 1)
+      assert.ok(routes.some((route) => route.service === 'OrderService'))
+      assert.ok(routes.some((route) => route.service === 'UserService'))
+    })
+
+    it('refuses to map a service again with another container or other options', () => {
+      const app = express()
+      mapServices(app, [UserService], { container })
+      const other = createContainer()
+      other.register({
+        backgroundJobManager: asValue(createFakeManager()),
+        userRepository: asValue(new UserRepository()),
+      })
+      assert.throws(
+        () => mapServices(app, [UserService], { container: other }),
+        (error: unknown) =>
+          error instanceof RouteConventionError &&
+          /`UserService` is already mapped on this app, with another container/.test(error.message),
+      )
+      assert.throws(
+        () => mapServices(app, [UserService], { container, version: 'v2' }),
+        /`UserService` is already mapped on this app, with other route options/,
+      )
+    })
+
+    it('builds a service with disableAutoMapRoute but maps none of its methods', async () => {
+      let built = 0
+      class HiddenService extends ServiceBase {
+        static override routeOptions = { disableAutoMapRoute: true }
+        constructor() {
+          super()
+          built++
+        }
+        getListAsync(): string[] {
+          return ['secret']
+        }
+      }
+      const app = express()
+      const routes = mapServices(app, [HiddenService], { container })
+      assert.deepEqual(routes, [])
+      assert.equal(built, 1)
+      assert.equal(HiddenService.backgroundJobManager, manager)
+      await request(app).get('/api/v1/hiddens/list').expect(404)
+      assert.deepEqual(mapServices(express(), [UserService], { container, disableAutoMapRoute: true }), [])
+    })
+
+    it('serves an accessor property on GET with enableProperty, and no setter', async () => {
+      class SettingService extends ServiceBase {
+        #theme = 'dark'
+        get theme(): string {
+          return this.#theme
+        }
+        set theme(value: string) {
+          this.#theme = value
+        }
+      }
+      const app = express()
+      assert.deepEqual(mapServices(app, [SettingService], { container }), [])
+      const enabled = express()
+      const routes = mapServices(enabled, [SettingService], { container, enableProperty: true })
+      assert.deepEqual(
+        routes.map((route) => `${route.method} ${route.path}`),
+        ['GET /api/v1/settings/theme'],
+      )
+      await request(enabled).get('/api/v1/settings/theme').expect(200, '"dark"')
+      await request(enabled).post('/api/v1/settings/theme').send({ value: 'light' }).expect(404)
+    })
+
+    it('takes the path and method of static routes, binding route parameters by name (MASA RoutePattern)', async () => {
+      class ReportService extends ServiceBase {
+        static routes = {
+          monthly: { pattern: '/reports/:year/:month?', method: 'GET' },
+          getListAsync: { pattern: '/All/:page?', startWithBaseUri: true },
+        } as const
+        monthly(year: string, month?: string): { year: string; month: string | undefined } {
+          return { year, month }
+        }
+        getListAsync(page: string | undefined): { page: string | undefined } {
+          return { page }
+        }
+      }
+      const app = express()
+      const routes = mapServices(app, [ReportService], { container })
+      const optionalGroup = (path: string): string => (major === 4 ? path.replace(/\{\/(:\w+)\}/g, '/$1?') : path)
+      assert.deepEqual(
+        routes.map((route) => `${route.method} ${route.path}`),
+        [`GET ${optionalGroup('/reports/:year{/:month}')}`, `GET ${optionalGroup('/api/v1/reports/All{/:page}')}`],
+      )
+      await request(app).get('/reports/2026/12').expect(200, { year: '2026', month: '12' })
+      await request(app).get('/reports/2026').expect(200, { year: '2026' })
+      await request(app).get('/api/v1/reports/all/3').expect(200, { page: '3' })
+      await request(app).get('/api/v1/reports/all').expect(200, {})
+    })
+
+    it('passes a rejection to the error handler on this major, with no unhandled rejection', async () => {
+      const unhandled: unknown[] = []
+      const onUnhandled = (reason: unknown): void => {
+        unhandled.push(reason)
+      }
+      process.on('unhandledRejection', onUnhandled)
+      try {
+        const { app } = createApp()
+        await request(app)
+          .get('/api/v1/users/failure')
+          .expect(500, { error: { name: 'Error', message: 'boom (async)' } })
+        await new Promise((resolve) => setImmediate(resolve))
+      } finally {
+        process.off('unhandledRejection', onUnhandled)
+      }
+      assert.deepEqual(unhandled, [])
+    })
   })
 
   describe('the static facade', () => {
@@ -434,7 +603,7 @@ describe('mapServices', () => {
 
     it('throws InvalidArgumentError when app is not an Express app or router', () => {
       assert.throws(
-        () => mapServices({} as express.Router, [UserService], { container }),
+        () => mapServices({} as Router, [UserService], { container }),
         /Expected the first argument of mapServices to be an Express application or router, got `\[object Object\]` \(object\)/,
       )
     })

@@ -13,10 +13,15 @@ import {
   getServiceRoutes,
   parseMethodName,
   resolveRouteConventionOptions,
+  toExpress4Path,
   trimAsyncSuffix,
+  type RouteMethod,
+  type RouteOverrides,
   type ServiceRoute,
 } from '../src/express/route-conventions'
 import { parseParameters } from '../src/express/method-parameters'
+import request from 'supertest'
+import { describeEachExpress } from './support/express-versions'
 
 // Test services modelled on MASA's test services (MinimalAPIs.Tests/Services/*.cs).
 class CustomService {}
@@ -40,7 +45,21 @@ describe('route conventions', () => {
     it('match MASA ServiceGlobalRouteOptions', () => {
       assert.deepEqual(
         { ...ROUTE_CONVENTION_DEFAULTS },
-        { prefix: 'api', version: 'v1', pluralizeServiceName: true, autoAppendId: true },
+        {
+          prefix: 'api',
+          version: 'v1',
+          pluralizeServiceName: true,
+          autoAppendId: true,
+          disableTrimMethodPrefix: false,
+          getPrefixes: ['Get', 'Select', 'Find'],
+          postPrefixes: ['Post', 'Add', 'Upsert', 'Create', 'Insert'],
+          putPrefixes: ['Put', 'Update', 'Modify'],
+          deletePrefixes: ['Delete', 'Remove'],
+          // The one deliberate difference: MASA maps a method with no verb prefix to every method.
+          mapHttpMethodsForUnmatched: ['POST'],
+          enableProperty: false,
+          disableAutoMapRoute: false,
+        },
       )
       assert.deepEqual(DEFAULT_HTTP_METHOD_PREFIXES, {
         GET: ['Get', 'Select', 'Find'],
@@ -91,19 +110,19 @@ describe('route conventions', () => {
 
   describe('parseMethodName', () => {
     // MASA ServiceBaseTest.TestParseMethod (prefix trimming enabled, its default).
-    const cases: ReadonlyArray<readonly [string, string, string]> = [
+    const cases: ReadonlyArray<readonly [string, string | undefined, string]> = [
       ['AddUser', 'POST', 'User'],
       ['PostUser', 'POST', 'User'],
       ['DeleteUser', 'DELETE', 'User'],
       ['PutUser', 'PUT', 'User'],
       ['GetUser', 'GET', 'User'],
-      ['AuditState', 'ALL', 'AuditState'],
+      ['AuditState', undefined, 'AuditState'],
       ['addUser', 'POST', 'User'],
       ['postUser', 'POST', 'User'],
       ['deleteUser', 'DELETE', 'User'],
       ['putUser', 'PUT', 'User'],
       ['getUser', 'GET', 'User'],
-      ['auditState', 'ALL', 'auditState'],
+      ['auditState', undefined, 'auditState'],
       ['selectUsers', 'GET', 'Users'],
       ['findByNameAsync', 'GET', 'ByName'],
       ['upsertAsync', 'POST', ''],
@@ -114,10 +133,10 @@ describe('route conventions', () => {
       ['removeAsync', 'DELETE', ''],
       ['addAsync', 'POST', ''],
       ['getListAsync', 'GET', 'List'],
-      ['AuditStateAsync', 'ALL', 'AuditState'],
+      ['AuditStateAsync', undefined, 'AuditState'],
     ]
     for (const [name, method, action] of cases) {
-      it(`maps ${name} to ${method} with the action ${JSON.stringify(action)}`, () => {
+      it(`maps ${name} to ${method ?? 'no method'} with the action ${JSON.stringify(action)}`, () => {
         const parsed = parseMethodName(name)
         assert.equal(parsed.method, method)
         assert.equal(parsed.action, action)
@@ -131,7 +150,7 @@ describe('route conventions', () => {
     it('uses the given prefix table', () => {
       const prefixes = { GET: ['Fetch'], POST: [], PUT: [], DELETE: [] }
       assert.deepEqual(parseMethodName('fetchAllAsync', prefixes), { method: 'GET', prefix: 'Fetch', action: 'All' })
-      assert.equal(parseMethodName('getAll', prefixes).method, 'ALL')
+      assert.equal(parseMethodName('getAll', prefixes).method, undefined)
     })
   })
 
@@ -226,9 +245,9 @@ describe('route conventions', () => {
       assert.deepEqual(summary(getServiceRoutes(UserService)), [
         'POST /api/v1/users <- addAsync',
         'GET /api/v1/users/List <- getListAsync',
-        'ALL /api/v1/users/auditState <- auditState',
-        'ALL /api/v1/users/test/:id <- test',
-        'ALL /api/v1/users/test2{/:id} <- test2',
+        'POST /api/v1/users/auditState <- auditState',
+        'POST /api/v1/users/test/:id <- test',
+        'POST /api/v1/users/test2{/:id} <- test2',
         'GET /api/v1/users/:id <- getAsync',
         'DELETE /api/v1/users/:id <- deleteAsync',
         'PUT /api/v1/users/:id <- updateAsync',
@@ -325,7 +344,11 @@ describe('route conventions', () => {
         list(): void {}
         getList(): void {}
       }
-      assert.throws(() => getServiceRoutes(UserService), RouteConventionError)
+      assert.deepEqual(summary(getServiceRoutes(UserService)), [
+        'POST /api/v1/users/list <- list',
+        'GET /api/v1/users/List <- getList',
+      ])
+      assert.throws(() => getServiceRoutes(UserService, { mapHttpMethodsForUnmatched: ['ALL'] }), RouteConventionError)
     })
 
     it('throws RouteConventionError for a rest parameter', () => {
@@ -408,7 +431,7 @@ describe('route conventions', () => {
         ['v2', /Expected `BadService.routeOptions` to be an object, got `"v2"` \(string\)/],
         [
           { versoin: 'v2' },
-          /Unknown option `versoin` in `BadService.routeOptions`. Known options: prefix, version, pluralizeServiceName, autoAppendId, baseUri, serviceName./,
+          /Unknown option `versoin` in `BadService.routeOptions`. Known options: prefix, version, pluralizeServiceName, autoAppendId, disableTrimMethodPrefix, enableProperty, disableAutoMapRoute, getPrefixes, postPrefixes, putPrefixes, deletePrefixes, mapHttpMethodsForUnmatched, baseUri, serviceName./,
         ],
         [{ serviceName: '' }, /Expected `BadService.routeOptions.serviceName` to be a non-empty path segment/],
         [{ serviceName: '/' }, /Expected `BadService.routeOptions.serviceName`/],
@@ -434,13 +457,336 @@ describe('route conventions', () => {
     })
   })
 
+  describe("MASA's route options (ServiceBaseTest, RoutePatternTest, MinimalAPITest)", () => {
+    const paths = (routes: readonly ServiceRoute[]): string[] => routes.map((route) => `${route.method} ${route.path}`)
+
+    describe('disableTrimMethodPrefix (TestDisableTrimMethodPrefix)', () => {
+      // [the service's option, the global option, the action segment of AddAsync]
+      const rows: ReadonlyArray<readonly [boolean | undefined, boolean | undefined, string]> = [
+        [undefined, undefined, ''],
+        [undefined, false, ''],
+        [undefined, true, 'Add'],
+        [false, undefined, ''],
+        [false, false, ''],
+        [false, true, ''],
+        [true, undefined, 'Add'],
+        [true, true, 'Add'],
+        [true, false, 'Add'],
+      ]
+      for (const [own, global, action] of rows) {
+        it(`gives AddAsync the action ${JSON.stringify(action)} with the service's ${String(own)} and the global ${String(global)}`, () => {
+          class UserService {
+            static routeOptions = own === undefined ? undefined : { disableTrimMethodPrefix: own }
+            AddAsync(): void {}
+          }
+          const options = global === undefined ? {} : { disableTrimMethodPrefix: global }
+          assert.deepEqual(paths(getServiceRoutes(UserService, options)), [
+            `POST ${combineUris('/api/v1/users', action)}`,
+          ])
+        })
+      }
+
+      it('keeps the whole name, minus Async, while the prefix still picks the method (TestParseMethod)', () => {
+        const rows: ReadonlyArray<readonly [string, string | undefined, string]> = [
+          ['AddUser', 'POST', 'AddUser'],
+          ['PostUser', 'POST', 'PostUser'],
+          ['DeleteUser', 'DELETE', 'DeleteUser'],
+          ['PutUser', 'PUT', 'PutUser'],
+          ['GetUser', 'GET', 'GetUser'],
+          ['AuditState', undefined, 'AuditState'],
+          ['getUserAsync', 'GET', 'getUser'],
+        ]
+        for (const [name, method, action] of rows) {
+          const parsed = parseMethodName(name, DEFAULT_HTTP_METHOD_PREFIXES, { disableTrimMethodPrefix: true })
+          assert.deepEqual([parsed.method, parsed.action], [method, action], name)
+        }
+      })
+    })
+
+    describe('getPrefixes, postPrefixes, putPrefixes and deletePrefixes', () => {
+      class UserService {
+        fetchUser(): void {}
+        getUser(): void {}
+        saveUser(): void {}
+        eraseUser(): void {}
+        changeUser(): void {}
+      }
+      const custom = {
+        getPrefixes: ['Fetch'],
+        postPrefixes: ['Save'],
+        putPrefixes: ['Change'],
+        deletePrefixes: ['Erase'],
+      }
+
+      it('replace the default lists when given globally: a default prefix no longer matches', () => {
+        assert.deepEqual(paths(getServiceRoutes(UserService, custom)), [
+          'GET /api/v1/users/User',
+          'POST /api/v1/users/getUser',
+          'POST /api/v1/users/User',
+          'DELETE /api/v1/users/User',
+          'PUT /api/v1/users/User',
+        ])
+      })
+
+      it('replace the global lists when given on the service', () => {
+        class OrderService {
+          static routeOptions = { getPrefixes: ['Get', 'Fetch'] }
+          fetchOrder(): void {}
+          findOrder(): void {}
+        }
+        assert.deepEqual(paths(getServiceRoutes(OrderService, { getPrefixes: ['Find'] })), [
+          'GET /api/v1/orders/Order',
+          'POST /api/v1/orders/findOrder',
+        ])
+      })
+
+      it('map nothing to a verb given an empty list', () => {
+        assert.deepEqual(paths(getServiceRoutes(UserService, { ...custom, deletePrefixes: [] })).slice(3, 4), [
+          'POST /api/v1/users/eraseUser',
+        ])
+      })
+    })
+
+    describe('mapHttpMethodsForUnmatched (TestGetDefaultHttpMethods)', () => {
+      // [the service's option, the global option, the methods of a method with no verb prefix]
+      const rows: ReadonlyArray<readonly [RouteMethod[] | undefined, RouteMethod[] | undefined, RouteMethod[]]> = [
+        // MASA's default here is every method; ours is POST only (a deliberate difference).
+        [undefined, undefined, ['POST']],
+        [['POST', 'PUT'], undefined, ['POST', 'PUT']],
+        [
+          ['POST', 'DELETE'],
+          ['POST', 'PUT'],
+          ['POST', 'DELETE'],
+        ],
+        [undefined, ['POST', 'PUT'], ['POST', 'PUT']],
+        [undefined, ['ALL'], ['ALL']],
+        [['GET'], ['ALL'], ['GET']],
+      ]
+      for (const [own, global, methods] of rows) {
+        it(`maps auditState to ${methods.join(', ')} with the service's ${String(own)} and the global ${String(global)}`, () => {
+          class UserService {
+            static routeOptions = own === undefined ? undefined : { mapHttpMethodsForUnmatched: own }
+            auditState(): void {}
+            getUser(): void {}
+          }
+          const options = global === undefined ? {} : { mapHttpMethodsForUnmatched: global }
+          const routes = getServiceRoutes(UserService, options)
+          assert.deepEqual(
+            routes.filter((route) => route.methodName === 'auditState').map((route) => route.method),
+            methods,
+          )
+          // A method with a verb prefix keeps its own verb.
+          assert.deepEqual(
+            routes.filter((route) => route.methodName === 'getUser').map((route) => route.method),
+            ['GET'],
+          )
+        })
+      }
+    })
+
+    describe('enableProperty (TestParseMethod, TestGetMethodsByAutoMapRoute)', () => {
+      // [the global option, the service's option, how many routes OrderService has]
+      const rows: ReadonlyArray<readonly [boolean | undefined, boolean | undefined, number]> = [
+        [true, true, 2],
+        [true, false, 1],
+        [true, undefined, 2],
+        [undefined, true, 2],
+        [undefined, false, 1],
+        [undefined, undefined, 1],
+        [false, true, 2],
+        [false, false, 1],
+        [false, undefined, 1],
+      ]
+      for (const [global, own, count] of rows) {
+        it(`maps ${count} route(s) with the global ${String(global)} and the service's ${String(own)}`, () => {
+          class OrderService {
+            static routeOptions = own === undefined ? undefined : { enableProperty: own }
+            get connectionString(): string {
+              return 'connection string'
+            }
+            getName(): string {
+              return 'name'
+            }
+          }
+          const routes = getServiceRoutes(OrderService, global === undefined ? {} : { enableProperty: global })
+          assert.equal(routes.length, count)
+        })
+      }
+
+      it('maps a getter to GET at its name and never a setter (get_Name and set_Name)', () => {
+        class UserService {
+          static routeOptions = { enableProperty: true }
+          #name = 'masa'
+          get name(): string {
+            return this.#name
+          }
+          set name(value: string) {
+            this.#name = value
+          }
+          set secret(_value: string) {}
+        }
+        const routes = getServiceRoutes(UserService)
+        assert.deepEqual(paths(routes), ['GET /api/v1/users/name'])
+        assert.equal(routes[0]?.isProperty, true)
+      })
+    })
+
+    describe('disableAutoMapRoute', () => {
+      it('leaves a service with the option unmapped, and every service with the global option', () => {
+        class HiddenService {
+          static routeOptions = { disableAutoMapRoute: true }
+          getListAsync(): void {}
+        }
+        class VisibleService {
+          static routeOptions = { disableAutoMapRoute: false }
+          getListAsync(): void {}
+        }
+        assert.deepEqual(getServiceRoutes(HiddenService), [])
+        assert.deepEqual(getServiceRoutes(UserService, { disableAutoMapRoute: true }), [])
+        assert.deepEqual(paths(getServiceRoutes(VisibleService, { disableAutoMapRoute: true })), [
+          'GET /api/v1/visibles/List',
+        ])
+      })
+    })
+
+    describe('static routes (TestRoutePattern: [RoutePattern(pattern, startWithBaseUri) { HttpMethod }])', () => {
+      it('follows the conventions for a method without an entry', () => {
+        class CatalogService {
+          static routes = {}
+          getListAsync(): void {}
+        }
+        assert.deepEqual(paths(getServiceRoutes(CatalogService)), ['GET /api/v1/catalogs/List'])
+      })
+
+      it('takes a pattern as the whole path, the method still from the name', () => {
+        class CatalogService {
+          static routes = { getListAsync: { pattern: '/api/v1/catalog' } }
+          getListAsync(): void {}
+        }
+        assert.deepEqual(paths(getServiceRoutes(CatalogService)), ['GET /api/v1/catalog'])
+      })
+
+      it('puts a pattern after the base path with startWithBaseUri, with the given method', () => {
+        class CatalogService {
+          static routes = { listAsync: { pattern: '/api/v1/catalog', startWithBaseUri: true, method: 'GET' } } as const
+          listAsync(): void {}
+        }
+        assert.deepEqual(paths(getServiceRoutes(CatalogService)), ['GET /api/v1/catalogs/api/v1/catalog'])
+      })
+
+      it('gives the route parameters of a pattern, optional ones as optional groups, and maps a listed _ or inherited method', () => {
+        class BaseService {
+          exportAsync(): void {}
+        }
+        class ReportService extends BaseService {
+          static routes = {
+            _monthly: { pattern: '/reports/:year/:month?', method: 'GET' },
+            exportAsync: { pattern: '/export/:format?' },
+          } as const
+          _monthly(year: string, month: string): string {
+            return year + month
+          }
+        }
+        const routes = getServiceRoutes(ReportService)
+        assert.deepEqual(paths(routes), ['GET /reports/:year{/:month}', 'POST /export{/:format}'])
+        assert.deepEqual(
+          routes.map((route) => route.pathParameters),
+          [['year', 'month'], ['format']],
+        )
+      })
+
+      it('refuses an entry that names no method, or one of the wrong shape', () => {
+        class MissingService {
+          static routes = { getAsync: { pattern: '/x' } }
+        }
+        assert.throws(
+          () => getServiceRoutes(MissingService),
+          (error: unknown) =>
+            error instanceof RouteConventionError &&
+            /`MissingService.routes` names `getAsync`, which is not a method of MissingService/.test(error.message),
+        )
+        const invalid: ReadonlyArray<readonly [unknown, RegExp]> = [
+          [[], /Expected `BadService.routes` to be an object/],
+          [{ getAsync: { pattern: '/a/*' } }, /Expected `BadService.routes.getAsync.pattern` to be a path of segments/],
+          [
+            { getAsync: { method: 'PATCH' } },
+            /Expected `BadService.routes.getAsync.method` to be one of 'GET', 'POST'/,
+          ],
+          [
+            { getAsync: { path: '/a' } },
+            /Unknown option `path` in `BadService.routes.getAsync`. Known options: pattern, startWithBaseUri, method./,
+          ],
+          [
+            { getAsync: { startWithBaseUri: 'yes' } },
+            /Expected `BadService.routes.getAsync.startWithBaseUri` to be a boolean/,
+          ],
+        ]
+        for (const [routes, message] of invalid) {
+          class BadService {
+            static routes = routes as RouteOverrides
+            getAsync(): void {}
+          }
+          assert.throws(
+            () => getServiceRoutes(BadService),
+            (error: unknown) => error instanceof InvalidOptionError && message.test(error.message),
+            String(message),
+          )
+        }
+      })
+    })
+
+    describe('an optional id (TestGetMethodName: Test2/{id?})', () => {
+      it('maps an id with a default value, undefined included, to an optional segment', () => {
+        class UserService {
+          test2(id: number | undefined = undefined): number | undefined {
+            return id
+          }
+        }
+        assert.deepEqual(paths(getServiceRoutes(UserService)), ['POST /api/v1/users/test2{/:id}'])
+      })
+
+      it("cannot see TypeScript's `id?`, which is erased before run time: such an id stays required", () => {
+        class UserService {
+          getAsync(id?: string): string | undefined {
+            return id
+          }
+        }
+        assert.deepEqual(paths(getServiceRoutes(UserService)), ['GET /api/v1/users/:id'])
+      })
+    })
+
+    describe('option checks', () => {
+      it('refuses invalid values for the new options, naming each', () => {
+        const invalid: ReadonlyArray<readonly [object, RegExp]> = [
+          [{ mapHttpMethodsForUnmatched: [] }, /Expected `options.mapHttpMethodsForUnmatched` to be a non-empty array/],
+          [{ mapHttpMethodsForUnmatched: 'POST' }, /`options.mapHttpMethodsForUnmatched`.*got `"POST"` \(string\)/],
+          [{ mapHttpMethodsForUnmatched: ['GET', 'GET'] }, /`options.mapHttpMethodsForUnmatched`/],
+          [{ mapHttpMethodsForUnmatched: ['ALL', 'GET'] }, /\['ALL'\] alone for every method/],
+          [{ mapHttpMethodsForUnmatched: ['post'] }, /`options.mapHttpMethodsForUnmatched`/],
+          [{ getPrefixes: 'Get' }, /Expected `options.getPrefixes` to be an array of non-empty prefixes/],
+          [{ deletePrefixes: [''] }, /`options.deletePrefixes`/],
+          [{ putPrefixes: ['Up date'] }, /`options.putPrefixes`/],
+          [{ disableTrimMethodPrefix: 1 }, /Expected `options.disableTrimMethodPrefix` to be a boolean/],
+          [{ enableProperty: 'no' }, /Expected `options.enableProperty` to be a boolean/],
+          [{ disableAutoMapRoute: null }, /Expected `options.disableAutoMapRoute` to be a boolean/],
+        ]
+        for (const [options, message] of invalid) {
+          assert.throws(
+            () => getServiceRoutes(UserService, options),
+            (error: unknown) => error instanceof InvalidOptionError && message.test(error.message),
+            String(message),
+          )
+        }
+      })
+    })
+  })
+
   describe('resolveRouteConventionOptions', () => {
     it('fills in the defaults and keeps given values', () => {
-      assert.deepEqual(resolveRouteConventionOptions({ version: 'v2', prefix: undefined }), {
-        prefix: 'api',
+      assert.deepEqual(resolveRouteConventionOptions({ version: 'v2', prefix: undefined, getPrefixes: ['Fetch'] }), {
+        ...ROUTE_CONVENTION_DEFAULTS,
         version: 'v2',
-        pluralizeServiceName: true,
-        autoAppendId: true,
+        getPrefixes: ['Fetch'],
       })
     })
 
@@ -653,3 +999,41 @@ const RESERVED = new Set([
   'implements',
   'instanceof',
 ])
+
+describeEachExpress('route conventions served', ({ major, express }) => {
+  it('registers the optional segments of Express 5 in the syntax of this major, and they match', async () => {
+    class ItemService {
+      static routes = { getPageAsync: { pattern: '/pages/:page?' } }
+      getAsync(id: string | undefined = undefined): { id: string | undefined } {
+        return { id }
+      }
+      getPageAsync(page: string | undefined): { page: string | undefined } {
+        return { page }
+      }
+    }
+    class RootService {
+      static routeOptions = { baseUri: '/' }
+      getAsync(id = 'root'): { id: string } {
+        return { id }
+      }
+    }
+    const app = express()
+    for (const route of [...getServiceRoutes(ItemService), ...getServiceRoutes(RootService, { prefix: 'x' })]) {
+      const path = major === 4 ? toExpress4Path(route.path) : route.path
+      const handler: (
+        req: { params: Record<string, string | undefined> },
+        res: { json(body: unknown): void },
+      ) => void = (req, res) => res.json(req.params)
+      app.get(path, handler)
+    }
+    assert.equal(toExpress4Path('/api/v1/items{/:id}'), '/api/v1/items/:id?')
+    assert.equal(toExpress4Path('/{:id}'), '/:id?')
+    assert.equal(toExpress4Path('/reports/:year{/:month}'), '/reports/:year/:month?')
+    await request(app).get('/api/v1/items/7').expect(200, { id: '7' })
+    await request(app).get('/api/v1/items').expect(200, {})
+    await request(app).get('/pages/2').expect(200, { page: '2' })
+    await request(app).get('/pages').expect(200, {})
+    await request(app).get('/5').expect(200, { id: '5' })
+    await request(app).get('/').expect(200, {})
+  })
+})

@@ -14,6 +14,7 @@ import {
   mapServices,
 } from '../src/index'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
+import { ROUTE_CONVENTION_KEYS } from '../src/express/route-options'
 
 class NoopJob extends BackgroundJobBase<null> {
   protected override async executing(): Promise<void> {}
@@ -90,17 +91,14 @@ describe('options validation', () => {
     await refusesUnknown(
       () => mapServices(express(), [], { container: h.container, verison: 'v2' } as never),
       'verison',
-      ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId'],
+      ['container', ...ROUTE_CONVENTION_KEYS],
     )
     class TypoService {
       static routeOptions = { baseUrl: '/x' }
       getAsync(): void {}
     }
     await refusesUnknown(() => mapServices(express(), [TypoService as never], { container: h.container }), 'baseUrl', [
-      'prefix',
-      'version',
-      'pluralizeServiceName',
-      'autoAppendId',
+      ...ROUTE_CONVENTION_KEYS,
       'baseUri',
       'serviceName',
     ])

@@ -3,10 +3,14 @@ import type { Application, IRouter, NextFunction, Request, RequestHandler, Respo
 import { BackgroundJobs } from '../background-jobs'
 import { InvalidArgumentError, RouteConventionError, describeValue } from '../errors'
 import { checkContainer, readOptions } from '../validation'
+import { getExpressMajor } from './express-major'
 import {
+  ROUTE_CONVENTION_KEYS,
+  endsWithParameter,
   getServiceRoutes,
   resolveRouteConventionOptions,
   routesClash,
+  toExpress4Path,
   type RouteConventionOptions,
   type RouteMethod,
   type ServiceClass,
@@ -25,9 +29,9 @@ export interface MapServicesOptions extends RouteConventionOptions {
 
 /** One route registered by {@link mapServices}, for logs and tests. */
 export interface MappedRoute {
-  /** The HTTP method, or `ALL` for a method name with no verb prefix. */
+  /** The HTTP method, or `ALL` for every method. */
   readonly method: RouteMethod
-  /** The Express path, e.g. `/api/v1/users/:id`. */
+  /** The path as registered with the app's Express major, e.g. `/api/v1/users/:id` (`{/:id}` in 5, `/:id?` in 4). */
   readonly path: string
   /** The service class's name, e.g. `UserService`. */
   readonly service: string
@@ -35,7 +39,17 @@ export interface MappedRoute {
   readonly handler: string
 }
 
-const MAP_SERVICES_KEYS = ['container', 'prefix', 'version', 'pluralizeServiceName', 'autoAppendId'] as const
+const MAP_SERVICES_KEYS = ['container', ...ROUTE_CONVENTION_KEYS] as const
+
+/** A service already mapped on an app: with which container and conventions, and its routes. */
+interface MappedService {
+  readonly container: AwilixContainer
+  readonly conventions: string
+  readonly routes: readonly (MappedRoute & { readonly expressPath: string })[]
+}
+
+// Per app (or router): the services mapped on it, so that mapping them again is a no-op (MASA's AddServices).
+const mappedServices = new WeakMap<object, Map<ServiceClass, MappedService>>()
 const QUERY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
 
 type Binder = (req: Request, res: Response) => unknown
@@ -55,7 +69,17 @@ type Binder = (req: Request, res: Response) => unknown
  * and DELETE routes, and from the body for POST and PUT: the whole `req.body` when there is exactly
  * one such parameter, else `req.body[name]`. A destructuring parameter receives the whole query or
  * body. An `ALL` route reads the query for GET, HEAD, DELETE and OPTIONS requests and the body
- * otherwise. Query values are strings (or arrays of strings): convert them in the method.
+ * otherwise. Query values are strings (or arrays of strings): convert them in the method. A
+ * parameter named as a route parameter of the path (`:id`, or one of a `static routes` pattern)
+ * receives `req.params[name]`.
+ *
+ * Works with Express 4.21+ and 5, told apart from `app` itself: paths are registered in that major's
+ * syntax (Express 5's optional group `{/:id}` is `/:id?` in 4), and a handler never leaves a
+ * rejected promise to Express 4, which would not catch it.
+ *
+ * Idempotent, as MASA's `AddServices` is: a service already mapped on this `app` with the same
+ * container and options is not built or registered again (its routes are returned again); with
+ * another container or other options it is refused.
  *
  * Parsing the body is the app's job: call `app.use(express.json())` before `mapServices`, or
  * `req.body` is `undefined` and body parameters are `undefined`.
@@ -70,8 +94,9 @@ type Binder = (req: Request, res: Response) => unknown
  *
  * @returns The registered routes, in registration order.
  * @throws InvalidOptionError for invalid options.
- * @throws RouteConventionError for a value that is not a class, a method that cannot be mapped, or
- * two methods (of any services) that map to the same method and path.
+ * @throws RouteConventionError for a value that is not a class, a method that cannot be mapped,
+ * two methods (of any services mapped on this app) that map to the same method and path, or a
+ * service mapped on this app before with another container or options.
  * @throws BackgroundJobsNotBuiltError when the container has no background-job service.
  */
 export function mapServices(
@@ -107,6 +132,11 @@ export function mapServices(
     })
   }
 
+  const conventionsKey = JSON.stringify(resolved)
+  const already = mappedServices.get(app) ?? new Map<ServiceClass, MappedService>()
+  const earlier = [...already.values()].flatMap((service) => service.routes)
+  const kept: MappedRoute[] = []
+  const fresh: ServiceClass[] = []
   const routes: Array<ServiceRoute & { readonly serviceClass: ServiceClass }> = []
   services.forEach((serviceClass, index) => {
     if (typeof serviceClass !== 'function' || serviceClass.prototype === undefined) {
@@ -119,11 +149,29 @@ export function mapServices(
         `\`services\` lists \`${serviceClass.name}\` twice (at ${services.indexOf(serviceClass)} and ${index}). List each service once.`,
       )
     }
-    for (const route of getServiceRoutes(serviceClass, resolved)) {
-      const clash = routes.find((other) => routesClash(other, route))
-      if (clash !== undefined) {
+    const previous = already.get(serviceClass)
+    if (previous !== undefined) {
+      // Mapping the same service again is a no-op, as MASA's AddServices is; with another
+      // container or other conventions it would be a second, different mapping, which is refused.
+      if (previous.container !== container || previous.conventions !== conventionsKey) {
+        const differs = previous.container !== container ? 'another container' : 'other route options'
         throw new RouteConventionError(
-          `\`${clash.serviceName}.${clash.methodName}\` (${clash.method}) and \`${route.serviceName}.${route.methodName}\` (${route.method}) both map to ${route.path}. Give one service another \`routeOptions\` (serviceName, baseUri or version), or rename one method.`,
+          `\`${serviceClass.name}\` is already mapped on this app, with ${differs}. Map each service once per app: call mapServices once with every service, or give the later call the same container and options.`,
+        )
+      }
+      kept.push(...previous.routes.map(({ expressPath: _path, ...route }) => route))
+      return
+    }
+    fresh.push(serviceClass)
+    for (const route of getServiceRoutes(serviceClass, resolved)) {
+      const clash =
+        routes.find((other) => routesClash(other, route)) ??
+        earlier.find((other) => routesClash({ method: other.method, path: other.expressPath }, route))
+      if (clash !== undefined) {
+        const name =
+          'serviceName' in clash ? `${clash.serviceName}.${clash.methodName}` : `${clash.service}.${clash.handler}`
+        throw new RouteConventionError(
+          `\`${name}\` (${clash.method}) and \`${route.serviceName}.${route.methodName}\` (${route.method}) both map to ${route.path}. Give one service another \`routeOptions\` (serviceName, baseUri or version), or rename one method.`,
         )
       }
       routes.push({ ...route, serviceClass })
@@ -132,28 +180,53 @@ export function mapServices(
 
   BackgroundJobs.build(container)
   const instances = new Map<ServiceClass, object>()
-  for (const serviceClass of services) {
+  for (const serviceClass of fresh) {
     // awilix's types want `new (...args: any[])`; ServiceClass accepts any constructor signature.
     instances.set(serviceClass, container.build(serviceClass as unknown as new (...args: unknown[]) => object))
   }
 
   const router: IRouter = app
-  const ordered = [...routes.filter((route) => !route.hasIdSegment), ...routes.filter((route) => route.hasIdSegment)]
-  const mapped: MappedRoute[] = []
+  const isExpress4 = getExpressMajor(app) === 4
+  const ordered = [...routes.filter((route) => !endsWithParameter(route)), ...routes.filter(endsWithParameter)]
+  const mapped: Array<MappedRoute & { readonly expressPath: string; readonly serviceClass: ServiceClass }> = []
   for (const route of ordered) {
     const handler = createRouteHandler(route, instances.get(route.serviceClass))
-    if (route.method === 'ALL') router.all(route.path, handler)
-    else if (route.method === 'GET') router.get(route.path, handler)
-    else if (route.method === 'POST') router.post(route.path, handler)
-    else if (route.method === 'PUT') router.put(route.path, handler)
-    else router.delete(route.path, handler)
-    mapped.push({ method: route.method, path: route.path, service: route.serviceName, handler: route.methodName })
+    const path = isExpress4 ? toExpress4Path(route.path) : route.path
+    if (route.method === 'ALL') router.all(path, handler)
+    else if (route.method === 'GET') router.get(path, handler)
+    else if (route.method === 'POST') router.post(path, handler)
+    else if (route.method === 'PUT') router.put(path, handler)
+    else router.delete(path, handler)
+    mapped.push({
+      method: route.method,
+      path,
+      service: route.serviceName,
+      handler: route.methodName,
+      expressPath: route.path,
+      serviceClass: route.serviceClass,
+    })
   }
-  return mapped
+  for (const serviceClass of fresh) {
+    const own = mapped.filter((route) => route.serviceClass === serviceClass)
+    already.set(serviceClass, {
+      container,
+      conventions: conventionsKey,
+      routes: own.map(({ serviceClass: _class, ...route }) => route),
+    })
+  }
+  mappedServices.set(app, already)
+  return [...kept, ...mapped.map(({ expressPath: _path, serviceClass: _class, ...route }) => route)]
 }
 
 function createRouteHandler(route: ServiceRoute, instance: object | undefined): RequestHandler {
-  const method: unknown = instance === undefined ? undefined : Reflect.get(instance, route.methodName)
+  // An accessor property (enableProperty) is read, through its getter, on each request.
+  const method: unknown = route.isProperty
+    ? function readProperty(this: object): unknown {
+        return Reflect.get(this, route.methodName)
+      }
+    : instance === undefined
+      ? undefined
+      : Reflect.get(instance, route.methodName)
   if (typeof method !== 'function') {
     throw new RouteConventionError(
       `\`${route.serviceName}.${route.methodName}\` is not a function on the built service instance. Do not replace prototype methods in the constructor.`,
@@ -181,8 +254,11 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
 }
 
 function createBinders(route: ServiceRoute): Binder[] {
+  // A parameter named as a route parameter (`id` for `:id`, compared case-insensitively) reads req.params.
+  const pathParameterOf = (name: string | undefined): string | undefined =>
+    route.pathParameters.find((parameter) => parameter.toLowerCase() === name?.toLowerCase())
   const isFromRequest = (name: string | undefined): boolean =>
-    name === 'req' || name === 'res' || (route.hasIdSegment && name?.toLowerCase() === 'id')
+    name === 'req' || name === 'res' || pathParameterOf(name) !== undefined
   const valueParameters = route.parameters.filter((parameter) => !isFromRequest(parameter.name))
   const source = (req: Request): 'query' | 'body' => {
     if (route.method === 'GET' || route.method === 'DELETE') return 'query'
@@ -193,7 +269,8 @@ function createBinders(route: ServiceRoute): Binder[] {
     const { name } = parameter
     if (name === 'req') return (req) => req
     if (name === 'res') return (_req, res) => res
-    if (isFromRequest(name)) return (req) => req.params['id']
+    const pathParameter = pathParameterOf(name)
+    if (pathParameter !== undefined) return (req) => req.params[pathParameter]
     return (req) => {
       const from = source(req)
       const values: unknown = from === 'query' ? req.query : req.body

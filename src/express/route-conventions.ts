@@ -6,7 +6,9 @@ import {
   DEFAULT_HTTP_METHOD_PREFIXES,
   resolveRouteConventionOptions,
   validateServiceRouteOptions,
+  validateRouteOverrides,
   type HttpMethodPrefixes,
+  type HttpVerb,
   type RouteConventionOptions,
   type RouteMethod,
   type ServiceClass,
@@ -18,12 +20,17 @@ import {
 export {
   DEFAULT_HTTP_METHOD_PREFIXES,
   ROUTE_CONVENTION_DEFAULTS,
+  ROUTE_CONVENTION_KEYS,
   RouteMethods,
   resolveRouteConventionOptions,
+  validateRouteOverrides,
   validateServiceRouteOptions,
 } from './route-options'
 export type {
   HttpMethodPrefixes,
+  HttpVerb,
+  RouteOverride,
+  RouteOverrides,
   RouteConventionOptions,
   RouteMethod,
   ServiceClass,
@@ -50,7 +57,12 @@ export type {
  *   ASP.NET Core does), so `/api/v1/users/list` reaches it; with `caseSensitive: true` use the
  *   segment exactly as {@link getServiceRoutes} reports it.
  * - MASA's `{id?}` (a nullable `id`, or one with a default value) becomes Express 5's optional
- *   group `{/:id}` for an `id` parameter with a default value.
+ *   group `{/:id}` for an `id` parameter with a default value (`getAsync(id: string | undefined =
+ *   undefined)`). TypeScript erases the `?` of `getAsync(id?: string)` before the code runs, so such
+ *   an `id` is required: give it a default value, or an optional `:id?` in `static routes`.
+ * - A method with no verb prefix maps to POST only (`mapHttpMethodsForUnmatched: ['POST']`);
+ *   MASA maps it to every method. A state-changing method such as `sendWelcomeAsync(to)` must not
+ *   answer a GET that a cross-site `<img>` can send.
  */
 
 /**
@@ -76,20 +88,24 @@ export function getMethodPrefix(prefixes: readonly string[], methodName: string)
 
 /**
  * Splits a method name into its HTTP method, the verb prefix that selected it, and the action
- * segment: the name minus that prefix and an `Async` suffix. A name with no verb prefix maps to
- * `ALL` and keeps its whole name (minus `Async`) as the action.
+ * segment: the name minus that prefix (kept with `disableTrimMethodPrefix`) and an `Async` suffix.
+ * A name with no verb prefix has no method (`undefined`, MASA's `null`: `mapHttpMethodsForUnmatched`
+ * decides) and keeps its whole name (minus `Async`) as the action.
  *
- * `addAsync` -> `POST` + `''`; `getListAsync` -> `GET` + `List`; `auditState` -> `ALL` + `auditState`.
+ * `addAsync` -> `POST` + `''`; `getListAsync` -> `GET` + `List`; `auditState` -> `undefined` + `auditState`.
  */
 export function parseMethodName(
   methodName: string,
   prefixes: HttpMethodPrefixes = DEFAULT_HTTP_METHOD_PREFIXES,
-): { method: RouteMethod; prefix: string; action: string } {
+  options: { readonly disableTrimMethodPrefix?: boolean } = {},
+): { method: HttpVerb | undefined; prefix: string; action: string } {
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     const prefix = getMethodPrefix(prefixes[method], methodName)
-    if (prefix !== '') return { method, prefix, action: trimAsyncSuffix(methodName.slice(prefix.length)) }
+    if (prefix === '') continue
+    const rest = options.disableTrimMethodPrefix === true ? methodName : methodName.slice(prefix.length)
+    return { method, prefix, action: trimAsyncSuffix(rest) }
   }
-  return { method: 'ALL', prefix: '', action: trimAsyncSuffix(methodName) }
+  return { method: undefined, prefix: '', action: trimAsyncSuffix(methodName) }
 }
 
 /**
@@ -124,54 +140,136 @@ export function getBaseUri(serviceClass: ServiceClass, options: RouteConventionO
 
 /**
  * Computes the routes of a service class: one per own prototype method, skipping the constructor,
- * getters and setters, symbol keys and names starting with `_` or `#` (inherited methods are not
- * mapped, like MASA's `DeclaredOnly`). Routes without an `:id` come first, so a literal segment
- * (`/users/List`) is matched before `/users/:id` would capture it.
+ * symbol keys and names starting with `_` or `#` (inherited methods are not mapped, like MASA's
+ * `DeclaredOnly`, unless the class's static `routes` names them). Accessor properties are mapped
+ * to GET routes with `enableProperty`, setters never. A method with no verb prefix gets one route
+ * per method in `mapHttpMethodsForUnmatched` (POST by default). With `disableAutoMapRoute` there are
+ * none. Routes whose path ends with a parameter come last, so a literal segment (`/users/List`) is
+ * matched before `/users/:id` would capture it.
  * @throws RouteConventionError for a value that is not a class, a service name that cannot be
- * derived, a method name that is not a valid path segment, a rest parameter, or two methods that
- * map to the same method and path.
- * @throws InvalidOptionError for invalid `options` or `routeOptions`.
+ * derived, a method name that is not a valid path segment, a rest parameter, a `routes` entry that
+ * names no method, or two methods that map to the same method and path.
+ * @throws InvalidOptionError for invalid `options`, `routeOptions` or `routes`.
  */
 export function getServiceRoutes(serviceClass: ServiceClass, options: RouteConventionOptions = {}): ServiceRoute[] {
   const { className, resolved, baseUri } = resolveService(serviceClass, options)
+  const overrides = validateRouteOverrides(serviceClass.routes, `${className || 'serviceClass'}.routes`)
+  if (resolved.disableAutoMapRoute) return []
+  const prefixes: HttpMethodPrefixes = {
+    GET: resolved.getPrefixes,
+    POST: resolved.postPrefixes,
+    PUT: resolved.putPrefixes,
+    DELETE: resolved.deletePrefixes,
+  }
   const prototype = serviceClass.prototype as object
+  const names = new Set([...Object.getOwnPropertyNames(prototype), ...Object.keys(overrides)])
   const routes: ServiceRoute[] = []
-  for (const methodName of Object.getOwnPropertyNames(prototype)) {
-    if (methodName === 'constructor' || methodName.startsWith('_') || methodName.startsWith('#')) continue
-    const descriptor = Object.getOwnPropertyDescriptor(prototype, methodName)
-    if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) continue
-    const value: unknown = descriptor.value
-    if (typeof value !== 'function') continue
+  for (const methodName of names) {
+    const override = Object.hasOwn(overrides, methodName) ? overrides[methodName] : undefined
+    const isListed = override !== undefined
+    if (!isListed && (methodName === 'constructor' || methodName.startsWith('_') || methodName.startsWith('#')))
+      continue
     const where = `${className}.${methodName}`
-    const { method, action } = parseMethodName(methodName)
-    if (!ACTION_SEGMENT.test(action)) {
+    const member = findMember(prototype, methodName)
+    const isProperty = member?.get !== undefined && resolved.enableProperty
+    if (!isProperty && typeof member?.value !== 'function') {
+      if (!isListed) continue
       throw new RouteConventionError(
-        `Cannot map \`${where}\`: its action segment ${describeValue(action)} is not a valid path segment. Rename the method, or start its name with \`_\` to leave it unmapped.`,
+        `\`${className}.routes\` names \`${methodName}\`, which is not a method of ${className}${member?.get === undefined ? '' : ' (it is an accessor property: set `enableProperty: true` to map it)'}. Name a method of the class, or remove the entry.`,
       )
     }
-    const parameters = parseParameters(value as (...args: never) => unknown)
+    const parsed = isProperty
+      ? { method: 'GET' as const, action: methodName }
+      : parseMethodName(methodName, prefixes, resolved)
+    const action =
+      override?.startWithBaseUri === true && override.pattern !== undefined ? override.pattern : parsed.action
+    if (override?.pattern === undefined && !ACTION_SEGMENT.test(action)) {
+      throw new RouteConventionError(
+        `Cannot map \`${where}\`: its action segment ${describeValue(action)} is not a valid path segment. Rename the method, set its path in \`static routes\`, or start its name with \`_\` to leave it unmapped.`,
+      )
+    }
+    const parameters = isProperty ? [] : parseParameters(member?.value as (...args: never) => unknown)
     const rest = parameters.find((parameter) => parameter.isRest)
     if (rest !== undefined) {
       throw new RouteConventionError(
         `Cannot map \`${where}\`: a rest parameter (\`...${rest.name ?? '[...]'}\`) cannot be bound from a request. Declare named parameters, or start the method name with \`_\` to leave it unmapped.`,
       )
     }
-    const id = resolved.autoAppendId
-      ? parameters.find((parameter) => parameter.name?.toLowerCase() === 'id')
-      : undefined
-    let path = combineUris(baseUri, action)
+    const id =
+      resolved.autoAppendId && override?.pattern === undefined
+        ? parameters.find((parameter) => parameter.name?.toLowerCase() === 'id')
+        : undefined
+    let path =
+      override?.pattern !== undefined && override.startWithBaseUri !== true
+        ? toExpressPath(override.pattern)
+        : toExpressPath(combineUris(baseUri, action))
     if (id !== undefined && id.hasDefault) path = path === '/' ? '/{:id}' : `${path}{/:id}`
     else if (id !== undefined) path = combineUris(path, ':id')
-    const duplicate = routes.find((route) => routesClash(route, { method, path }))
-    if (duplicate !== undefined) {
-      throw new RouteConventionError(
-        `\`${className}.${duplicate.methodName}\` (${duplicate.method}) and \`${where}\` (${method}) both map to ${path}. Rename one of them, or start its name with \`_\` to leave it unmapped.`,
-      )
+    const pathParameters = [...path.matchAll(/:([A-Za-z_$][\w$]*)/g)].map((match) => match[1] ?? '')
+    const methods =
+      override?.method !== undefined
+        ? [override.method]
+        : parsed.method !== undefined
+          ? [parsed.method]
+          : resolved.mapHttpMethodsForUnmatched
+    for (const method of methods) {
+      const duplicate = routes.find((route) => routesClash(route, { method, path }))
+      if (duplicate !== undefined) {
+        throw new RouteConventionError(
+          `\`${className}.${duplicate.methodName}\` (${duplicate.method}) and \`${where}\` (${method}) both map to ${path}. Rename one of them, set one's path in \`static routes\`, or start its name with \`_\` to leave it unmapped.`,
+        )
+      }
+      routes.push({
+        method,
+        path,
+        serviceName: className,
+        methodName,
+        isProperty,
+        parameters,
+        pathParameters,
+        hasIdSegment: id !== undefined,
+      })
     }
-    routes.push({ method, path, serviceName: className, methodName, parameters, hasIdSegment: id !== undefined })
   }
   // Express tries routes in registration order; ASP.NET Core prefers literal segments over parameters.
-  return [...routes.filter((route) => !route.hasIdSegment), ...routes.filter((route) => route.hasIdSegment)]
+  return [...routes.filter((route) => !endsWithParameter(route)), ...routes.filter(endsWithParameter)]
+}
+
+/** Whether a route's last segment is a route parameter: such routes are registered after literal ones. */
+export function endsWithParameter(route: { readonly path: string }): boolean {
+  return /(?::[A-Za-z_$][\w$]*\}?)$/.test(route.path)
+}
+
+/**
+ * Rewrites a path as Express 4 reads it: Express 5's optional group `{/:id}` (and `/{:id}` at the
+ * root) becomes `/:id?`. Other paths are the same in both majors.
+ */
+export function toExpress4Path(path: string): string {
+  return path.replace(/^\/\{:([A-Za-z_$][\w$]*)\}/, '/:$1?').replace(/\{\/:([A-Za-z_$][\w$]*)\}/g, '/:$1?')
+}
+
+/** A path of literal, `:param` and optional `:param?` segments in Express 5's syntax (`{/:param}`). */
+function toExpressPath(path: string): string {
+  let out = ''
+  for (const segment of path.split('/')) {
+    if (segment === '') continue
+    out += segment.endsWith('?') ? `{/${segment.slice(0, -1)}}` : `/${segment}`
+  }
+  if (out === '') return '/'
+  return out.startsWith('{/') ? `/{${out.slice(2)}` : out
+}
+
+/** The property descriptor of `name` on `prototype` or the classes it extends (not `Object.prototype`). */
+function findMember(prototype: object, name: string): PropertyDescriptor | undefined {
+  for (
+    let at: object | null = prototype;
+    at !== null && at !== Object.prototype;
+    at = Object.getPrototypeOf(at) as object | null
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, name)
+    if (descriptor !== undefined) return descriptor
+  }
+  return undefined
 }
 
 /**
