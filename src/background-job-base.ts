@@ -53,16 +53,38 @@ export abstract class BackgroundJobBase<TArgs> {
     this.logger = dependencies?.logger ?? silentLogger
   }
 
-  /** Runs one attempt: the engine calls this, and it calls {@link BackgroundJobBase.executing}. */
-  execute(args: TArgs, context: JobContext): Promise<void> {
-    return this.executing(args, context)
+  /**
+   * Runs one attempt, in MASA's order: {@link BackgroundJobBase.preExecute}, then
+   * {@link BackgroundJobBase.executing}, then {@link BackgroundJobBase.postExecute}, each awaited.
+   * A step that throws or rejects ends the attempt there (the later steps do not run) and fails it;
+   * a retry runs all three again. The engine calls this; override the three steps, not this.
+   */
+  async execute(args: TArgs, context: JobContext): Promise<void> {
+    await this.preExecute(args, context)
+    await this.executing(args, context)
+    await this.postExecute(args, context)
   }
+
+  /**
+   * Runs before {@link BackgroundJobBase.executing} at each attempt (MASA's `PreExecuteAsync`),
+   * with the same args and context: for set-up, checks or logging. Throwing fails the attempt
+   * without running `executing`. Does nothing unless overridden (MASA's logs the args at debug
+   * level; args may hold personal data, so this one does not).
+   */
+  protected async preExecute(_args: TArgs, _context: JobContext): Promise<void> {}
 
   /**
    * The job's work. Resolve to succeed; throw or reject to fail the attempt (it is retried as the
    * policy says). Long work should watch `context.signal`, aborted on timeout or shutdown.
    */
   protected abstract executing(args: TArgs, context: JobContext): Promise<void>
+
+  /**
+   * Runs after {@link BackgroundJobBase.executing} has resolved (MASA's `PostExecuteAsync`), with
+   * the same args and context; not after a failed `executing`. Throwing fails the attempt (it is
+   * retried as the policy says, `executing` included). Does nothing unless overridden.
+   */
+  protected async postExecute(_args: TArgs, _context: JobContext): Promise<void> {}
 }
 
 /** A job class: a subclass of {@link BackgroundJobBase} for args `TArgs`. */

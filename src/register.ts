@@ -16,11 +16,13 @@ import { checkClock, checkContainer, checkFunction } from './validation'
 /** What the `addBackgroundJobs` configure callback receives (MASA's `options`). */
 export class BackgroundJobsBuilder {
   #engine: EngineFactory | undefined
+  #ignoredEngines = 0
   readonly #jobs: JobClass[] = []
 
   /**
    * Keeps jobs in this process's memory (MASA's `UseInMemoryDatabase`): they are lost on restart.
-   * The same as `o.useEngine(memoryEngine(options))`.
+   * The same as `o.useEngine(memoryEngine(options))`. As with `useEngine`, the first engine chosen
+   * wins; a later choice is still validated, then ignored with a warning.
    * @throws InvalidOptionError for an unknown option or an invalid value
    */
   useInMemoryStore(options?: MemoryStoreOptions): this {
@@ -31,6 +33,10 @@ export class BackgroundJobsBuilder {
    * Runs jobs on the engine `factory` builds: `memoryEngine(options)`, another engine's factory, or
    * your own (`{ create: (context) => engine }`). The job classes, the manager, the middleware,
    * `ServiceBase` and the admin router stay the same whichever engine runs the jobs.
+   *
+   * The first engine chosen wins, here as across `addBackgroundJobs` calls (MASA's rule: its
+   * registrations are `TryAdd`s). A second `useEngine` or `useInMemoryStore`, in this callback or
+   * in a later `addBackgroundJobs`, is ignored and `addBackgroundJobs` logs a warning saying so.
    * @throws InvalidArgumentError when `factory` has no `create` function
    */
   useEngine(factory: EngineFactory): this {
@@ -42,7 +48,8 @@ export class BackgroundJobsBuilder {
         hint: "Pass memoryEngine(options), an engine package's factory, or { create: (context) => engine }.",
       })
     }
-    this.#engine = factory
+    if (this.#engine === undefined) this.#engine = factory
+    else this.#ignoredEngines++
     return this
   }
 
@@ -57,6 +64,11 @@ export class BackgroundJobsBuilder {
     return this.#engine
   }
 
+  /** @internal How many engine choices after the first were ignored. */
+  get ignoredEngines(): number {
+    return this.#ignoredEngines
+  }
+
   /** @internal */
   get jobs(): readonly JobClass[] {
     return this.#jobs
@@ -69,8 +81,9 @@ export class BackgroundJobsBuilder {
  * timer wheel) and the manager, all singletons, plus a winston `logger` when the container has
  * none. The manager is registered with a disposer, so `container.dispose()` stops it.
  *
- * A second call keeps the first call's engine (the new one is ignored, with a warning) but
- * registers the job classes it adds, so modules can each add their own jobs.
+ * The first engine chosen wins: a second call keeps the first call's engine (the new one is
+ * ignored, with a warning) but registers the job classes it adds, so modules can each add their
+ * own jobs; two engine choices in one callback follow the same rule (the first, with a warning).
  *
  * @example
  * addBackgroundJobs(container, o => o.useInMemoryStore({ concurrency: 5 }).addJob(RegisterUserBackgroundJob))
@@ -112,6 +125,13 @@ export function addBackgroundJobs(
     container.register(REGISTRATIONS.logger, asFunction(createDefaultLogger).singleton())
   }
   const logger = (): JobLogger => container.resolve<JobLogger>(REGISTRATIONS.logger)
+  if (builder.ignoredEngines > 0) {
+    safeLog(
+      logger(),
+      'warn',
+      `addBackgroundJobs: ${builder.ignoredEngines + 1} engines were chosen in one configure function (useInMemoryStore/useEngine); the first one is in force and the later ones are ignored`,
+    )
+  }
   const registry = new JobRegistry(container, policy, logger)
   for (const jobClass of builder.jobs) registry.add(jobClass)
 
