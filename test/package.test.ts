@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import {
+  PACKAGE_NAME as NAME,
+  ROOT,
+  createConsumerProject,
+  packOnce,
+  readmeAdminScript,
+  readmeBlock,
+  removeProject,
+  runScript,
+  typeCheck,
+  type ConsumerProject,
+} from './support/consumer-project'
 
 const run = promisify(execFile)
-
-/** The repository root: the package this test packs. */
-const ROOT = path.resolve(__dirname, '..')
-const NAME = 'express-background-jobs'
 
 /** The runtime values of `express-background-jobs/engine`; everything else it exports is a type. */
 const ENGINE_VALUES = [
@@ -34,12 +41,6 @@ const LOADED = {
   now: 1234,
   systemClock: 'function',
   deepImport: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
-}
-
-/** What `npm pack --json` reports of one tarball (the fields read here). */
-interface PackResult {
-  filename: string
-  files: { path: string }[]
 }
 
 /** A plain node, without whatever loader the test runner was started with. */
@@ -94,40 +95,18 @@ function withoutComments(text: string): string {
 }
 
 describe('the published package', () => {
-  let tmp: string
+  let project: ConsumerProject
   let app: string
   let installed: string
   let files: string[]
 
   before(async function () {
-    // Packing runs the prepack build (tsc); the rest is local file work and short node runs.
-    this.timeout(120_000)
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'ebj-package-'))
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', tmp], {
-      cwd: ROOT,
-      maxBuffer: 16 * 1024 * 1024,
-    })
-    const [result] = JSON.parse(packed.stdout) as PackResult[]
-    assert.ok(result, `npm pack reported no tarball: ${packed.stdout}`)
-    files = result.files.map((f) => f.path)
-
-    app = path.join(tmp, 'app')
+    // Packing runs the prepare build (tsc), once for every consumer test; the rest is local file work.
+    this.timeout(180_000)
+    files = [...(await packOnce()).files]
+    project = await createConsumerProject({ type: 'commonjs', express: 5 })
+    app = project.dir
     installed = path.join(app, 'node_modules', NAME)
-    await mkdir(installed, { recursive: true })
-    await run('tar', ['-xzf', path.join(tmp, result.filename), '-C', installed, '--strip-components=1'])
-
-    // The package's runtime and peer dependencies, linked from this repository: no network.
-    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as {
-      dependencies?: Record<string, string>
-      peerDependencies?: Record<string, string>
-    }
-    const needed = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]
-    // Type declarations too, for the TypeScript consumer below (an app using the package has them).
-    for (const dependency of [...needed, '@types']) {
-      const link = path.join(app, 'node_modules', dependency)
-      await mkdir(path.dirname(link), { recursive: true })
-      await symlink(path.join(ROOT, 'node_modules', dependency), link, 'junction')
-    }
 
     await writeFile(
       path.join(app, 'main.cjs'),
@@ -196,17 +175,45 @@ export const hidden: unknown = builder.storeOptions
   })
 
   after(async () => {
-    if (tmp !== undefined) await rm(tmp, { recursive: true, force: true })
+    if (project !== undefined) await removeProject(project)
   })
 
-  it('ships the compiled entry points and their declarations, and no sources, tests or examples', () => {
-    for (const file of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/engine.js', 'dist/engine.d.ts']) {
+  it('ships the LICENSE, the compiled entry points and their declarations, and no sources, tests or examples', async () => {
+    for (const file of [
+      'package.json',
+      'LICENSE',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/engine.js',
+      'dist/engine.d.ts',
+    ]) {
       assert.ok(files.includes(file), `${file} is missing from the tarball`)
     }
     const unexpected = files.filter(
       (file) => !file.startsWith('dist/') && !/^(package\.json|README\.md|LICENSE)$/.test(file),
     )
     assert.deepEqual(unexpected, [])
+    assert.match(await readFile(path.join(installed, 'LICENSE'), 'utf8'), /^MIT License/)
+    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as { license?: string }
+    assert.equal(manifest.license, 'MIT')
+  })
+
+  it('ships source maps that resolve: each carries the text of every source it names', async () => {
+    const maps = files.filter((file) => file.endsWith('.js.map'))
+    assert.ok(maps.length > 0, 'the tarball has no source maps')
+    const unresolved: string[] = []
+    for (const file of maps) {
+      const map = JSON.parse(await readFile(path.join(installed, file), 'utf8')) as {
+        sources: string[]
+        sourcesContent?: (string | null)[]
+      }
+      map.sources.forEach((source, index) => {
+        const content = map.sourcesContent?.[index]
+        if (typeof content !== 'string' || content === '') unresolved.push(`${file}: ${source}`)
+      })
+    }
+    assert.deepEqual(unresolved, [])
   })
 
   it('has no @internal marker in any declaration file', async () => {
@@ -265,4 +272,87 @@ export const hidden: unknown = builder.storeOptions
       check('node10', ['--skipLibCheck', 'true', '--esModuleInterop', 'consumer-node10.ts']),
     ])
   })
+})
+
+/** What one run of the README's quick start answered, from an app that installed the tarball. */
+interface QuickStartRun {
+  /** The majors of `express` and `@types/express` the app resolves. */
+  readonly majors: readonly [string, string]
+  readonly addedByService: unknown
+  readonly addedByController: unknown
+  readonly counts: unknown
+  readonly executed: number
+}
+
+/**
+ * Type-checks the README's quick start and admin snippet in a fresh app, runs the quick start as
+ * the README says, sends its two POSTs, reads the admin counts, and waits for both jobs to run.
+ */
+async function runQuickStart(type: 'commonjs' | 'module', express: 4 | 5): Promise<QuickStartRun> {
+  const project = await createConsumerProject({
+    type,
+    express,
+    files: { 'main.ts': await readmeBlock("## Quick start (MASA's steps)"), 'admin.ts': await readmeAdminScript() },
+  })
+  try {
+    const major = async (name: string): Promise<string> => {
+      const manifest = path.join(project.dir, 'node_modules', name, 'package.json')
+      return (JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version.split('.')[0] ?? ''
+    }
+    const majors = [await major('express'), await major('@types/express')] as const
+    await typeCheck(project)
+    const script = await runScript(project, 'main.ts', /Listening on http:\/\/localhost:\d+/)
+    try {
+      const base = `http://127.0.0.1:${script.port}`
+      const json = async (response: Promise<Response>, status: number): Promise<unknown> => {
+        const answer = await response
+        assert.equal(answer.status, status, `${answer.url}: ${await answer.clone().text()}`)
+        return answer.json()
+      }
+      const addedByService = await json(fetch(`${base}/api/v1/users`, { method: 'POST' }), 200)
+      const addedByController = await json(fetch(`${base}/user/add`, { method: 'POST' }), 202)
+      const counts = await json(fetch(`${base}/admin/jobs/api/counts`), 200)
+      await script.waitFor(/Execute registered account: masa/, 2, 20_000)
+      const executed = script.output().match(/Execute registered account: masa/g)?.length ?? 0
+      return { majors, addedByService, addedByController, counts, executed }
+    } finally {
+      await script.stop()
+    }
+  } finally {
+    await removeProject(project)
+  }
+}
+
+describe('the README quick start, installed from the tarball', () => {
+  const variants = [
+    ['commonjs', 5],
+    ['module', 5],
+    ['commonjs', 4],
+    ['module', 4],
+  ] as const
+  const runs = new Map<string, Promise<QuickStartRun>>()
+
+  before(function () {
+    this.timeout(180_000)
+    // All four apps at once: each is mostly tsc and a 3 s job delay.
+    for (const [type, express] of variants) {
+      const running = packOnce().then(() => runQuickStart(type, express))
+      running.catch(() => {}) // awaited (and reported) by its own test below
+      runs.set(`${type} ${express}`, running)
+    }
+  })
+
+  for (const [type, express] of variants) {
+    it(`type-checks and runs in ${type === 'module' ? 'an ES module' : 'a CommonJS'} TypeScript app on Express ${express}`, async function () {
+      this.timeout(180_000)
+      const result = await runs.get(`${type} ${express}`)
+      assert.deepEqual(result, {
+        majors: [String(express), String(express)],
+        addedByService: { jobId: '1' },
+        addedByController: { jobId: '2' },
+        counts: { pending: 2, running: 0, completed: 0, failed: 0, cancelled: 0 },
+        executed: 2,
+      })
+    })
+  }
 })
