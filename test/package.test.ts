@@ -280,6 +280,7 @@ interface QuickStartRun {
   readonly majors: readonly [string, string]
   readonly addedByService: unknown
   readonly addedByController: unknown
+  readonly missingName: unknown
   readonly counts: unknown
   readonly executed: number
 }
@@ -311,10 +312,13 @@ async function runQuickStart(type: 'commonjs' | 'module', express: 4 | 5): Promi
       }
       const addedByService = await json(fetch(`${base}/api/v1/users`, { method: 'POST' }), 200)
       const addedByController = await json(fetch(`${base}/user/add`, { method: 'POST' }), 202)
+      // A handler that rejects (no such job): Express 4 does not catch a rejected promise itself.
+      const missing = await json(fetch(`${base}/admin/jobs/api/jobs/999`), 404)
       const counts = await json(fetch(`${base}/admin/jobs/api/counts`), 200)
       await script.waitFor(/Execute registered account: masa/, 2, 20_000)
       const executed = script.output().match(/Execute registered account: masa/g)?.length ?? 0
-      return { majors, addedByService, addedByController, counts, executed }
+      const missingName = (missing as { error?: { name?: unknown } }).error?.name
+      return { majors, addedByService, addedByController, missingName, counts, executed }
     } finally {
       await script.stop()
     }
@@ -350,6 +354,7 @@ describe('the README quick start, installed from the tarball', () => {
         majors: [String(express), String(express)],
         addedByService: { jobId: '1' },
         addedByController: { jobId: '2' },
+        missingName: 'JobNotFoundError',
         counts: { pending: 2, running: 0, completed: 0, failed: 0, cancelled: 0 },
         executed: 2,
       })

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AwilixContainer } from 'awilix'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
+import { forwardRejections } from './express-compat'
 import type { BackgroundJobManager } from '../background-job-manager'
 import { resolveManager } from '../background-jobs'
 import {
@@ -154,7 +155,8 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   const presentSchedule = (schedule: ScheduleInfo): ScheduleInfo =>
     redactArgs === false ? schedule : { ...schedule, args: REDACTED }
 
-  const router = express.Router({ caseSensitive: true })
+  // Express 4, if that is what the app resolves, leaves rejected handlers to the process: forward them.
+  const router = forwardRejections(express.Router({ caseSensitive: true }))
 
   router.use(function backgroundJobsAdminHeaders(_req: Request, res: Response, next: NextFunction): void {
     res.set({

@@ -3,7 +3,7 @@ import type { Application, IRouter, NextFunction, Request, RequestHandler, Respo
 import { BackgroundJobs } from '../background-jobs'
 import { InvalidArgumentError, RouteConventionError, describeValue } from '../errors'
 import { checkContainer, readOptions } from '../validation'
-import { getExpressMajor } from './express-major'
+import { getExpressMajor } from './express-compat'
 import {
   ROUTE_CONVENTION_KEYS,
   endsWithParameter,
