@@ -513,6 +513,18 @@ describeEachExpress('mapServices', ({ major, express }) => {
       await request(app).get('/api/v1/reports/all').expect(200, {})
     })
 
+    it('binds a route parameter of baseUri to the method parameter of that name', async () => {
+      class TenantUserService extends ServiceBase {
+        static override routeOptions = { baseUri: '/tenants/:tenant/users' }
+        getListAsync(tenant: string, page: string): { tenant: string; page: string } {
+          return { tenant, page }
+        }
+      }
+      const app = express()
+      mapServices(app, [TenantUserService], { container })
+      await request(app).get('/tenants/acme/users/list?page=2').expect(200, { tenant: 'acme', page: '2' })
+    })
+
     it('passes a rejection to the error handler on this major, with no unhandled rejection', async () => {
       const unhandled: unknown[] = []
       const onUnhandled = (reason: unknown): void => {
