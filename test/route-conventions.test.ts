@@ -705,6 +705,13 @@ describe('route conventions', () => {
             error instanceof RouteConventionError &&
             /`MissingService.routes` names `getAsync`, which is not a method of MissingService/.test(error.message),
         )
+        class ConstructorService {
+          static routes = { constructor: { pattern: '/x' } }
+        }
+        assert.throws(
+          () => getServiceRoutes(ConstructorService),
+          /`ConstructorService.routes` names `constructor`, which is not a method of ConstructorService/,
+        )
         const invalid: ReadonlyArray<readonly [unknown, RegExp]> = [
           [[], /Expected `BadService.routes` to be an object/],
           [{ getAsync: { pattern: '/a/*' } }, /Expected `BadService.routes.getAsync.pattern` to be a path of segments/],

@@ -170,7 +170,7 @@ export function getServiceRoutes(serviceClass: ServiceClass, options: RouteConve
     if (!isListed && (methodName === 'constructor' || methodName.startsWith('_') || methodName.startsWith('#')))
       continue
     const where = `${className}.${methodName}`
-    const member = findMember(prototype, methodName)
+    const member = methodName === 'constructor' ? undefined : findMember(prototype, methodName)
     const isProperty = member?.get !== undefined && resolved.enableProperty
     if (!isProperty && typeof member?.value !== 'function') {
       if (!isListed) continue
