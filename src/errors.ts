@@ -14,6 +14,18 @@ export class BackgroundJobError extends Error {
   }
 }
 
+/**
+ * How long a client should wait before retrying a request refused with 503 because the pending
+ * limit was reached: a producer that waits this long lets the processor drain some of the backlog.
+ */
+export const PENDING_LIMIT_RETRY_AFTER_SECONDS = 1
+
+/**
+ * How long a client should wait before retrying a request refused with 503 because the manager was
+ * stopped: the process is shutting down, so the retry should reach another instance or the restarted one.
+ */
+export const MANAGER_STOPPED_RETRY_AFTER_SECONDS = 5
+
 /** The facts of an {@link InvalidOptionError}. */
 export interface InvalidOptionFacts {
   /** The option as the caller wrote it: `concurrency`, `retry.factor`, a query parameter. */
@@ -37,6 +49,8 @@ export interface InvalidOptionFacts {
  * what was given; for an unknown option, `knownOptions` lists the ones that exist.
  */
 export class InvalidOptionError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, the request (or the caller) gave a bad value. */
+  readonly status: number = 400
   readonly option: string
   readonly value: unknown
   readonly expected: string | undefined
@@ -74,6 +88,8 @@ export interface InvalidArgumentFacts {
 
 /** A function was called with an argument of the wrong type (not a container, not a class, ...). */
 export class InvalidArgumentError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, bad input. */
+  readonly status: number = 400
   readonly argument: string
   readonly value: unknown
   readonly expected: string
@@ -93,6 +109,8 @@ export class InvalidArgumentError extends BackgroundJobError {
  * the same job can later move to a distributed store.
  */
 export class InvalidJobArgsError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, the arguments (often client data) cannot be stored. */
+  readonly status: number = 400
   /** Where in the arguments the bad value sits, e.g. `args.user.callback`. */
   readonly path: string
 
@@ -143,6 +161,8 @@ export class InvalidJobClassError extends BackgroundJobError {}
 
 /** No job has the given id (it never existed, was deleted, or was evicted from the bounded history). */
 export class JobNotFoundError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 404. */
+  readonly status: number = 404
   readonly jobId: string
 
   constructor(jobId: string) {
@@ -165,6 +185,8 @@ const ACTION_FIX: Readonly<Record<JobAction, string>> = {
 
 /** The operation does not apply to a job in its current state (e.g. cancelling a running job). */
 export class JobStateError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 409, the job is in the wrong state. */
+  readonly status: number = 409
   readonly jobId: string
   /** The job's state when the operation was refused. */
   readonly state: JobState
@@ -185,6 +207,10 @@ export class JobStateError extends BackgroundJobError {
 
 /** `enqueue` was called while `maxPendingJobs` jobs are already waiting. Nothing was enqueued. */
 export class PendingJobsLimitError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 503, try again later. */
+  readonly status: number = 503
+  /** The seconds an HTTP edge sends as `Retry-After`. */
+  readonly retryAfterSeconds: number = PENDING_LIMIT_RETRY_AFTER_SECONDS
   /** The `maxPendingJobs` in force. */
   readonly limit: number
   readonly jobName: string
@@ -210,6 +236,10 @@ const STOPPED_MESSAGES: Readonly<Record<StoppedSituation, string>> = {
 
 /** The manager was stopped: it accepts no new jobs or schedules, and jobs left pending will not run. */
 export class ManagerStoppedError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 503, this process no longer takes work. */
+  readonly status: number = 503
+  /** The seconds an HTTP edge sends as `Retry-After`. */
+  readonly retryAfterSeconds: number = MANAGER_STOPPED_RETRY_AFTER_SECONDS
   readonly situation: StoppedSituation
 
   constructor(situation: StoppedSituation = 'stopped') {
@@ -284,6 +314,8 @@ export class JobArgsTypeError extends UnrecoverableJobError {
 
 /** A cron expression or schedule definition is not valid. */
 export class InvalidScheduleError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, a bad cron expression or definition. */
+  readonly status: number = 400
   /** The schedule's id, when it had a readable one. */
   readonly scheduleId: string | undefined
 

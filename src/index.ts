@@ -30,9 +30,11 @@ export {
   UnrecoverableJobError,
 } from './errors'
 export type { JobAction, StoppedSituation } from './errors'
-export { isLoopbackAddress } from './express/admin-access'
-export { backgroundJobsAdminRouter } from './express/admin-router'
+export { isDirectLoopbackRequest, isLoopbackAddress } from './express/admin-access'
+export { ADMIN_CSRF_HEADER, backgroundJobsAdminRouter } from './express/admin-router'
 export type { AdminRouterOptions } from './express/admin-router'
+export { backgroundJobsErrorHandler } from './express/error-handler'
+export type { ErrorHandlerOptions } from './express/error-handler'
 export { mapServices } from './express/map-services'
 export type { MapServicesOptions, MappedRoute } from './express/map-services'
 export { backgroundJobsMiddleware, stopWithServer } from './express/middleware'
