@@ -330,6 +330,24 @@ export class InvalidScheduleError extends BackgroundJobError {
 }
 
 /**
+ * Something was resolved from a request scope (`req.container`) after the scope was disposed: the
+ * response had ended and no handler held the scope open. An instance made now would never be
+ * disposed, so none is made. Resolve what a handler needs before it answers, or keep the scope
+ * open with `holdRequestScope(req)` while it works after answering.
+ */
+export class RequestScopeDisposedError extends BackgroundJobError {
+  /** The registration that was asked for. */
+  readonly registration: string
+
+  constructor(registration: string) {
+    super(
+      `Cannot resolve \`${registration}\` from the request scope (req.container): the response has ended and the scope was disposed, so an instance made now would never be disposed. Resolve it before answering, or call holdRequestScope(req) and release it when the work is done.`,
+    )
+    this.registration = registration
+  }
+}
+
+/**
  * The static manager (`BackgroundJobs.manager`, `ServiceBase.backgroundJobManager`) was used before
  * the root container was set with `BackgroundJobs.build(container)` (or `mapServices`).
  */

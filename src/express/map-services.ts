@@ -12,6 +12,7 @@ import {
   type ServiceClass,
   type ServiceRoute,
 } from './route-conventions'
+import { holdRequestScope } from './middleware'
 
 /** Options of {@link mapServices}: the root container plus the route conventions shared by all services. */
 export interface MapServicesOptions extends RouteConventionOptions {
@@ -62,7 +63,13 @@ type Binder = (req: Request, res: Response) => unknown
  *
  * The return value (awaited) is sent with `res.json` (status 200 unless the method set another);
  * `undefined` sends 204 with no body; nothing is sent if the method already responded through
- * `res`. A thrown or rejected error is passed to `next(err)`, for the app's error handler.
+ * `res`. A thrown or rejected error is passed to `next(err)`, for the app's error handler: mount
+ * `backgroundJobsErrorHandler()` after the routes to answer the kit's errors with their status
+ * (`InvalidJobArgsError` 400, `PendingJobsLimitError` 503, ...) as JSON, and others as a bare 500.
+ *
+ * With `backgroundJobsMiddleware` mounted before, each call holds the request scope
+ * (`req.container`) open until the method has settled (see `holdRequestScope`), so a method that
+ * answers early through `res`, or whose client goes away, keeps using live scoped instances.
  *
  * Nothing is registered unless every service maps cleanly and builds (the routes are checked first,
  * then the root is set, then every service is built, then the routes are registered), and routes
@@ -161,6 +168,9 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
   }
   const binders = createBinders(route)
   return async function serviceRouteHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
+    // The request scope (req.container) stays open until the method has settled, even when the
+    // method answers early through `res` or the client goes away while it runs.
+    const release = holdRequestScope(req)
     try {
       const result: unknown = await Reflect.apply(
         method,
@@ -176,6 +186,8 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
       }
     } catch (error) {
       next(error)
+    } finally {
+      release()
     }
   }
 }
