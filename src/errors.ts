@@ -353,6 +353,39 @@ export class RequestScopeDisposedError extends BackgroundJobError {
  */
 export class BackgroundJobsNotBuiltError extends BackgroundJobError {}
 
+/** Why a {@link BackgroundJobsRootConflictError} was raised. */
+export type RootConflict =
+  | { readonly situation: 'second-build' }
+  | { readonly situation: 'several-containers' }
+  | { readonly situation: 'class-in-several'; readonly serviceClass: string }
+
+/**
+ * The static manager cannot tell which container's manager is meant: `BackgroundJobs.build` was
+ * called with a second container, `mapServices` mapped services of several containers and
+ * `BackgroundJobs.manager` was asked, or one service class was mapped with several containers.
+ */
+export class BackgroundJobsRootConflictError extends BackgroundJobError {
+  readonly situation: RootConflict['situation']
+  /** The service class, for `class-in-several`. */
+  readonly serviceClass: string | undefined
+
+  constructor(conflict: RootConflict) {
+    let message: string
+    if (conflict.situation === 'second-build') {
+      message =
+        'BackgroundJobs.build was called with a second, different container while the first is still in use, so the static manager would silently switch containers. Call BackgroundJobs.build(container, { replace: true }) to switch on purpose, or dispose the first container first.'
+    } else if (conflict.situation === 'several-containers') {
+      message =
+        'BackgroundJobs.manager cannot tell which container is meant: mapServices mapped services of several containers. Use YourService.backgroundJobManager (it reaches the container its class was mapped with), req.backgroundJobs, or choose one with BackgroundJobs.build(container, { replace: true }).'
+    } else {
+      message = `${conflict.serviceClass}.backgroundJobManager cannot tell which container is meant: mapServices mapped ${conflict.serviceClass} with several containers. Map each service class with one container (a subclass per app), or use req.backgroundJobs.`
+    }
+    super(message)
+    this.situation = conflict.situation
+    this.serviceClass = conflict.situation === 'class-in-several' ? conflict.serviceClass : undefined
+  }
+}
+
 /** A service class cannot be mapped to routes by the minimal-API conventions. */
 export class RouteConventionError extends BackgroundJobError {}
 

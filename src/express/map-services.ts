@@ -1,6 +1,6 @@
 import type { AwilixContainer } from 'awilix'
 import type { Application, IRouter, NextFunction, Request, RequestHandler, Response, Router } from 'express'
-import { BackgroundJobs } from '../background-jobs'
+import { bindServiceClasses } from '../background-jobs'
 import { InvalidArgumentError, RouteConventionError, describeValue } from '../errors'
 import { checkContainer, readOptions } from '../validation'
 import {
@@ -17,8 +17,8 @@ import { holdRequestScope } from './middleware'
 /** Options of {@link mapServices}: the root container plus the route conventions shared by all services. */
 export interface MapServicesOptions extends RouteConventionOptions {
   /**
-   * The root container, on which `addBackgroundJobs(container, ...)` registered the manager. It is
-   * given to `BackgroundJobs.build(container)` and builds each service once.
+   * The root container, on which `addBackgroundJobs(container, ...)` registered the manager. The
+   * mapped service classes reach its manager, and it builds each service once.
    * @default none (required)
    */
   container: AwilixContainer
@@ -47,8 +47,9 @@ type Binder = (req: Request, res: Response) => unknown
  * `UserService.getListAsync()` -> `GET /api/v1/users/List`, `addAsync(user)` -> `POST /api/v1/users`,
  * `deleteAsync(id)` -> `DELETE /api/v1/users/:id`.
  *
- * It first calls `BackgroundJobs.build(options.container)`, so `ServiceBase.backgroundJobManager`
- * works, then builds each service once with `options.container.build(ServiceClass)` (the services
+ * It first ties each service class to `options.container`, so `ServiceClass.backgroundJobManager`
+ * reaches that container's manager (also with several apps in one process), and sets the
+ * container as the static facade's root when none is set (`BackgroundJobs.build`); then builds each service once with `options.container.build(ServiceClass)` (the services
  * are singletons; per-request state comes from the `req` parameter).
  *
  * Arguments are bound by parameter name: `id` <- `req.params.id` (when the route has `:id`);
@@ -137,7 +138,7 @@ export function mapServices(
     }
   })
 
-  BackgroundJobs.build(container)
+  bindServiceClasses(services, container)
   const instances = new Map<ServiceClass, object>()
   for (const serviceClass of services) {
     // awilix's types want `new (...args: any[])`; ServiceClass accepts any constructor signature.
