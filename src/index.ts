@@ -33,7 +33,7 @@ export {
   UnrecoverableJobError,
 } from './errors'
 export type { JobAction, RootConflict, StoppedSituation } from './errors'
-export { isDirectLoopbackRequest, isLoopbackAddress } from './express/admin-access'
+export { PROXY_HEADERS, isDirectLoopbackRequest, isLoopbackAddress } from './express/admin-access'
 export { ADMIN_CSRF_HEADER, backgroundJobsAdminRouter } from './express/admin-router'
 export type { AdminRouterOptions } from './express/admin-router'
 export { backgroundJobsErrorHandler } from './express/error-handler'

@@ -250,7 +250,9 @@ describe('backgroundJobsAdminRouter', () => {
       await h.manager.onSettled(id)
       await h.manager.stop()
 
-      assertJsonError(await request(app).post(`/admin/jobs/api/jobs/${id}/retry`).set(CSRF), 503, 'ManagerStoppedError')
+      const res = await request(app).post(`/admin/jobs/api/jobs/${id}/retry`).set(CSRF)
+      assertJsonError(res, 503, 'ManagerStoppedError')
+      assert.equal(res.headers['retry-after'], '5')
     })
 
     it('never mutates on GET or other wrong methods, answering 405 with Allow', async () => {

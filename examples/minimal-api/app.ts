@@ -28,7 +28,8 @@ export function createApp(options: ExampleOptions = {}): { app: Application; con
   // 2. Map the services; this also sets the root container for the static manager
   //    (BackgroundJobs.build(container), MASA's MasaApp.Build).
   mapServices(app, [UserService], { container })
-  // 3. Operators can look at the jobs (loopback only, read-only).
+  // 3. Operators can look at the jobs (read-only; from this machine only, and not at all with
+  //    NODE_ENV=production until an `authorize` option is given).
   app.use('/admin/jobs', backgroundJobsAdminRouter(container))
   // 4. Last: errors become JSON with their status (400 bad args, 503 and Retry-After past
   //    maxPendingJobs, a generic 500 for the rest), never an HTML page with a stack.
