@@ -16,7 +16,7 @@ export interface ErrorHandlerOptions {
   readonly logger?: JobLogger
 }
 
-/** What an HTTP edge answers for an error: status, the body's `error` fields, and `Retry-After`. */
+/** @internal What an HTTP edge answers for an error: status, the body's `error` fields, and `Retry-After`. */
 export interface HttpErrorAnswer {
   readonly status: number
   readonly name: string
@@ -25,11 +25,11 @@ export interface HttpErrorAnswer {
   readonly retryAfterSeconds: number | undefined
 }
 
-/** The message of every answer whose error is not one the edge knows to be safe to show. */
+/** @internal The message of every answer whose error is not one the edge knows to be safe to show. */
 export const INTERNAL_ERROR_MESSAGE = 'The server failed to answer this request; the error was logged on the server.'
 
 /**
- * What to answer for `error`. The kit's errors carry their `status` (400 bad input, 404 not found,
+ * @internal What to answer for `error`. The kit's errors carry their `status` (400 bad input, 404 not found,
  * 409 wrong state, 503 try later, with `retryAfterSeconds`), and their message is written for the
  * caller, so both are shown. An error in the `http-errors` shape (Express's body parsers throw
  * them) with a 4xx `status` and `expose: true` is shown too. Anything else is a 500 with a generic
@@ -63,7 +63,7 @@ function readStatus(error: Error, min: number, max: number): number | undefined 
   return typeof given === 'number' && Number.isInteger(given) && given >= min && given <= max ? given : undefined
 }
 
-/** Sends `answer` as `{ error: { name, message } }` with its status (and `Retry-After`). */
+/** @internal Sends `answer` as `{ error: { name, message } }` with its status (and `Retry-After`). */
 export function sendHttpError(res: Response, answer: HttpErrorAnswer): void {
   if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds))
   res.status(answer.status).json({ error: { name: answer.name, message: answer.message } })

@@ -49,8 +49,9 @@ type Binder = (req: Request, res: Response) => unknown
  *
  * It first ties each service class to `options.container`, so `ServiceClass.backgroundJobManager`
  * reaches that container's manager (also with several apps in one process), and sets the
- * container as the static facade's root when none is set (`BackgroundJobs.build`); then builds each service once with `options.container.build(ServiceClass)` (the services
- * are singletons; per-request state comes from the `req` parameter).
+ * container as the static facade's root when none is set (`BackgroundJobs.build`); then builds
+ * each service once with `options.container.build(ServiceClass)` (the services are singletons;
+ * per-request state comes from the `req` parameter).
  *
  * Arguments are bound by parameter name: `id` <- `req.params.id` (when the route has `:id`);
  * `req` and `res` <- the Express objects. The other parameters come from `req.query[name]` for GET
