@@ -1,5 +1,5 @@
 import type { Server } from 'node:http'
-import { asFunction, asValue, type AwilixContainer, type Resolver } from 'awilix'
+import { asValue, type AwilixContainer, type Resolver } from 'awilix'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { BackgroundJobManager } from '../background-job-manager'
 import { resolveManager } from '../background-jobs'
@@ -107,15 +107,31 @@ export function backgroundJobsMiddleware(container: AwilixContainer): RequestHan
   }
 }
 
+/**
+ * One resolver per registration name that throws {@link RequestScopeDisposedError}, shared by all
+ * scopes: a plain `{ resolve }` object, since `asFunction` costs microseconds per call and a scope
+ * is closed on every request.
+ */
+const closedResolvers = new Map<string | symbol, Resolver<never>>()
+
+function closedResolver(name: string | symbol): Resolver<never> {
+  let resolver = closedResolvers.get(name)
+  if (resolver === undefined) {
+    resolver = {
+      resolve(): never {
+        throw new RequestScopeDisposedError(String(name))
+      },
+    }
+    closedResolvers.set(name, resolver)
+  }
+  return resolver
+}
+
 /** Makes every name resolved through `scope` (and its cradle) throw from now on. */
 function closeScope(scope: AwilixContainer): void {
   try {
     const closed: Record<string | symbol, Resolver<never>> = {}
-    for (const name of Reflect.ownKeys(scope.registrations)) {
-      closed[name] = asFunction((): never => {
-        throw new RequestScopeDisposedError(String(name))
-      })
-    }
+    for (const name of Reflect.ownKeys(scope.registrations)) closed[name] = closedResolver(name)
     scope.register(closed)
   } catch {
     // Runs in a promise callback: a throw here would be an unhandled rejection. The scope is disposed anyway.
