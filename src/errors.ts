@@ -14,6 +14,18 @@ export class BackgroundJobError extends Error {
   }
 }
 
+/**
+ * How long a client should wait before retrying a request refused with 503 because the pending
+ * limit was reached: a producer that waits this long lets the processor drain some of the backlog.
+ */
+export const PENDING_LIMIT_RETRY_AFTER_SECONDS = 1
+
+/**
+ * How long a client should wait before retrying a request refused with 503 because the manager was
+ * stopped: the process is shutting down, so the retry should reach another instance or the restarted one.
+ */
+export const MANAGER_STOPPED_RETRY_AFTER_SECONDS = 5
+
 /** The facts of an {@link InvalidOptionError}. */
 export interface InvalidOptionFacts {
   /** The option as the caller wrote it: `concurrency`, `retry.factor`, a query parameter. */
@@ -37,6 +49,8 @@ export interface InvalidOptionFacts {
  * what was given; for an unknown option, `knownOptions` lists the ones that exist.
  */
 export class InvalidOptionError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, the request (or the caller) gave a bad value. */
+  readonly status: number = 400
   readonly option: string
   readonly value: unknown
   readonly expected: string | undefined
@@ -74,6 +88,8 @@ export interface InvalidArgumentFacts {
 
 /** A function was called with an argument of the wrong type (not a container, not a class, ...). */
 export class InvalidArgumentError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, bad input. */
+  readonly status: number = 400
   readonly argument: string
   readonly value: unknown
   readonly expected: string
@@ -93,6 +109,8 @@ export class InvalidArgumentError extends BackgroundJobError {
  * the same job can later move to a distributed store.
  */
 export class InvalidJobArgsError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, the arguments (often client data) cannot be stored. */
+  readonly status: number = 400
   /** Where in the arguments the bad value sits, e.g. `args.user.callback`. */
   readonly path: string
 
@@ -143,6 +161,8 @@ export class InvalidJobClassError extends BackgroundJobError {}
 
 /** No job has the given id (it never existed, was deleted, or was evicted from the bounded history). */
 export class JobNotFoundError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 404. */
+  readonly status: number = 404
   readonly jobId: string
 
   constructor(jobId: string) {
@@ -165,6 +185,8 @@ const ACTION_FIX: Readonly<Record<JobAction, string>> = {
 
 /** The operation does not apply to a job in its current state (e.g. cancelling a running job). */
 export class JobStateError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 409, the job is in the wrong state. */
+  readonly status: number = 409
   readonly jobId: string
   /** The job's state when the operation was refused. */
   readonly state: JobState
@@ -185,6 +207,10 @@ export class JobStateError extends BackgroundJobError {
 
 /** `enqueue` was called while `maxPendingJobs` jobs are already waiting. Nothing was enqueued. */
 export class PendingJobsLimitError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 503, try again later. */
+  readonly status: number = 503
+  /** The seconds an HTTP edge sends as `Retry-After`. */
+  readonly retryAfterSeconds: number = PENDING_LIMIT_RETRY_AFTER_SECONDS
   /** The `maxPendingJobs` in force. */
   readonly limit: number
   readonly jobName: string
@@ -210,6 +236,10 @@ const STOPPED_MESSAGES: Readonly<Record<StoppedSituation, string>> = {
 
 /** The manager was stopped: it accepts no new jobs or schedules, and jobs left pending will not run. */
 export class ManagerStoppedError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 503, this process no longer takes work. */
+  readonly status: number = 503
+  /** The seconds an HTTP edge sends as `Retry-After`. */
+  readonly retryAfterSeconds: number = MANAGER_STOPPED_RETRY_AFTER_SECONDS
   readonly situation: StoppedSituation
 
   constructor(situation: StoppedSituation = 'stopped') {
@@ -284,6 +314,8 @@ export class JobArgsTypeError extends UnrecoverableJobError {
 
 /** A cron expression or schedule definition is not valid. */
 export class InvalidScheduleError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 400, a bad cron expression or definition. */
+  readonly status: number = 400
   /** The schedule's id, when it had a readable one. */
   readonly scheduleId: string | undefined
 
@@ -298,10 +330,61 @@ export class InvalidScheduleError extends BackgroundJobError {
 }
 
 /**
+ * Something was resolved from a request scope (`req.container`) after the scope was disposed: the
+ * response had ended and no handler held the scope open. An instance made now would never be
+ * disposed, so none is made. Resolve what a handler needs before it answers, or keep the scope
+ * open with `holdRequestScope(req)` while it works after answering.
+ */
+export class RequestScopeDisposedError extends BackgroundJobError {
+  /** The registration that was asked for. */
+  readonly registration: string
+
+  constructor(registration: string) {
+    super(
+      `Cannot resolve \`${registration}\` from the request scope (req.container): the response has ended and the scope was disposed, so an instance made now would never be disposed. Resolve it before answering, or call holdRequestScope(req) and release it when the work is done.`,
+    )
+    this.registration = registration
+  }
+}
+
+/**
  * The static manager (`BackgroundJobs.manager`, `ServiceBase.backgroundJobManager`) was used before
  * the root container was set with `BackgroundJobs.build(container)` (or `mapServices`).
  */
 export class BackgroundJobsNotBuiltError extends BackgroundJobError {}
+
+/** Why a {@link BackgroundJobsRootConflictError} was raised. */
+export type RootConflict =
+  | { readonly situation: 'second-build' }
+  | { readonly situation: 'several-containers' }
+  | { readonly situation: 'class-in-several'; readonly serviceClass: string }
+
+/**
+ * The static manager cannot tell which container's manager is meant: `BackgroundJobs.build` was
+ * called with a second container, `mapServices` mapped services of several containers and
+ * `BackgroundJobs.manager` was asked, or one service class was mapped with several containers.
+ */
+export class BackgroundJobsRootConflictError extends BackgroundJobError {
+  readonly situation: RootConflict['situation']
+  /** The service class, for `class-in-several`. */
+  readonly serviceClass: string | undefined
+
+  constructor(conflict: RootConflict) {
+    let message: string
+    if (conflict.situation === 'second-build') {
+      message =
+        'BackgroundJobs.build was called with a second, different container while the first is still in use, so the static manager would silently switch containers. Call BackgroundJobs.build(container, { replace: true }) to switch on purpose, or dispose the first container first.'
+    } else if (conflict.situation === 'several-containers') {
+      message =
+        'BackgroundJobs.manager cannot tell which container is meant: mapServices mapped services of several containers. Use YourService.backgroundJobManager (it reaches the container its class was mapped with), req.backgroundJobs, or choose one with BackgroundJobs.build(container, { replace: true }).'
+    } else {
+      message = `${conflict.serviceClass}.backgroundJobManager cannot tell which container is meant: mapServices mapped ${conflict.serviceClass} with several containers. Map each service class with one container (a subclass per app), or use req.backgroundJobs.`
+    }
+    super(message)
+    this.situation = conflict.situation
+    this.serviceClass = conflict.situation === 'class-in-several' ? conflict.serviceClass : undefined
+  }
+}
 
 /** A service class cannot be mapped to routes by the minimal-API conventions. */
 export class RouteConventionError extends BackgroundJobError {}

@@ -6,11 +6,13 @@ export type { EngineFactory } from './background-job-engine'
 export { BackgroundJobManager } from './background-job-manager'
 export type { ScheduleDefinition } from './background-job-manager'
 export { BackgroundJobs } from './background-jobs'
+export type { BuildOptions } from './background-jobs'
 export { ManualClock, systemClock } from './clock'
 export type { Clock, ClockTimer } from './clock'
 export {
   BackgroundJobError,
   BackgroundJobsNotBuiltError,
+  BackgroundJobsRootConflictError,
   DuplicateJobError,
   InvalidArgumentError,
   InvalidEnqueueOptionsError,
@@ -25,17 +27,20 @@ export {
   JobTimeoutError,
   ManagerStoppedError,
   PendingJobsLimitError,
+  RequestScopeDisposedError,
   RouteConventionError,
   UnknownJobError,
   UnrecoverableJobError,
 } from './errors'
-export type { JobAction, StoppedSituation } from './errors'
-export { isLoopbackAddress } from './express/admin-access'
-export { backgroundJobsAdminRouter } from './express/admin-router'
+export type { JobAction, RootConflict, StoppedSituation } from './errors'
+export { PROXY_HEADERS, isDirectLoopbackRequest, isLoopbackAddress } from './express/admin-access'
+export { ADMIN_CSRF_HEADER, backgroundJobsAdminRouter } from './express/admin-router'
 export type { AdminRouterOptions } from './express/admin-router'
+export { backgroundJobsErrorHandler } from './express/error-handler'
+export type { ErrorHandlerOptions } from './express/error-handler'
 export { mapServices } from './express/map-services'
 export type { MapServicesOptions, MappedRoute } from './express/map-services'
-export { backgroundJobsMiddleware, stopWithServer } from './express/middleware'
+export { backgroundJobsMiddleware, holdRequestScope, stopWithServer } from './express/middleware'
 export { ROUTE_CONVENTION_DEFAULTS, getServiceRoutes } from './express/route-conventions'
 export type {
   HttpVerb,

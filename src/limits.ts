@@ -15,6 +15,13 @@ export const MAX_NAME_LENGTH = 200
 export const MAX_PAGE_SIZE = 1000
 
 /**
+ * The deepest `offset` the admin API lists from. An engine finds a page by walking past the jobs
+ * before it (the memory engine's pending jobs are not indexed by position), so a deeper page of a
+ * million pending jobs would block the event loop for tens of milliseconds per request.
+ */
+export const MAX_LIST_OFFSET = 10_000
+
+/**
  * Listeners of one job event past which the manager warns, once per event, as EventEmitter does
  * past its `maxListeners`: a listener added per request or per job is a leak, and every listener
  * runs for every job.

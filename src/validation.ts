@@ -1,6 +1,7 @@
 import type { AwilixContainer } from 'awilix'
 import type { Clock } from './clock'
 import { InvalidArgumentError, InvalidOptionError } from './errors'
+import type { JobLogger } from './logger'
 
 /**
  * The one place where input to a public entry point is checked. Each helper checks one kind of
@@ -95,6 +96,24 @@ export function checkFunction<F extends (...args: never[]) => unknown>(
 ): F {
   if (typeof value !== 'function') throw new InvalidOptionError({ option, value, expected, where })
   return value as F
+}
+
+/** Checks that `value` has the four methods of a {@link JobLogger} (a winston `Logger` has them). */
+export function checkLogger(option: string, value: unknown, where?: Where): JobLogger {
+  const candidate = value as Partial<Record<keyof JobLogger, unknown>> | null
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    (['error', 'warn', 'info', 'debug'] as const).some((level) => typeof candidate[level] !== 'function')
+  ) {
+    throw new InvalidOptionError({
+      option,
+      value,
+      expected: 'a logger with error, warn, info and debug methods (a winston Logger)',
+      where,
+    })
+  }
+  return value as JobLogger
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,10 +9,11 @@ import { promisify } from 'node:util'
 import express from 'express'
 import { BackgroundJobBase } from '../src/background-job-base'
 import { backgroundJobsAdminRouter } from '../src/express/admin-router'
+import { CHROMIUM, Chromium, chromiumMissing } from './support/chromium'
 import { createHarness, type Harness } from './support/harness'
+import { closeServer } from './support/proxy'
 import { requireService } from './support/services'
 
-const CHROMIUM = '/usr/bin/chromium'
 const PAYLOAD = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">`
 
 class HostileJob extends BackgroundJobBase<{ text: string }> {
@@ -54,11 +55,7 @@ describe('the admin page in headless Chromium', function () {
   let server: Server
 
   before(function () {
-    requireService(
-      this,
-      'BROWSER',
-      existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium)`,
-    )
+    requireService(this, 'BROWSER', chromiumMissing())
   })
 
   afterEach(async () => {
@@ -81,5 +78,88 @@ describe('the admin page in headless Chromium', function () {
     assert.doesNotMatch(dom, /<title>[^<]*pwned/, 'no injected script ran')
     assert.ok(!dom.includes('<img src="x"'), 'no injected element exists')
     assert.ok(dom.includes('&lt;script&gt;document.title'), 'the markup is shown as text')
+  })
+
+  describe('mutations from a real browser', () => {
+    let chromium: Chromium | undefined
+    let evil: Server | undefined
+
+    afterEach(async () => {
+      await chromium?.close()
+      chromium = undefined
+      if (evil !== undefined) await closeServer(evil)
+      evil = undefined
+    })
+
+    /** The admin with mutations on 127.0.0.1, recording what each POST carried. */
+    async function serveAdmin(): Promise<{ port: number; id: string; posts: Array<Record<string, unknown>> }> {
+      h = createHarness((o) => o.addJob(HostileJob))
+      const id = await h.manager.enqueue(HostileJob, { text: 'cancel me' }, { delay: 60_000 })
+      const posts: Array<Record<string, unknown>> = []
+      const app = express()
+      app.use((req, _res, next) => {
+        if (req.method === 'POST') {
+          posts.push({
+            csrf: req.get('x-background-jobs-csrf'),
+            origin: req.get('origin'),
+            site: req.get('sec-fetch-site'),
+          })
+        }
+        next()
+      })
+      app.use('/admin/jobs', backgroundJobsAdminRouter(h.container, { allowMutations: true }))
+      server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      return { port: (server.address() as AddressInfo).port, id, posts }
+    }
+
+    it("cancels a job through the page's own script under its strict CSP, which sends the CSRF header", async () => {
+      const { port, id, posts } = await serveAdmin()
+      chromium = Chromium.launch()
+      const page = await chromium.open(`http://127.0.0.1:${port}/admin/jobs/?state=pending`)
+      const title = await chromium.evaluate(
+        page,
+        `(async () => {
+          const wait = async (check) => {
+            for (let i = 0; i < 500; i++) {
+              const value = check();
+              if (value) return value;
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+            throw new Error('timed out: ' + document.getElementById('status')?.textContent);
+          };
+          const row = await wait(() => document.readyState === 'complete' && document.querySelector('button[data-id="${id}"]'));
+          row.click();
+          const cancel = await wait(() => document.querySelector('#actions button[data-action="cancel"]'));
+          cancel.click();
+          await wait(() => /[(]cancelled[)]/.test(document.getElementById('detail-title').textContent) || document.getElementById('status').className === 'error');
+          return document.getElementById('detail-title').textContent + ' | ' + document.getElementById('status').textContent;
+        })()`,
+      )
+      assert.match(String(title), /\(cancelled\)/)
+      assert.equal((await h.manager.getJob(id))?.state, 'cancelled')
+      assert.deepEqual(posts, [{ csrf: '1', origin: `http://127.0.0.1:${port}`, site: 'same-origin' }])
+    })
+
+    it("does not let another site's auto-submitted form cancel a job", async () => {
+      const { port, id, posts } = await serveAdmin()
+      const attacker = express()
+      attacker.get('/', (_req, res) => {
+        res
+          .type('html')
+          .send(
+            `<form method="POST" enctype="text/plain" action="http://127.0.0.1:${port}/admin/jobs/api/jobs/${id}/cancel"><input name="x" value="y"></form><script>document.forms[0].submit()</script>`,
+          )
+      })
+      evil = attacker.listen(0, '127.0.0.1')
+      await new Promise((resolve) => evil?.once('listening', resolve))
+      chromium = Chromium.launch()
+      // localhost and 127.0.0.1 are different sites to the browser.
+      await chromium.open(`http://localhost:${(evil.address() as AddressInfo).port}/`, false)
+      for (let i = 0; i < 500 && posts.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.equal(posts.length, 1, 'the browser sent the forged POST')
+      assert.equal(posts[0]?.['csrf'], undefined)
+      assert.equal((await h.manager.getJob(id))?.state, 'pending')
+    })
   })
 })

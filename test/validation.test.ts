@@ -86,7 +86,7 @@ describe('options validation', () => {
     await refusesUnknown(
       () => backgroundJobsAdminRouter(h.container, { allowMutation: true } as never),
       'allowMutation',
-      ['authorize', 'allowMutations', 'redactArgs', 'title'],
+      ['authorize', 'authorizeTimeoutMs', 'allowMutations', 'allowedOrigins', 'redactArgs', 'redactErrors', 'title'],
     )
     await refusesUnknown(
       () => mapServices(express(), [], { container: h.container, verison: 'v2' } as never),

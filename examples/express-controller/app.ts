@@ -1,6 +1,10 @@
 import type { AwilixContainer } from 'awilix'
 import express, { type Application, type Request, type Response } from 'express'
-import { backgroundJobsAdminRouter, backgroundJobsMiddleware } from 'express-background-jobs'
+import {
+  backgroundJobsAdminRouter,
+  backgroundJobsErrorHandler,
+  backgroundJobsMiddleware,
+} from 'express-background-jobs'
 import {
   RegisterUserBackgroundJob,
   RegisterUserDto,
@@ -32,5 +36,8 @@ export function createApp(options: ExampleOptions = {}): { app: Application; con
   app.use(backgroundJobsMiddleware(container))
   app.post('/user/add', userController.add)
   app.use('/admin/jobs', backgroundJobsAdminRouter(container))
+  // Last: answers errors as JSON with their status (e.g. 503 and Retry-After past maxPendingJobs),
+  // never Express's HTML page with a stack.
+  app.use(backgroundJobsErrorHandler())
   return { app, container }
 }

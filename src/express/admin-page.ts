@@ -1,4 +1,24 @@
-import { JOB_STATES, type JobCounts, type JobInfo, type JobPage, type JobState, type ScheduleInfo } from '../types'
+import { MAX_LIST_OFFSET } from '../limits'
+import { JOB_STATES, type JobCounts, type JobInfo, type JobState, type ScheduleInfo } from '../types'
+
+/**
+ * A job as a list shows it: `args` when their JSON is short enough, else `argsPreview`, the first
+ * characters of that JSON (the job's own view has the whole); the error's text clipped alike.
+ */
+export interface AdminJobListItem extends Omit<JobInfo, 'args'> {
+  /** The args (or what `redactArgs` shows), when their JSON fits the list's bound. */
+  readonly args?: unknown
+  /** The first characters of the args' JSON, ending in `…`, when they do not fit. */
+  readonly argsPreview?: string
+}
+
+/** A page of list items and where it sits. */
+export interface AdminJobListPage {
+  readonly items: readonly AdminJobListItem[]
+  readonly total: number
+  readonly offset: number
+  readonly limit: number
+}
 
 /** What {@link renderAdminPage} shows: data already fetched (and redacted) by the admin router. */
 export interface AdminPageView {
@@ -13,7 +33,7 @@ export interface AdminPageView {
   /** The state whose tab is open. */
   readonly state: JobState
   /** The page of jobs in `state`; its `offset` and `limit` drive the pager. */
-  readonly page: JobPage
+  readonly page: AdminJobListPage
   /** The recurring schedules. */
   readonly schedules: readonly ScheduleInfo[]
 }
@@ -68,7 +88,7 @@ export function renderAdminPage(view: AdminPageView): string {
   const first = page.items.length === 0 ? 0 : page.offset + 1
   const last = page.offset + page.items.length
   const hasPrevious = page.offset > 0
-  const hasNext = page.offset + page.limit < page.total
+  const hasNext = page.offset + page.limit < page.total && page.offset + page.limit <= MAX_LIST_OFFSET
   const scheduleRows = schedules.map(renderScheduleRow).join('')
   return `<!doctype html>
 <html lang="en">
@@ -80,7 +100,7 @@ export function renderAdminPage(view: AdminPageView): string {
 <style nonce="${e(nonce)}">${PAGE_CSS}</style>
 </head>
 <body>
-<div id="app" data-mutations="${allowMutations ? 'true' : 'false'}" data-state="${e(state)}" data-offset="${e(String(page.offset))}" data-limit="${e(String(page.limit))}">
+<div id="app" data-max-offset="${e(String(MAX_LIST_OFFSET))}" data-mutations="${allowMutations ? 'true' : 'false'}" data-state="${e(state)}" data-offset="${e(String(page.offset))}" data-limit="${e(String(page.limit))}">
 <header>
 <h1>${e(title)}</h1>
 <div class="toolbar"><button type="button" id="refresh">Refresh</button> <label><input type="checkbox" id="auto"> Auto-refresh</label> <span id="status" role="status"></span></div>
@@ -121,10 +141,10 @@ function listHref(state: JobState, offset: number, limit: number): string {
   return `?${new URLSearchParams({ state, offset: String(offset), limit: String(limit) }).toString()}`
 }
 
-function renderJobRow(job: JobInfo): string {
+function renderJobRow(job: AdminJobListItem): string {
   const e = escapeHtml
   const error = job.lastError === undefined ? '' : `${job.lastError.name}: ${job.lastError.message}`
-  return `<tr><td><button type="button" class="link" data-id="${e(job.id)}">${e(job.id)}</button></td><td>${e(job.name)}</td><td class="args"><code>${e(clip(toJson(job.args), 120))}</code></td><td>${e(`${job.attempts}/${job.maxAttempts}`)}</td><td>${e(formatDate(job.runAt))}</td><td>${e(formatDate(job.finishedAt))}</td><td class="error-text">${e(clip(error, 300))}</td></tr>`
+  return `<tr><td><button type="button" class="link" data-id="${e(job.id)}">${e(job.id)}</button></td><td>${e(job.name)}</td><td class="args"><code>${e(clip(job.argsPreview ?? toJson(job.args), 120))}</code></td><td>${e(`${job.attempts}/${job.maxAttempts}`)}</td><td>${e(formatDate(job.runAt))}</td><td>${e(formatDate(job.finishedAt))}</td><td class="error-text">${e(clip(error, 300))}</td></tr>`
 }
 
 function renderScheduleRow(schedule: ScheduleInfo): string {
@@ -191,6 +211,7 @@ const PAGE_SCRIPT = `
     offset: Number(app.getAttribute('data-offset')),
     limit: Number(app.getAttribute('data-limit'))
   };
+  var maxOffset = Number(app.getAttribute('data-max-offset'));
   var path = location.pathname;
   var base = path.charAt(path.length - 1) === '/' ? path : path + '/';
   var selectedId = null;
@@ -210,7 +231,8 @@ const PAGE_SCRIPT = `
   function api(method, route) {
     return fetch(base + 'api/' + route, {
       method: method,
-      headers: { Accept: 'application/json' },
+      // The admin refuses changes without this header: a cross-site form cannot send it.
+      headers: { Accept: 'application/json', 'X-Background-Jobs-Csrf': '1' },
       credentials: 'same-origin',
       cache: 'no-store'
     }).then(function (response) {
@@ -265,7 +287,7 @@ const PAGE_SCRIPT = `
       row.appendChild(idCell);
       row.appendChild(node('td', job.name));
       var argsCell = node('td', null, 'args');
-      argsCell.appendChild(node('code', clip(json(job.args), 120)));
+      argsCell.appendChild(node('code', clip(typeof job.argsPreview === 'string' ? job.argsPreview : json(job.args), 120)));
       row.appendChild(argsCell);
       row.appendChild(node('td', job.attempts + '/' + job.maxAttempts));
       row.appendChild(node('td', job.runAt || ''));
@@ -279,7 +301,7 @@ const PAGE_SCRIPT = `
     var first = page.items.length === 0 ? 0 : page.offset + 1;
     $('range').textContent = first + '\\u2013' + (page.offset + page.items.length) + ' of ' + page.total;
     setPagerLink($('prev'), page.offset > 0, Math.max(0, page.offset - page.limit));
-    setPagerLink($('next'), page.offset + page.limit < page.total, page.offset + page.limit);
+    setPagerLink($('next'), page.offset + page.limit < page.total && page.offset + page.limit <= maxOffset, page.offset + page.limit);
   }
   function renderSchedules(schedules) {
     var rows = $('schedule-rows');

@@ -1,6 +1,6 @@
 import type { Request } from 'express'
 import { InvalidArgumentError, InvalidOptionError } from '../errors'
-import { MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
+import { MAX_LIST_OFFSET, MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
 import { JOB_STATES, type JobState, type ListJobsQuery } from '../types'
 
 /** The page size when the query gives no `limit`. */
@@ -56,12 +56,26 @@ export function readListQuery(req: Request, defaultState: JobState | undefined):
   }
   return {
     state: state as JobState,
-    offset: readInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+    offset: readInteger(
+      query,
+      'offset',
+      0,
+      MAX_LIST_OFFSET,
+      0,
+      `Pages deeper than ${MAX_LIST_OFFSET} jobs are not listed: finding them means walking past every job before them. Look a job up by id (api/jobs/:id), or page a state that holds fewer jobs.`,
+    ),
     limit: readInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_LIMIT),
   }
 }
 
-function readInteger(query: Map<string, string>, name: string, min: number, max: number, fallback: number): number {
+function readInteger(
+  query: Map<string, string>,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+  hint?: string,
+): number {
   const text = query.get(name)
   if (text === undefined) return fallback
   // Digits only: refuses '-1', '1e3', '0x10', ' 1', 'NaN', 'Infinity' and '' before Number() could accept them.
@@ -73,6 +87,7 @@ function readInteger(query: Map<string, string>, name: string, min: number, max:
       value: text,
       expected: `an integer ${range} written in digits`,
       where: 'the query string',
+      ...(hint !== undefined && value > max && { hint }),
     })
   }
   return value

@@ -4,41 +4,53 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { forwardRejections } from './express-compat'
 import type { BackgroundJobManager } from '../background-job-manager'
 import { resolveManager } from '../background-jobs'
-import {
-  BackgroundJobError,
-  InvalidArgumentError,
-  InvalidOptionError,
-  JobNotFoundError,
-  JobStateError,
-  ManagerStoppedError,
-  describeValue,
-} from '../errors'
+import { BackgroundJobError, InvalidOptionError, JobNotFoundError, describeValue } from '../errors'
 import { MAX_NAME_LENGTH } from '../limits'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { REGISTRATIONS } from '../registrations'
-import type { JobInfo, ScheduleInfo } from '../types'
-import { checkBoolean, checkFunction, checkName, readOptions } from '../validation'
-import { loopbackDenial } from './admin-access'
-import { adminPageContentSecurityPolicy, renderAdminPage } from './admin-page'
+import type { JobErrorInfo, JobInfo, ScheduleInfo } from '../types'
+import { checkBoolean, checkFunction, checkInteger, checkName, readOptions } from '../validation'
+import { loopbackDenial, parseHostHeader } from './admin-access'
+import { adminPageContentSecurityPolicy, renderAdminPage, type AdminJobListItem } from './admin-page'
 import { readJobId, readListQuery, readQuery } from './admin-query'
+import { describeHttpError, sendHttpError, type HttpErrorAnswer } from './error-handler'
+import { previewJson } from './json-preview'
 
 /** Options of {@link backgroundJobsAdminRouter}. */
 export interface AdminRouterOptions {
   /**
-   * Decides who may use the admin (page and API). Only a result of `true` (or a promise of it)
-   * lets the request in; anything else, or a throw (logged), answers 403. When given, it is the
-   * only check. Put cookie or header authentication here (`(req) => req.user?.isAdmin === true`).
-   * @default undefined: only loopback requests get in (see {@link isLoopbackAddress}), judged by
-   *   the TCP peer address, never by `req.ip` or `X-Forwarded-For`
+   * Decides who may use the admin (page and API). Only a result of `true` (or a promise of it,
+   * within `authorizeTimeoutMs`) lets the request in; anything else, a throw of any value, or no
+   * answer in time (each logged) answers 403. When given, it is the only access check. Put cookie
+   * or header authentication here (`(req) => req.user?.isAdmin === true`).
+   * @default undefined: only direct loopback requests get in (see `isDirectLoopbackRequest`),
+   *   judged by the TCP peer address, never by `req.ip` or `X-Forwarded-For`; and when
+   *   `NODE_ENV` is `production` at creation, nothing gets in (a reverse proxy on the same host
+   *   makes every request look local)
    */
   readonly authorize?: (req: Request) => boolean | Promise<boolean>
   /**
+   * How long the admin waits for `authorize` to settle before it denies the request (1 to 300000 ms).
+   * @default 10000
+   */
+  readonly authorizeTimeoutMs?: number
+  /**
    * Enables `POST /api/jobs/:id/cancel`, `POST /api/jobs/:id/retry` and `DELETE /api/jobs/:id`
-   * and their buttons on the page. When false they answer 403 and the page is read-only.
+   * and their buttons on the page. When false they answer 403 and the page is read-only. A
+   * mutation must prove it does not come from another site: it carries the header
+   * `X-Background-Jobs-Csrf` (the page's own script sends it; no cross-site form or simple request
+   * can), and its `Origin`, when the browser sends one, is the admin's own (the `Host` header's)
+   * or one of `allowedOrigins`.
    * @default false
    */
   readonly allowMutations?: boolean
+  /**
+   * Origins besides the request's own `Host` from which mutations are accepted, written as the
+   * browser sends them (`https://jobs.example.com`): for a reverse proxy that rewrites `Host`.
+   * @default []
+   */
+  readonly allowedOrigins?: readonly string[]
   /**
    * Hides job arguments in the JSON API and on the page: `true` replaces them with the string
    * `'[redacted]'`; a function maps each job to what is shown instead (its result must be JSON
@@ -48,6 +60,14 @@ export interface AdminRouterOptions {
    */
   readonly redactArgs?: boolean | ((job: JobInfo) => unknown)
   /**
+   * Hides the text of job errors (`lastError.message` and `stack`), which often quotes the args:
+   * `true` shows the error's name with the message `'[redacted]'` and no stack; a function maps
+   * each error to the message shown (if it throws or returns a non-string, `'[redacted]'` is shown
+   * and the error logged), and the stack is never shown.
+   * @default true when `redactArgs` is not false, else false
+   */
+  readonly redactErrors?: boolean | ((error: JobErrorInfo, job: JobInfo) => string)
+  /**
    * The page's title and heading (1 to 200 characters).
    * @default 'Background jobs'
    */
@@ -56,19 +76,46 @@ export interface AdminRouterOptions {
 
 interface ResolvedAdminRouterOptions {
   readonly authorize: ((req: Request) => boolean | Promise<boolean>) | undefined
+  readonly authorizeTimeoutMs: number
   readonly allowMutations: boolean
+  readonly allowedOrigins: readonly string[]
   readonly redactArgs: boolean | ((job: JobInfo) => unknown)
+  readonly redactErrors: boolean | ((error: JobErrorInfo, job: JobInfo) => string) | undefined
   readonly title: string
 }
 
 const DEFAULT_ADMIN_ROUTER_OPTIONS: ResolvedAdminRouterOptions = {
   authorize: undefined,
+  authorizeTimeoutMs: 10_000,
   allowMutations: false,
+  allowedOrigins: [],
   redactArgs: false,
+  redactErrors: undefined,
   title: 'Background jobs',
 }
 
-const ADMIN_ROUTER_KEYS = ['authorize', 'allowMutations', 'redactArgs', 'title'] as const
+const ADMIN_ROUTER_KEYS = [
+  'authorize',
+  'authorizeTimeoutMs',
+  'allowMutations',
+  'allowedOrigins',
+  'redactArgs',
+  'redactErrors',
+  'title',
+] as const
+
+/**
+ * The header a mutation must carry. A cross-site HTML form, `<img>`, or `fetch` in `no-cors` mode
+ * cannot set it, and a cross-origin `fetch` that sets it needs a CORS preflight, which the admin
+ * never answers with `Access-Control-Allow-*`.
+ */
+export const ADMIN_CSRF_HEADER = 'X-Background-Jobs-Csrf'
+
+/**
+ * The most characters of a job's args (as JSON) and of its error's message and stack that a list
+ * carries; past it the list holds a preview and the job's own view (`api/jobs/:id`) the whole.
+ */
+export const LIST_PREVIEW_CHARS = 2048
 
 /** Only these manager methods are used, so any engine behind the manager works unchanged. */
 type AdminManager = Pick<
@@ -79,16 +126,41 @@ type AdminManager = Pick<
 const REDACTED = '[redacted]'
 
 /** The request may not use the admin (not loopback, or `authorize` said no). */
-class AdminAccessDeniedError extends BackgroundJobError {}
+class AdminAccessDeniedError extends BackgroundJobError {
+  readonly status: number = 403
+}
+
+/** A mutation did not prove that it came from the admin's own page or a non-browser client. */
+class AdminCrossSiteRequestError extends BackgroundJobError {
+  readonly status: number = 403
+}
 
 /** A cancel, retry or delete was requested while `allowMutations` is false. */
-class AdminMutationsDisabledError extends BackgroundJobError {}
+class AdminMutationsDisabledError extends BackgroundJobError {
+  readonly status: number = 403
+}
 
 /** The route exists but not for this HTTP method. */
-class AdminMethodNotAllowedError extends BackgroundJobError {}
+class AdminMethodNotAllowedError extends BackgroundJobError {
+  readonly status: number = 405
+}
 
 /** No admin API route has this path. */
-class AdminRouteNotFoundError extends BackgroundJobError {}
+class AdminRouteNotFoundError extends BackgroundJobError {
+  readonly status: number = 404
+}
+
+type AsyncHandler = (req: Request, res: Response) => Promise<void>
+
+/**
+ * Runs an async route and passes its rejection to `next`, so that errors reach the admin's error
+ * handler on every Express major (Express 4 does not catch rejected promises itself).
+ */
+function route(handler: AsyncHandler): (req: Request, res: Response, next: NextFunction) => void {
+  return function backgroundJobsAdminRoute(req: Request, res: Response, next: NextFunction): void {
+    handler(req, res).catch(next)
+  }
+}
 
 /**
  * An Express router serving a Hangfire-like dashboard over the background-job manager of
@@ -99,30 +171,39 @@ class AdminRouteNotFoundError extends BackgroundJobError {}
  * - `GET /`: a self-contained HTML page (strict nonce-based CSP, `nosniff`, `no-store`); takes the
  *   same `state`, `offset` and `limit` query as `/api/jobs` (state defaults to `pending`);
  * - `GET /api/counts`: jobs per state;
- * - `GET /api/jobs?state=pending&offset=0&limit=50`: `{ items, total, offset, limit }`;
- * - `GET /api/jobs/:id`: one job, or 404;
+ * - `GET /api/jobs?state=pending&offset=0&limit=50`: `{ items, total, offset, limit }`; `offset`
+ *   is at most 10000 (see `MAX_LIST_OFFSET`). Items carry `args` when their JSON has at most 2048
+ *   characters, else `argsPreview` (those first characters) and no `args`; error messages and
+ *   stacks are clipped alike;
+ * - `GET /api/jobs/:id`: one job, whole, or 404;
  * - `GET /api/schedules`: `{ items }`, the recurring schedules;
  * - `POST /api/jobs/:id/cancel`, `POST /api/jobs/:id/retry`, `DELETE /api/jobs/:id`: only with
- *   `allowMutations: true` (else 403); cross-site browser requests (`Sec-Fetch-Site` other than
- *   `same-origin`) are refused with 403.
+ *   `allowMutations: true` (else 403), and only with the `X-Background-Jobs-Csrf` header and an
+ *   `Origin` (when sent) of the admin's own; a browser request marked `Sec-Fetch-Site` other than
+ *   `same-origin` is refused (403).
  *
- * Without `authorize`, only loopback requests get in: the TCP peer must be loopback, the `Host`
- * header a loopback name (against DNS rebinding), and the request must carry no forwarding header
- * (`Forwarded`, `X-Forwarded-For`, ...): behind a reverse proxy on the same host every request
- * comes from loopback, so pass `authorize` there.
+ * Without `authorize`, only direct loopback requests get in: the TCP peer must be loopback, the
+ * `Host` header a well-formed loopback `host[:port]` (against DNS rebinding), and the request must
+ * carry no proxy header (`Forwarded`, `Via`, `X-Forwarded-*`, `X-Real-IP`, ...). A reverse proxy
+ * on the same host that adds no header cannot be told from a local client, so when `NODE_ENV` is
+ * `production` the router serves nothing without `authorize` (and logs once how to set it).
  *
  * The query string is read from the raw URL (the app's `query parser` setting does not matter):
  * unknown or repeated parameters, and values out of range, answer 400. Errors answer
  * `{ error: { name, message } }`: 400 for bad input, 403 for denied access, 404 for an unknown job,
- * 405 for a wrong method, 409 for a job in the wrong state, 503 when the manager is stopped, 500
- * (generic message; the real error goes to the container's `logger`) for anything else.
+ * 405 for a wrong method, 409 for a job in the wrong state, 503 (with `Retry-After`) when the
+ * manager is stopped, 500 (generic message; the real error goes to the container's `logger`) for
+ * anything else.
  *
  * @throws InvalidOptionError for a bad container or options
  * @throws BackgroundJobsNotBuiltError when the container has no background-job service
  */
 export function backgroundJobsAdminRouter(container: AwilixContainer, options?: AdminRouterOptions): Router {
   const manager: AdminManager = resolveManager(container, 'the first argument of backgroundJobsAdminRouter')
-  const { authorize, allowMutations, redactArgs, title } = resolveAdminRouterOptions(options)
+  const resolved = resolveAdminRouterOptions(options)
+  const { authorize, authorizeTimeoutMs, allowMutations, allowedOrigins, redactArgs, title } = resolved
+  const redactErrors = resolved.redactErrors ?? redactArgs !== false
+  const isClosedByDefault = authorize === undefined && process.env.NODE_ENV === 'production'
 
   const log = (level: keyof JobLogger, message: string, meta?: Record<string, unknown>): void => {
     try {
@@ -134,24 +215,75 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
     }
   }
 
-  const presentArgs = (job: JobInfo): unknown => {
-    if (redactArgs === false) return job.args
-    if (redactArgs === true) return REDACTED
+  if (isClosedByDefault) {
+    log(
+      'warn',
+      'The background-jobs admin serves nothing: NODE_ENV is production and it has no `authorize` option. Behind a reverse proxy on this host every request comes from loopback, so the loopback-only default cannot protect it. Pass backgroundJobsAdminRouter(container, { authorize: (req) => ... }) with your own authentication.',
+    )
+  }
+
+  const reportRedactor = (option: string, job: JobInfo, error: unknown): void => {
+    log(
+      'error',
+      `The ${option} function of the background-jobs admin threw or returned what it may not; [redacted] is shown`,
+      { jobId: job.id, error: describeThrown(error) },
+    )
+  }
+
+  /** The args shown for `job`; `maxChars` bounds the JSON a list carries (undefined: the whole). */
+  const presentArgs = (job: JobInfo, maxChars: number | undefined): { args?: unknown; argsPreview?: string } => {
+    if (redactArgs === true) return { args: REDACTED }
+    if (redactArgs === false && maxChars === undefined) return { args: job.args }
+    let shown: unknown = job.args
     try {
-      const shown = redactArgs(job)
+      if (redactArgs !== false) shown = redactArgs(job)
       // Proves the result can be sent as JSON; a bigint or cycle would otherwise turn into a 500.
-      JSON.stringify(shown)
-      return shown
+      if (maxChars === undefined) {
+        JSON.stringify(shown)
+        return { args: shown }
+      }
+      const preview = previewJson(shown, maxChars)
+      return preview.isComplete ? { args: shown } : { argsPreview: preview.text }
     } catch (error) {
-      log(
-        'error',
-        'The redactArgs function of the background-jobs admin threw or returned non-JSON data; the args are shown as [redacted]',
-        { jobId: job.id, error: describeThrown(error) },
-      )
-      return REDACTED
+      if (redactArgs === false) return { argsPreview: '' }
+      reportRedactor('redactArgs', job, error)
+      return { args: REDACTED }
     }
   }
-  const presentJob = (job: JobInfo): JobInfo => (redactArgs === false ? job : { ...job, args: presentArgs(job) })
+
+  /** The error shown for `job`, redacted as configured and clipped to `maxChars` in lists. */
+  const presentError = (job: JobInfo, maxChars: number | undefined): JobErrorInfo | undefined => {
+    const error = job.lastError
+    if (error === undefined) return undefined
+    if (redactErrors === true) return { name: error.name, message: REDACTED }
+    if (redactErrors === false) {
+      if (maxChars === undefined) return error
+      const stack = error.stack === undefined ? undefined : clip(error.stack, maxChars)
+      return { name: error.name, message: clip(error.message, maxChars), ...(stack !== undefined && { stack }) }
+    }
+    try {
+      const message: unknown = redactErrors(error, job)
+      if (typeof message !== 'string') throw new TypeError(`returned ${describeValue(message)}, not a string`)
+      return { name: error.name, message: maxChars === undefined ? message : clip(message, maxChars) }
+    } catch (thrown) {
+      reportRedactor('redactErrors', job, thrown)
+      return { name: error.name, message: REDACTED }
+    }
+  }
+
+  const presentJob = (job: JobInfo): JobInfo => {
+    if (redactArgs === false && redactErrors === false) return job
+    const { lastError: _lastError, ...rest } = job
+    const lastError = presentError(job, undefined)
+    return { ...rest, args: presentArgs(job, undefined).args, ...(lastError !== undefined && { lastError }) }
+  }
+
+  const presentListItem = (job: JobInfo): AdminJobListItem => {
+    const { args: _args, lastError: _lastError, ...rest } = job
+    const lastError = presentError(job, LIST_PREVIEW_CHARS)
+    return { ...rest, ...presentArgs(job, LIST_PREVIEW_CHARS), ...(lastError !== undefined && { lastError }) }
+  }
+
   const presentSchedule = (schedule: ScheduleInfo): ScheduleInfo =>
     redactArgs === false ? schedule : { ...schedule, args: REDACTED }
 
@@ -169,78 +301,116 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
     next()
   })
 
-  router.use(async function backgroundJobsAdminGuard(req: Request, _res: Response, next: NextFunction): Promise<void> {
-    if (authorize === undefined) {
-      const denial = loopbackDenial(req)
-      if (denial !== undefined) throw new AdminAccessDeniedError(denial)
-      next()
-      return
-    }
-    let allowed: unknown
-    try {
-      allowed = await authorize(req)
-    } catch (error) {
-      log('warn', 'The authorize function of the background-jobs admin threw; access was denied', {
+  const askAuthorize = async (req: Request, check: (req: Request) => boolean | Promise<boolean>): Promise<void> => {
+    const deny = (why: string, error?: unknown): never => {
+      log('warn', `The authorize function of the background-jobs admin ${why}; access was denied`, {
         method: req.method,
         path: req.originalUrl,
-        error: toErrorInfo(error).stack ?? describeThrown(error),
+        ...(error !== undefined && { error: toErrorInfo(error).stack ?? describeThrown(error) }),
       })
       throw new AdminAccessDeniedError(
-        'Access denied: the `authorize` function of the background-jobs admin threw (see the server log).',
+        `Access denied: the \`authorize\` function of the background-jobs admin ${why} (see the server log).`,
       )
     }
+    let timer: NodeJS.Timeout | undefined
+    let allowed: unknown
+    try {
+      const answer: Promise<unknown> = Promise.resolve().then(() => check(req))
+      const late = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), authorizeTimeoutMs)
+      })
+      allowed = await Promise.race([answer, late])
+      // A late answer is dropped; a late rejection must not become an unhandled one.
+      if (allowed === TIMED_OUT) answer.catch(() => {})
+    } catch (error) {
+      deny('threw', error)
+    } finally {
+      clearTimeout(timer)
+    }
+    if (allowed === TIMED_OUT) deny(`did not answer within ${authorizeTimeoutMs} ms (authorizeTimeoutMs)`)
     if (allowed !== true) {
       throw new AdminAccessDeniedError(
         'Access denied by the `authorize` function of the background-jobs admin (it must return true to let a request in).',
       )
     }
-    next()
+  }
+
+  router.use(function backgroundJobsAdminGuard(req: Request, _res: Response, next: NextFunction): void {
+    if (authorize !== undefined) {
+      askAuthorize(req, authorize).then(() => next(), next)
+      return
+    }
+    if (isClosedByDefault) {
+      next(
+        new AdminAccessDeniedError(
+          'Access denied: the background-jobs admin has no `authorize` option and NODE_ENV is production, where a reverse proxy on the same host would make every request look local. Pass backgroundJobsAdminRouter(container, { authorize: (req) => ... }).',
+        ),
+      )
+      return
+    }
+    const denial = loopbackDenial(req)
+    next(denial === undefined ? undefined : new AdminAccessDeniedError(denial))
   })
 
-  router.get('/', async function backgroundJobsAdminPage(req: Request, res: Response): Promise<void> {
-    const query = readListQuery(req, 'pending')
-    const [counts, page, schedules] = await Promise.all([
-      manager.counts(),
-      manager.listJobs(query),
-      manager.listSchedules(),
-    ])
-    const nonce = randomBytes(16).toString('base64')
-    const html = renderAdminPage({
-      title,
-      nonce,
-      allowMutations,
-      counts,
-      state: query.state,
-      page: { ...page, items: page.items.map(presentJob) },
-      schedules: schedules.map(presentSchedule),
-    })
-    res.set('Content-Security-Policy', adminPageContentSecurityPolicy(nonce))
-    res.type('html').send(html)
-  })
+  router.get(
+    '/',
+    route(async function backgroundJobsAdminPage(req: Request, res: Response): Promise<void> {
+      const query = readListQuery(req, 'pending')
+      const [counts, page, schedules] = await Promise.all([
+        manager.counts(),
+        manager.listJobs(query),
+        manager.listSchedules(),
+      ])
+      const nonce = randomBytes(16).toString('base64')
+      const html = renderAdminPage({
+        title,
+        nonce,
+        allowMutations,
+        counts,
+        state: query.state,
+        page: { ...page, items: page.items.map(presentListItem) },
+        schedules: schedules.map(presentSchedule),
+      })
+      res.set('Content-Security-Policy', adminPageContentSecurityPolicy(nonce))
+      res.type('html').send(html)
+    }),
+  )
 
-  router.get('/api/counts', async function backgroundJobsAdminCounts(req: Request, res: Response): Promise<void> {
-    readQuery(req, [])
-    res.json(await manager.counts())
-  })
+  router.get(
+    '/api/counts',
+    route(async function backgroundJobsAdminCounts(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      res.json(await manager.counts())
+    }),
+  )
 
-  router.get('/api/jobs', async function backgroundJobsAdminJobs(req: Request, res: Response): Promise<void> {
-    const page = await manager.listJobs(readListQuery(req, undefined))
-    res.json({ items: page.items.map(presentJob), total: page.total, offset: page.offset, limit: page.limit })
-  })
+  router.get(
+    '/api/jobs',
+    route(async function backgroundJobsAdminJobs(req: Request, res: Response): Promise<void> {
+      const page = await manager.listJobs(readListQuery(req, undefined))
+      res.json({ items: page.items.map(presentListItem), total: page.total, offset: page.offset, limit: page.limit })
+    }),
+  )
 
-  router.get('/api/schedules', async function backgroundJobsAdminSchedules(req: Request, res: Response): Promise<void> {
-    readQuery(req, [])
-    const schedules = await manager.listSchedules()
-    res.json({ items: schedules.map(presentSchedule) })
-  })
+  router.get(
+    '/api/schedules',
+    route(async function backgroundJobsAdminSchedules(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      const schedules = await manager.listSchedules()
+      res.json({ items: schedules.map(presentSchedule) })
+    }),
+  )
 
-  router.get('/api/jobs/:id', async function backgroundJobsAdminJob(req: Request, res: Response): Promise<void> {
-    readQuery(req, [])
-    const id = readJobId(req)
-    const job = await manager.getJob(id)
-    if (job === undefined) throw notFound(id)
-    res.json(presentJob(job))
-  })
+  router.get(
+    '/api/jobs/:id',
+    route(async function backgroundJobsAdminJob(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      const id = readJobId(req)
+      const job = await manager.getJob(id)
+      if (job === undefined) throw new JobNotFoundError(id)
+      res.json(presentJob(job))
+    }),
+  )
 
   const assertMutation = (req: Request, action: string): string => {
     if (!allowMutations) {
@@ -248,11 +418,9 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
         `Cannot ${action} jobs: the background-jobs admin is read-only. Create it with backgroundJobsAdminRouter(container, { allowMutations: true, authorize }) to enable cancel, retry and delete.`,
       )
     }
-    const site = req.get('sec-fetch-site')
-    if (site !== undefined && site !== 'same-origin') {
-      throw new AdminAccessDeniedError(
-        `Refused a ${site} browser request to ${action} a job: the admin API accepts changes only from its own page (same origin) or from non-browser clients.`,
-      )
+    const refusal = crossSiteRefusal(req, allowedOrigins)
+    if (refusal !== undefined) {
+      throw new AdminCrossSiteRequestError(`Refused a request to ${action} a job: ${refusal}`)
     }
     readQuery(req, [])
     return readJobId(req)
@@ -260,36 +428,41 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 
   router.post(
     '/api/jobs/:id/cancel',
-    async function backgroundJobsAdminCancel(req: Request, res: Response): Promise<void> {
+    route(async function backgroundJobsAdminCancel(req: Request, res: Response): Promise<void> {
       const id = assertMutation(req, 'cancel')
       await manager.cancel(id)
       // Gone only if the bounded history dropped it in between.
       const job = await manager.getJob(id)
-      if (job === undefined) throw notFound(id)
+      if (job === undefined) throw new JobNotFoundError(id)
       res.json(presentJob(job))
-    },
+    }),
   )
 
   router.post(
     '/api/jobs/:id/retry',
-    async function backgroundJobsAdminRetry(req: Request, res: Response): Promise<void> {
+    route(async function backgroundJobsAdminRetry(req: Request, res: Response): Promise<void> {
       const id = assertMutation(req, 'retry')
       res.json(presentJob(await manager.retry(id)))
-    },
+    }),
   )
 
-  router.delete('/api/jobs/:id', async function backgroundJobsAdminDelete(req: Request, res: Response): Promise<void> {
-    const id = assertMutation(req, 'delete')
-    await manager.deleteJob(id)
-    res.status(204).end()
-  })
+  router.delete(
+    '/api/jobs/:id',
+    route(async function backgroundJobsAdminDelete(req: Request, res: Response): Promise<void> {
+      const id = assertMutation(req, 'delete')
+      await manager.deleteJob(id)
+      res.status(204).end()
+    }),
+  )
 
   router.all(['/', '/api/counts', '/api/jobs', '/api/schedules'], methodNotAllowed('GET, HEAD'))
   router.all('/api/jobs/:id', methodNotAllowed('GET, HEAD, DELETE'))
   router.all(['/api/jobs/:id/cancel', '/api/jobs/:id/retry'], methodNotAllowed('POST'))
-  router.all(['/api', '/api/{*rest}'], function backgroundJobsAdminNotFound(req: Request): never {
-    throw new AdminRouteNotFoundError(
-      `No background-jobs admin API route matches ${req.method} ${describeValue(req.path)}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry; DELETE api/jobs/:id.`,
+  router.use('/api', function backgroundJobsAdminNotFound(req: Request, _res: Response, next: NextFunction): void {
+    next(
+      new AdminRouteNotFoundError(
+        `No background-jobs admin API route matches ${req.method} ${describeValue(req.originalUrl.split('?')[0])}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry; DELETE api/jobs/:id.`,
+      ),
     )
   })
 
@@ -298,18 +471,61 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       next(error)
       return
     }
-    const [status, name, message] = describeError(error)
-    if (status >= 500) {
+    const answer = describeAdminError(error)
+    if (answer.status >= 500) {
       log('error', 'The background-jobs admin failed to answer a request', {
         method: req.method,
         path: req.originalUrl,
         error: toErrorInfo(error).stack ?? describeThrown(error),
       })
     }
-    res.status(status).json({ error: { name, message } })
+    sendHttpError(res, answer)
   })
 
   return router
+}
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * Why a mutation may have come from another site, or undefined when it may not have. Browsers send
+ * `Origin` with every cross-origin POST and DELETE (and `Sec-Fetch-Site` since 2020-2023); a
+ * request without either comes from a non-browser client or an old browser, and the required
+ * {@link ADMIN_CSRF_HEADER} stops a cross-site form or simple request sent by the latter.
+ */
+function crossSiteRefusal(req: Request, allowedOrigins: readonly string[]): string | undefined {
+  const site = req.get('sec-fetch-site')
+  if (site !== undefined && site !== 'same-origin') {
+    return `the browser marked it Sec-Fetch-Site: ${describeValue(site)}; the admin API accepts changes only from its own page (same origin) or from non-browser clients.`
+  }
+  const origin = req.get('origin')
+  if (origin !== undefined && !allowedOrigins.includes(origin) && !isSameOrigin(origin, req.get('host'))) {
+    return `its Origin ${describeValue(origin)} is not this admin's (Host ${describeValue(req.get('host'))}). Behind a proxy that rewrites Host, list the public origin in the \`allowedOrigins\` option.`
+  }
+  const proof = req.get(ADMIN_CSRF_HEADER)
+  if (proof === undefined || proof === '') {
+    return `it lacks the ${ADMIN_CSRF_HEADER} header, which the admin page sends and no cross-site form can. Send \`${ADMIN_CSRF_HEADER}: 1\` from scripts and API clients.`
+  }
+  return undefined
+}
+
+/** Whether the `Origin` header names the same host and port as the `Host` header. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  let url: URL
+  try {
+    url = new URL(origin)
+  } catch {
+    return false
+  }
+  if (url.origin !== origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return false
+  const parsed = parseHostHeader(host)
+  if (parsed === undefined) return false
+  // The scheme is not compared: behind a TLS-terminating proxy the page is https and the request http.
+  const defaultPort = url.protocol === 'https:' ? 443 : 80
+  const originPort = url.port === '' ? defaultPort : Number(url.port)
+  const hostPort = parsed.port ?? defaultPort
+  const originName = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  return originName === parsed.name && originPort === hostPort
 }
 
 function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): ResolvedAdminRouterOptions {
@@ -324,42 +540,67 @@ function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): Res
   if (resolved.authorize !== undefined) {
     checkFunction('authorize', resolved.authorize, 'a function (req) => boolean | Promise<boolean>')
   }
+  checkInteger('authorizeTimeoutMs', resolved.authorizeTimeoutMs, 1, 300_000)
   checkBoolean('allowMutations', resolved.allowMutations)
+  checkOrigins(resolved.allowedOrigins)
   if (typeof resolved.redactArgs !== 'boolean') {
     checkFunction('redactArgs', resolved.redactArgs, 'a boolean or a function (job) => shownArgs')
+  }
+  if (resolved.redactErrors !== undefined && typeof resolved.redactErrors !== 'boolean') {
+    checkFunction('redactErrors', resolved.redactErrors, 'a boolean or a function (error, job) => shownMessage')
   }
   checkName('title', resolved.title, MAX_NAME_LENGTH)
   return resolved
 }
 
-function notFound(id: string): JobNotFoundError {
-  return new JobNotFoundError(id)
+function checkOrigins(origins: unknown): void {
+  const list: unknown = origins
+  if (!Array.isArray(list)) {
+    throw new InvalidOptionError({ option: 'allowedOrigins', value: origins, expected: 'an array of origins' })
+  }
+  list.forEach((origin: unknown, index) => {
+    let isOrigin = false
+    try {
+      isOrigin = typeof origin === 'string' && new URL(origin).origin === origin
+    } catch {
+      isOrigin = false
+    }
+    if (!isOrigin) {
+      throw new InvalidOptionError({
+        option: `allowedOrigins[${index}]`,
+        value: origin,
+        expected: 'an origin as a browser sends it: scheme, host and port only, e.g. "https://jobs.example.com"',
+      })
+    }
+  })
 }
 
-function methodNotAllowed(allow: string): (req: Request, res: Response) => never {
-  return function backgroundJobsAdminMethodNotAllowed(req: Request, res: Response): never {
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text
+}
+
+function methodNotAllowed(allow: string): (req: Request, res: Response, next: NextFunction) => void {
+  return function backgroundJobsAdminMethodNotAllowed(req: Request, res: Response, next: NextFunction): void {
     res.set('Allow', allow)
-    throw new AdminMethodNotAllowedError(`${req.method} is not allowed on ${describeValue(req.path)}; use ${allow}.`)
+    next(new AdminMethodNotAllowedError(`${req.method} is not allowed on ${describeValue(req.path)}; use ${allow}.`))
   }
 }
 
-/** Status, name and message of the JSON error answered for `error`. */
-function describeError(error: unknown): [number, string, string] {
-  if (error instanceof InvalidOptionError || error instanceof InvalidArgumentError)
-    return [400, error.name, error.message]
-  if (error instanceof AdminAccessDeniedError || error instanceof AdminMutationsDisabledError)
-    return [403, error.name, error.message]
-  if (error instanceof JobNotFoundError || error instanceof AdminRouteNotFoundError)
-    return [404, error.name, error.message]
-  if (error instanceof AdminMethodNotAllowedError) return [405, error.name, error.message]
-  if (error instanceof JobStateError) return [409, error.name, error.message]
-  if (error instanceof ManagerStoppedError) return [503, error.name, error.message]
+/** The answer for `error`: the shared HTTP mapping, plus a bad percent-encoding in the path. */
+function describeAdminError(error: unknown): HttpErrorAnswer {
   // Express's router fails to decode a path parameter such as %E0%A4%A with a URIError.
-  if (error instanceof URIError)
-    return [400, 'InvalidOptionError', 'Expected the URL path to be valid percent-encoded UTF-8.']
-  return [
-    500,
-    'InternalServerError',
-    'The background-jobs admin failed to answer this request; the error was logged on the server.',
-  ]
+  if (error instanceof URIError) {
+    return {
+      status: 400,
+      name: 'InvalidOptionError',
+      message: 'Expected the URL path to be valid percent-encoded UTF-8.',
+      retryAfterSeconds: undefined,
+    }
+  }
+  const answer = describeHttpError(error)
+  if (answer.status !== 500) return answer
+  return {
+    ...answer,
+    message: 'The background-jobs admin failed to answer this request; the error was logged on the server.',
+  }
 }

@@ -1,6 +1,6 @@
 import type { AwilixContainer } from 'awilix'
 import type { Application, IRouter, NextFunction, Request, RequestHandler, Response, Router } from 'express'
-import { BackgroundJobs } from '../background-jobs'
+import { bindServiceClasses } from '../background-jobs'
 import { InvalidArgumentError, RouteConventionError, describeValue } from '../errors'
 import { checkContainer, readOptions } from '../validation'
 import { getExpressMajor } from './express-compat'
@@ -16,12 +16,13 @@ import {
   type ServiceClass,
   type ServiceRoute,
 } from './route-conventions'
+import { holdRequestScope } from './middleware'
 
 /** Options of {@link mapServices}: the root container plus the route conventions shared by all services. */
 export interface MapServicesOptions extends RouteConventionOptions {
   /**
-   * The root container, on which `addBackgroundJobs(container, ...)` registered the manager. It is
-   * given to `BackgroundJobs.build(container)` and builds each service once.
+   * The root container, on which `addBackgroundJobs(container, ...)` registered the manager. The
+   * mapped service classes reach its manager, and it builds each service once.
    * @default none (required)
    */
   container: AwilixContainer
@@ -60,9 +61,11 @@ type Binder = (req: Request, res: Response) => unknown
  * `UserService.getListAsync()` -> `GET /api/v1/users/List`, `addAsync(user)` -> `POST /api/v1/users`,
  * `deleteAsync(id)` -> `DELETE /api/v1/users/:id`.
  *
- * It first calls `BackgroundJobs.build(options.container)`, so `ServiceBase.backgroundJobManager`
- * works, then builds each service once with `options.container.build(ServiceClass)` (the services
- * are singletons; per-request state comes from the `req` parameter).
+ * It first ties each service class to `options.container`, so `ServiceClass.backgroundJobManager`
+ * reaches that container's manager (also with several apps in one process), and sets the
+ * container as the static facade's root when none is set (`BackgroundJobs.build`); then builds
+ * each service once with `options.container.build(ServiceClass)` (the services are singletons;
+ * per-request state comes from the `req` parameter).
  *
  * Arguments are bound by parameter name: `id` <- `req.params.id` (when the route has `:id`);
  * `req` and `res` <- the Express objects. The other parameters come from `req.query[name]` for GET
@@ -86,7 +89,13 @@ type Binder = (req: Request, res: Response) => unknown
  *
  * The return value (awaited) is sent with `res.json` (status 200 unless the method set another);
  * `undefined` sends 204 with no body; nothing is sent if the method already responded through
- * `res`. A thrown or rejected error is passed to `next(err)`, for the app's error handler.
+ * `res`. A thrown or rejected error is passed to `next(err)`, for the app's error handler: mount
+ * `backgroundJobsErrorHandler()` after the routes to answer the kit's errors with their status
+ * (`InvalidJobArgsError` 400, `PendingJobsLimitError` 503, ...) as JSON, and others as a bare 500.
+ *
+ * With `backgroundJobsMiddleware` mounted before, each call holds the request scope
+ * (`req.container`) open until the method has settled (see `holdRequestScope`), so a method that
+ * answers early through `res`, or whose client goes away, keeps using live scoped instances.
  *
  * Nothing is registered unless every service maps cleanly and builds (the routes are checked first,
  * then the root is set, then every service is built, then the routes are registered), and routes
@@ -178,7 +187,7 @@ export function mapServices(
     }
   })
 
-  BackgroundJobs.build(container)
+  bindServiceClasses(services, container)
   const instances = new Map<ServiceClass, object>()
   for (const serviceClass of fresh) {
     // awilix's types want `new (...args: any[])`; ServiceClass accepts any constructor signature.
@@ -234,6 +243,9 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
   }
   const binders = createBinders(route)
   return async function serviceRouteHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
+    // The request scope (req.container) stays open until the method has settled, even when the
+    // method answers early through `res` or the client goes away while it runs.
+    const release = holdRequestScope(req)
     try {
       const result: unknown = await Reflect.apply(
         method,
@@ -249,6 +261,8 @@ function createRouteHandler(route: ServiceRoute, instance: object | undefined): 
       }
     } catch (error) {
       next(error)
+    } finally {
+      release()
     }
   }
 }

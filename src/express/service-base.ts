@@ -1,4 +1,4 @@
-import { BackgroundJobs } from '../background-jobs'
+import { managerForServiceClass } from '../background-jobs'
 import type { BackgroundJobManager } from '../background-job-manager'
 import type { ServiceRouteOptions } from './route-conventions'
 
@@ -37,12 +37,16 @@ export abstract class ServiceBase {
   static routeOptions?: ServiceRouteOptions
 
   /**
-   * The root container's singleton manager, the same instance as `req.backgroundJobs` and
-   * `container.resolve('backgroundJobManager')` (MASA's static `BackgroundJobManager`).
+   * The singleton manager of the container this service class was mapped with by `mapServices`
+   * (MASA's static `BackgroundJobManager`): the same instance as `req.backgroundJobs` and
+   * `container.resolve('backgroundJobManager')` there. With two apps in one process, each class
+   * reaches its own app's manager. On `ServiceBase` itself, or a class no `mapServices` mapped,
+   * it is `BackgroundJobs.manager`.
    * @throws BackgroundJobsNotBuiltError before `BackgroundJobs.build(container)`, which
    * `mapServices` calls for you.
+   * @throws BackgroundJobsRootConflictError when the class was mapped with several containers.
    */
   static get backgroundJobManager(): BackgroundJobManager {
-    return BackgroundJobs.manager
+    return managerForServiceClass(this)
   }
 }
