@@ -8,8 +8,10 @@ import request from 'supertest'
 import { BackgroundJobBase } from '../src/background-job-base'
 import { BackgroundJobsNotBuiltError, InvalidArgumentError, InvalidOptionError } from '../src/errors'
 import { isLoopbackAddress } from '../src/express/admin-access'
+import { getExpressMajor } from '../src/express/express-compat'
 import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/express/admin-router'
 import type { JobInfo } from '../src/types'
+import { describeEachExpress } from './support/express-versions'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
 
 const XSS = '<script>alert(1)</script>'
@@ -46,12 +48,15 @@ interface PageBody {
 }
 
 let containers: AwilixContainer[] = []
+/** The Express module the current suite runs on (each suite below runs once per major). */
+const defaultExpress = express
+let expressUnderTest = defaultExpress
 
 /** A harness (manual clock, capturing logger, no retries) and an app with the admin mounted at /admin/jobs. */
 function setup(options?: AdminRouterOptions, before?: (app: Application) => void): { h: Harness; app: Application } {
   const h = createHarness((o) => o.addJob(EchoJob, FailJob, HostileNameJob), { retry: { maxRetries: 0 } })
   containers.push(h.container)
-  const app = express()
+  const app = expressUnderTest()
   before?.(app)
   app.use('/admin/jobs', backgroundJobsAdminRouter(h.container, options))
   return { h, app }
@@ -82,7 +87,19 @@ afterEach(async () => {
   EchoJob.ran.length = 0
 })
 
-describe('backgroundJobsAdminRouter', () => {
+describeEachExpress('backgroundJobsAdminRouter', (version) => {
+  const { express } = version
+  before(() => {
+    expressUnderTest = version.express
+  })
+  after(() => {
+    expressUnderTest = defaultExpress
+  })
+
+  it(`mounts on an app of Express ${version.major}`, () => {
+    assert.equal(getExpressMajor(setup().app), version.major)
+  })
+
   describe('JSON API', () => {
     it('lists a delayed job as pending, then as completed once it has run', async () => {
       const { h, app } = setup()

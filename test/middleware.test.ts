@@ -2,14 +2,15 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { asClass } from 'awilix'
-import express from 'express'
+import type { Request } from 'express'
 import request from 'supertest'
 import { BackgroundJobsNotBuiltError, InvalidArgumentError } from '../src/errors'
 import { backgroundJobsMiddleware, stopWithServer } from '../src/express/middleware'
 import { createContainer } from 'awilix'
+import { describeEachExpress } from './support/express-versions'
 import { createHarness, type Harness } from './support/harness'
 
-describe('backgroundJobsMiddleware', () => {
+describeEachExpress('backgroundJobsMiddleware', ({ express }) => {
   let h: Harness
 
   beforeEach(() => {
@@ -37,7 +38,7 @@ describe('backgroundJobsMiddleware', () => {
   it('disposes the request scope once the response has finished', async () => {
     const disposed: string[] = []
     class RequestThing {
-      constructor(readonly deps: { req: express.Request }) {}
+      constructor(readonly deps: { req: Request }) {}
     }
     h.container.register(
       'requestThing',
