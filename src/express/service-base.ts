@@ -30,8 +30,11 @@ import type { ServiceRouteOptions } from './route-conventions'
  */
 export abstract class ServiceBase {
   /**
-   * Route overrides for this service (`baseUri`, `serviceName`, `version`, `prefix`,
-   * `pluralizeServiceName`, `autoAppendId`); fields left out use the `mapServices` options.
+   * Route overrides for this service: every field of `mapServices`' route options (`baseUri`,
+   * `serviceName`, `version`, `prefix`, `pluralizeServiceName`, `autoAppendId`,
+   * `disableTrimMethodPrefix`, the verb prefix lists, `mapHttpMethodsForUnmatched`,
+   * `enableProperty`, `disableAutoMapRoute`); fields left out use the `mapServices` options. A
+   * single method's route is overridden with `static routes`.
    * @default undefined
    */
   static routeOptions?: ServiceRouteOptions
