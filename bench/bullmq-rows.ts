@@ -5,7 +5,7 @@
  * Every run writes under a key prefix of its own (`ebj-bench-<pid>-<ms>`) and deletes it after.
  * Without a Redis answering, the BullMQ rows are skipped with the reason printed.
  */
-import { REDIS_URL, benchRedis, redisFacts, redisMissing } from './bullmq-support'
+import { REDIS_URL, benchRedis, deleteLeftovers, redisFacts, redisMissing } from './bullmq-support'
 import { DELAYED_CONCURRENCY } from './bullmq-delayed'
 import type { ChildRun, Row } from './run'
 
@@ -81,8 +81,19 @@ export async function bullmqRows(tools: BenchTools): Promise<Row[]> {
     return []
   }
   const redis = benchRedis()
-  const { version, hz } = await redisFacts(redis).finally(() => redis.disconnect())
-  tools.log(`BullMQ workloads on Redis ${version} at ${REDIS_URL}, hz ${hz}`)
+  try {
+    const { version, hz } = await redisFacts(redis)
+    tools.log(`BullMQ workloads on Redis ${version} at ${REDIS_URL}, hz ${hz}`)
+    return await runWorkloads(tools, version, hz)
+  } finally {
+    // Each run deletes its keys; a run that crashed or was killed cannot, so its keys go here.
+    const left = await deleteLeftovers(redis)
+    if (left > 0) tools.log(`Deleted ${left} Redis keys left by BullMQ workload runs that did not clean up.`)
+    redis.disconnect()
+  }
+}
+
+async function runWorkloads(tools: BenchTools, version: string, hz: number): Promise<Row[]> {
   const config = tools.isQuick ? QUICK : FULL
   const rows: Row[] = []
   const against = (

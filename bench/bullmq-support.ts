@@ -10,11 +10,17 @@ export const BENCH_PREFIX_ROOT = 'ebj-bench'
 export const BENCH_QUEUE = 'bench'
 
 /**
- * A key prefix of its own for one workload run (`ebj-bench-<pid>-<ms>`), so runs never see each
- * other's jobs and {@link deleteKeys} removes only what the run wrote.
+ * A key prefix of its own for one workload run (`ebj-bench-<runner pid>-<pid>-<ms>`), so runs never
+ * see each other's jobs, {@link deleteKeys} removes only what the run wrote, and the runner can
+ * sweep what a crashed run of its own left ({@link deleteLeftovers}).
  */
 export function benchPrefix(): string {
-  return `${BENCH_PREFIX_ROOT}-${process.pid}-${Date.now()}`
+  return `${BENCH_PREFIX_ROOT}-${process.ppid}-${process.pid}-${Date.now()}`
+}
+
+/** Deletes the keys of this runner's workload runs (its children's prefixes) still in Redis; how many. */
+export async function deleteLeftovers(redis: Redis): Promise<number> {
+  return deleteMatching(redis, `${BENCH_PREFIX_ROOT}-${process.pid}-*`)
 }
 
 /** Connection options for BullMQ (`Queue`, `Worker`) and the kit's engine alike. */
@@ -29,11 +35,15 @@ export function benchRedis(): Redis {
 }
 
 /** Deletes every key under `prefix:` (SCAN + UNLINK, never FLUSHDB: the Redis may be shared); how many. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+export function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  return deleteMatching(redis, `${prefix}:*`)
+}
+
+async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
   let deleted = 0
   let cursor = '0'
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
     cursor = next
     if (keys.length > 0) deleted += await redis.unlink(...keys)
   } while (cursor !== '0')
