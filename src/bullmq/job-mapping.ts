@@ -36,7 +36,9 @@ export function kitState(state: BullmqState): JobState | undefined {
  *   keeps it nowhere else once a retry has been scheduled
  */
 export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number): JobInfo {
-  const attempts = job.attemptsStarted
+  // attemptsMade counts ended attempts (failed or completed), not those cut off by a stop or a
+  // crash: the kit's count of attempts, plus the one running.
+  const attempts = job.attemptsMade + (state === 'running' ? 1 : 0)
   const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
     id: job.id ?? '',
     name: job.name,
