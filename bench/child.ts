@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     await serveHttp()
     return
   }
-  const run = RUNS[workload]?.[variant]
+  // The BullMQ workloads load bullmq and ioredis; the others never do.
+  const runs = workload.startsWith('b') ? (await import('./bullmq-runs')).BULLMQ_RUNS : RUNS
+  const run = runs[workload]?.[variant]
   if (run === undefined)
     throw new Error(`Unknown workload ${JSON.stringify(workload)} / variant ${JSON.stringify(variant)}.`)
   report(await run(JSON.parse(params) as never))

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only=w1,w3] [-- --profile]`: runs each workload of issue 3 in
+ * `npm run bench [-- --quick] [-- --only=w1,w3,b1] [-- --profile]`: runs each workload of issue 3 (and
+ * the BullMQ workloads b1-b5 of issue 12, see bullmq-rows.ts) in
  * fresh child processes, alternating baseline and kit, and prints the medians, the ratios to the
  * baselines and PASS/FAIL against the targets, as a table and one JSON line per result. A full run
  * (no flags) also writes the table to bench/RESULTS.md.
@@ -12,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { bullmqDescription, bullmqRows } from './bullmq-rows'
 import { BENCH_CONCURRENCY, RESULT_PREFIX, median } from './support'
 import { READY_PREFIX, W4_ROUTES, loadUrl } from './w4-http'
 
@@ -80,7 +82,7 @@ const config = isQuick ? QUICK : FULL
 type Figures = Record<string, number>
 
 /** What one child run left: its figures, how it ended, and how long after reporting it exited. */
-interface ChildRun {
+export interface ChildRun {
   readonly figures: Figures
   readonly exitCode: number | null
   readonly exitLagMs: number
@@ -177,7 +179,7 @@ async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures 
 }
 
 /** One row of the table: a figure of the kit against the same figure of its baseline. */
-interface Row {
+export interface Row {
   readonly workload: string
   readonly metric: string
   readonly unit: string
@@ -399,6 +401,8 @@ async function main(): Promise<void> {
     )
   }
 
+  rows.push(...(await bullmqRows({ isQuick, runs: config.runs, wants, log, alternate })))
+
   const header = [
     'workload',
     'figure',
@@ -491,6 +495,7 @@ default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothin
   autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.httpWarmupSeconds} s warm-up per route;
   each route gets ${config.httpSeconds} one-second slices per run, the two routes interleaved A B B A, so drifts in the
   shared machine's load hit both alike.
+${bullmqDescription(isQuick)}
 
 ${markdown}
 `

@@ -12,7 +12,7 @@ export interface DelayedParams {
  * Start times (`Date.now()`, whole ms) recorded by job `i`: the first in `firstStart`, any later
  * one counted in `extraStarts` (a duplicate run).
  */
-class StartLog {
+export class StartLog {
   readonly firstStart: Float64Array
   readonly due: Float64Array
   extraStarts = 0
@@ -84,7 +84,7 @@ const BATCH_SIZE = 1000
  * before scheduling) noted in `log`. Resolves once every job started, or a grace period after the
  * last due time.
  */
-async function produce(
+export async function produce(
   log: StartLog,
   { jobs, maxDelayMs, seed }: DelayedParams,
   schedule: (i: number, delay: number) => void | Promise<unknown>,

@@ -428,3 +428,29 @@ function constructorName(value: object): string {
   const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name
   return typeof name === 'string' ? name : 'null-prototype'
 }
+
+/**
+ * The engine's backend (Redis, for the BullMQ engine) is unreachable or did not answer in time.
+ * What it was asked to do may not have happened: an enqueue that rejects with it stored no job,
+ * unless Redis took the command just before the connection dropped (then the job exists; jobs
+ * must be idempotent). The admin router answers it with 503 and `Retry-After`.
+ */
+export class BackendUnavailableError extends BackgroundJobError {
+  /** The HTTP status that stands for it: 503 Service Unavailable. */
+  readonly status: number = 503
+  /** How long a client should wait before trying again, in seconds (`Retry-After`). */
+  readonly retryAfterSeconds: number = 1
+  /** What was being done, e.g. `enqueue`, `counts`. */
+  readonly operation: string
+  /** The backend, e.g. `Redis at 127.0.0.1:6379`. */
+  readonly backend: string
+
+  constructor(facts: { operation: string; backend: string; reason: string; cause?: unknown }) {
+    super(
+      `Could not ${facts.operation}: ${facts.backend} is unavailable (${facts.reason}). Nothing is lost that it had accepted; try again once it is back (the engine reconnects by itself), and check that Redis runs and the connection options are right.`,
+      facts.cause === undefined ? undefined : { cause: facts.cause },
+    )
+    this.operation = facts.operation
+    this.backend = facts.backend
+  }
+}

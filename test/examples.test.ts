@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
 import type { AwilixContainer } from 'awilix'
@@ -12,6 +12,8 @@ import { createApp as createControllerApp } from '../examples/express-controller
 import { createApp as createMinimalApiApp } from '../examples/minimal-api/app'
 import type { ExampleOptions } from '../examples/shared/register-user'
 import { CapturingLogger } from './support/harness'
+import { REDIS_URL, deleteKeys, redisUnavailable, uniquePrefix } from './support/redis'
+import { requireService } from './support/services'
 
 interface ExampleCase {
   name: string
@@ -87,22 +89,12 @@ for (const example of examples) {
       this.timeout(30_000)
       const child = spawn(process.execPath, ['--import', 'tsx', example.main], {
         cwd: path.resolve(__dirname, '..'),
-        env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' },
+        // In memory: without REDIS_URL, whatever the environment running the tests has.
+        env: { ...withoutRedisUrl(process.env), PORT: '0', LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
-      let output = ''
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`example did not start:\n${output}`)), 20_000)
-        child.stdout.on('data', () => {
-          const match = /listening on http:\/\/localhost:(\d+)/.exec(output)
-          if (match) {
-            clearTimeout(timer)
-            resolve(Number(match[1]))
-          }
-        })
-      })
+      const output = collectOutput(child)
+      const port = await listeningPort(child, output)
       const res = await fetch(`http://127.0.0.1:${port}${example.route}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -111,10 +103,132 @@ for (const example of examples) {
       assert.equal(res.status, example.status)
       child.kill('SIGTERM')
       const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
-      assert.equal(signal, null, output)
-      assert.equal(code, 0, output)
-      assert.match(output, /SIGTERM received: shutting down/)
-      assert.match(output, /Background jobs stopped \(1 pending lost, 0 still running\)/)
+      assert.equal(signal, null, output.text)
+      assert.equal(code, 0, output.text)
+      assert.match(output.text, /SIGTERM received: shutting down/)
+      assert.match(output.text, /Background jobs stopped \(1 pending lost, 0 still running\)/)
+    })
+
+    describe('with REDIS_URL set', () => {
+      let prefix = ''
+
+      before(async function () {
+        requireService(this, 'REDIS', await redisUnavailable())
+      })
+
+      afterEach(async () => {
+        if (prefix !== '') await deleteKeys(prefix)
+      })
+
+      it(`runs MASA's scenario on BullMQ: POST ${example.route}, the job pending in Redis, logged 3 s later, then a clean SIGTERM`, async function () {
+        this.timeout(30_000)
+        prefix = uniquePrefix()
+        const child = spawn(process.execPath, ['--import', 'tsx', example.main], {
+          cwd: path.resolve(__dirname, '..'),
+          env: { ...process.env, REDIS_URL, BULLMQ_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'info' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        const output = collectOutput(child)
+        try {
+          const base = `http://127.0.0.1:${await listeningPort(child, output)}`
+          const res = await fetch(`${base}${example.route}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'masa' }),
+          })
+          const enqueuedAt = performance.now()
+          assert.equal(res.status, example.status, output.text)
+          const { jobId } = (await res.json()) as { jobId: string }
+          const pending = (await (await fetch(`${base}/admin/jobs/api/jobs/${jobId}`)).json()) as {
+            state: string
+            name: string
+            args: unknown
+          }
+          assert.deepEqual(
+            [pending.state, pending.name, pending.args],
+            ['pending', 'RegisterUserBackgroundJob', { name: 'masa' }],
+          )
+
+          await output.waitFor(/Execute registered account: masa/, 15_000)
+          const loggedAfterMs = performance.now() - enqueuedAt
+          assert.ok(loggedAfterMs >= 2900, `logged ${loggedAfterMs.toFixed(0)} ms after the enqueue, not 3 s`)
+          const completed = (await (await fetch(`${base}/admin/jobs/api/jobs/${jobId}`)).json()) as { state: string }
+          assert.equal(completed.state, 'completed')
+
+          const signalledAt = performance.now()
+          child.kill('SIGTERM')
+          const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+          const exitedAfterMs = performance.now() - signalledAt
+          assert.equal(signal, null, output.text)
+          assert.equal(code, 0, output.text)
+          assert.match(output.text, /Background jobs stopped \(0 pending left in Redis, 0 still running\)/)
+          // Nothing was running: the process ends once stopped, not when the stop's 10 s drain timeout fires.
+          assert.ok(exitedAfterMs < 8000, `exited ${exitedAfterMs.toFixed(0)} ms after SIGTERM`)
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+        }
+      })
     })
   })
+}
+
+/** A copy of `env` without REDIS_URL, so an example started with it runs in memory. */
+function withoutRedisUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env }
+  delete copy.REDIS_URL
+  return copy
+}
+
+/** What a child prints (stdout and stderr together), and a wait for a line matching a pattern. */
+interface Output {
+  readonly text: string
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>
+}
+
+function collectOutput(child: ChildProcess): Output {
+  let text = ''
+  const waiters = new Set<() => void>()
+  const append = (chunk: Buffer): void => {
+    text += chunk.toString()
+    for (const waiter of [...waiters]) waiter()
+  }
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
+  return {
+    get text() {
+      return text
+    },
+    waitFor(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(text)
+          if (match === null) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(match)
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${text}`))
+        }, timeoutMs)
+        waiters.add(check)
+        check()
+      })
+    },
+  }
+}
+
+/** The port an example prints once it listens; rejects if it exits first. */
+async function listeningPort(child: ChildProcess, output: Output): Promise<number> {
+  let onExit: () => void = () => {}
+  const exited = new Promise<never>((_resolve, reject) => {
+    onExit = () => reject(new Error(`example exited before listening:\n${output.text}`))
+    child.once('exit', onExit)
+  })
+  try {
+    const match = await Promise.race([output.waitFor(/listening on http:\/\/localhost:(\d+)/, 20_000), exited])
+    return Number(match[1])
+  } finally {
+    child.off('exit', onExit)
+  }
 }

@@ -1,5 +1,13 @@
+import { engineFromEnvironment } from '../shared/register-user'
 import { serve } from '../shared/serve'
 import { createApp } from './app'
 
-const { app, container } = createApp()
-serve(app, container, 'minimal-api example: POST /api/v1/users')
+// On BullMQ when REDIS_URL is set (redis://127.0.0.1:6379), else in memory.
+const options = engineFromEnvironment()
+const { app, container } = createApp(options)
+serve(
+  app,
+  container,
+  'minimal-api example: POST /api/v1/users',
+  options.bullmq !== undefined ? 'left in Redis' : 'lost',
+)

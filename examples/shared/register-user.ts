@@ -6,6 +6,7 @@ import {
   type JobLogger,
   type MemoryStoreOptions,
 } from 'express-background-jobs'
+import { bullmqEngine, type BullmqEngineOptions } from 'express-background-jobs/bullmq'
 
 /** The job's arguments: a plain class, like MASA's `RegisterUserDto`. */
 export class RegisterUserDto {
@@ -26,16 +27,37 @@ export class RegisterUserBackgroundJob extends BackgroundJobBase<RegisterUserDto
   }
 }
 
-/** Options for tests: a logger to capture output and store options (e.g. a manual clock). */
+/**
+ * Options for tests and main.ts: a logger to capture output, and the engine: the in-memory store
+ * (with `store` options, e.g. a manual clock) unless `bullmq` options are given.
+ */
 export interface ExampleOptions {
   readonly logger?: JobLogger
   readonly store?: MemoryStoreOptions
+  /** Run on BullMQ (Redis) with these options instead of the in-memory store. */
+  readonly bullmq?: BullmqEngineOptions
 }
 
-/** MASA's step 1: a container with the background-job service, the in-memory store and the job. */
+/**
+ * The engine main.ts runs on: BullMQ when `REDIS_URL` is set (its queue shared by every process of
+ * the example that uses the same Redis; `BULLMQ_PREFIX` gives its keys another prefix), else the
+ * in-memory store.
+ */
+export function engineFromEnvironment(env: NodeJS.ProcessEnv = process.env): ExampleOptions {
+  const url = env.REDIS_URL
+  if (url === undefined || url === '') return {}
+  return { bullmq: { connection: url, ...(env.BULLMQ_PREFIX !== undefined && { prefix: env.BULLMQ_PREFIX }) } }
+}
+
+/** MASA's step 1: a container with the background-job service, its engine and the job. */
 export function createJobsContainer(options: ExampleOptions = {}): AwilixContainer {
   const container = createContainer()
   if (options.logger !== undefined) container.register('logger', asValue(options.logger))
-  addBackgroundJobs(container, (o) => o.useInMemoryStore(options.store).addJob(RegisterUserBackgroundJob))
+  addBackgroundJobs(container, (o) =>
+    (options.bullmq !== undefined
+      ? o.useEngine(bullmqEngine(options.bullmq))
+      : o.useInMemoryStore(options.store)
+    ).addJob(RegisterUserBackgroundJob),
+  )
   return container
 }

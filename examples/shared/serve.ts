@@ -5,8 +5,9 @@ import type { BackgroundJobManager, JobLogger } from 'express-background-jobs'
 /**
  * Starts `app` on PORT (default 3000) and shuts down cleanly on SIGTERM or SIGINT: stop taking
  * requests, let running jobs finish (up to 10 s), dispose the container, then let the process end.
+ * `pendingFate` says what becomes of jobs still pending: `lost` in memory, `left in Redis` on BullMQ.
  */
-export function serve(app: Application, container: AwilixContainer, name: string): void {
+export function serve(app: Application, container: AwilixContainer, name: string, pendingFate = 'lost'): void {
   const logger = container.resolve<JobLogger>('logger')
   const port = Number(process.env.PORT ?? 3000)
   const server = app.listen(port, () => {
@@ -25,7 +26,7 @@ export function serve(app: Application, container: AwilixContainer, name: string
       .resolve<BackgroundJobManager>('backgroundJobManager')
       .stop({ drain: true, timeoutMs: 10_000 })
       .then(({ pending, running }) => {
-        logger.info(`Background jobs stopped (${pending} pending lost, ${running} still running)`)
+        logger.info(`Background jobs stopped (${pending} pending ${pendingFate}, ${running} still running)`)
         return container.dispose()
       })
       .catch((error: unknown) => {

@@ -1,0 +1,70 @@
+import { Queue } from 'bullmq'
+import { BENCH_QUEUE, RAW_KEEP_COMPLETED, benchConnection, benchPrefix, benchRedis, deleteKeys } from './bullmq-support'
+import { createBullmqKit } from './bullmq-kit'
+import { NoopJob, type BenchArgs } from './support'
+
+/** B2 parameters: jobs added one at a time (each awaited) and jobs added 1000 in flight. */
+export interface EnqueueParams {
+  readonly awaitedJobs: number
+  readonly inFlightJobs: number
+}
+
+/** Adds in flight at once in the second half of B2. */
+export const IN_FLIGHT = 1000
+
+/** Jobs added before timing, so both variants time warm connections and compiled scripts. */
+const WARMUP_JOBS = 200
+
+/**
+ * Times `add(i)` for `awaitedJobs` jobs each awaited before the next, then for `inFlightJobs`
+ * jobs {@link IN_FLIGHT} at a time (awaited together); µs per job for each.
+ */
+export async function timeEnqueues(
+  { awaitedJobs, inFlightJobs }: EnqueueParams,
+  add: (i: number) => Promise<unknown>,
+): Promise<{ awaitedUs: number; inFlightUs: number }> {
+  for (let i = 0; i < WARMUP_JOBS; i++) await add(i)
+  let started = performance.now()
+  for (let i = 0; i < awaitedJobs; i++) await add(i)
+  const awaitedUs = ((performance.now() - started) * 1000) / awaitedJobs
+  started = performance.now()
+  for (let start = 0; start < inFlightJobs; start += IN_FLIGHT) {
+    const batch: Promise<unknown>[] = []
+    for (let i = start; i < Math.min(inFlightJobs, start + IN_FLIGHT); i++) batch.push(add(i))
+    await Promise.all(batch)
+  }
+  const inFlightUs = ((performance.now() - started) * 1000) / inFlightJobs
+  return { awaitedUs, inFlightUs }
+}
+
+/** B2 baseline: `queue.add('NoopJob', { i })` on a plain BullMQ `Queue`; no worker runs. */
+export async function enqueueRaw(params: EnqueueParams): Promise<Record<string, number>> {
+  const prefix = benchPrefix()
+  const queue = new Queue<BenchArgs>(BENCH_QUEUE, { connection: benchConnection(), prefix })
+  const redis = benchRedis()
+  try {
+    await queue.waitUntilReady()
+    return await timeEnqueues(params, (i) =>
+      queue.add('NoopJob', { i }, { removeOnComplete: { count: RAW_KEEP_COMPLETED } }),
+    )
+  } finally {
+    await queue.close()
+    await deleteKeys(redis, prefix)
+    redis.disconnect()
+  }
+}
+
+/** B2 on the kit: `manager.enqueue(NoopJob, { i })` on an enqueue-only engine (`worker: false`). */
+export async function enqueueKit(params: EnqueueParams): Promise<Record<string, number>> {
+  const prefix = benchPrefix()
+  const kit = createBullmqKit([NoopJob], { prefix, worker: false })
+  const redis = benchRedis()
+  try {
+    await kit.manager.counts()
+    return await timeEnqueues(params, (i) => kit.manager.enqueue(NoopJob, { i }))
+  } finally {
+    await kit.dispose()
+    await deleteKeys(redis, prefix)
+    redis.disconnect()
+  }
+}

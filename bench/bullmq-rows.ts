@@ -1,0 +1,265 @@
+/**
+ * The BullMQ workloads of `npm run bench` (ids `b1` … `b5`, issue 12): each runs the kit on its
+ * BullMQ engine against raw BullMQ (a plain `Queue` + `Worker` doing the same work) on the same
+ * Redis in the same run, in fresh child processes, alternating, and becomes rows of the table.
+ * Every run writes under a key prefix of its own (`ebj-bench-<pid>-<ms>`) and deletes it after.
+ * Without a Redis answering, the BullMQ rows are skipped with the reason printed.
+ */
+import { REDIS_URL, benchRedis, deleteLeftovers, redisFacts, redisMissing } from './bullmq-support'
+import { DELAYED_CONCURRENCY } from './bullmq-delayed'
+import type { ChildRun, Row } from './run'
+
+/** What the runner lends the BullMQ workloads. */
+export interface BenchTools {
+  readonly isQuick: boolean
+  readonly runs: number
+  wants(this: void, workload: string): boolean
+  log(this: void, message: string): void
+  /** Runs `variants` of `workload` alternately in fresh children; each variant's runs. */
+  alternate(
+    this: void,
+    workload: string,
+    variants: readonly string[],
+    params: object,
+  ): Promise<Record<string, ChildRun[]>>
+}
+
+/** The BullMQ workloads' ids. */
+export const BULLMQ_WORKLOADS = ['b1', 'b2', 'b3', 'b4', 'b5'] as const
+
+interface BullmqConfig {
+  readonly throughputJobs: number
+  readonly awaitedJobs: number
+  readonly inFlightJobs: number
+  readonly delayedJobs: number
+  readonly processJobs: number
+  readonly httpSeconds: number
+}
+
+const FULL: BullmqConfig = {
+  throughputJobs: 50_000,
+  awaitedJobs: 2000,
+  inFlightJobs: 20_000,
+  delayedJobs: 5000,
+  processJobs: 20_000,
+  httpSeconds: 5,
+}
+const QUICK: BullmqConfig = {
+  throughputJobs: 5000,
+  awaitedJobs: 500,
+  inFlightJobs: 5000,
+  delayedJobs: 2000,
+  processJobs: 2000,
+  httpSeconds: 2,
+}
+
+/** Throughput concurrencies of B1. */
+const B1_CONCURRENCY = [10, 50] as const
+/** Worker processes of B4; 1 is the reference for the scaling factor. */
+const B4_PROCESSES = [1, 2, 4] as const
+/** Concurrency of each B4 worker process. */
+const B4_CONCURRENCY = 10
+
+const pick = (runs: readonly ChildRun[] | undefined, key: string): number[] =>
+  (runs ?? []).map((run) => run.figures[key] ?? NaN)
+
+/** A target and its test, for a row. */
+interface Check {
+  readonly target: string
+  readonly pass: NonNullable<Row['pass']>
+}
+
+const zero: Check = { target: '= 0', pass: (kit) => kit === 0 }
+
+/** Rows of the BullMQ workloads the run wants (none, with the reason said, without Redis). */
+export async function bullmqRows(tools: BenchTools): Promise<Row[]> {
+  const wanted = BULLMQ_WORKLOADS.filter((id) => tools.wants(id))
+  if (wanted.length === 0) return []
+  const missing = await redisMissing()
+  if (missing !== undefined) {
+    tools.log(`BullMQ workloads (${wanted.join(', ')}) skipped: ${missing}; set REDIS_URL to run them.`)
+    return []
+  }
+  const redis = benchRedis()
+  try {
+    const { version, hz } = await redisFacts(redis)
+    tools.log(`BullMQ workloads on Redis ${version} at ${REDIS_URL}, hz ${hz}`)
+    return await runWorkloads(tools, version, hz)
+  } finally {
+    // Each run deletes its keys; a run that crashed or was killed cannot, so its keys go here.
+    const left = await deleteLeftovers(redis)
+    if (left > 0) tools.log(`Deleted ${left} Redis keys left by BullMQ workload runs that did not clean up.`)
+    redis.disconnect()
+  }
+}
+
+async function runWorkloads(tools: BenchTools, version: string, hz: number): Promise<Row[]> {
+  const config = tools.isQuick ? QUICK : FULL
+  const rows: Row[] = []
+  const against = (
+    workload: string,
+    baseline: string,
+    runs: Record<string, ChildRun[]>,
+    metric: string,
+    key: string,
+    unit: string,
+    summary: Row['summary'],
+    check?: Check,
+  ): Row => ({
+    workload,
+    metric,
+    unit,
+    baseline,
+    baselineRuns: pick(runs.raw, key),
+    kitRuns: pick(runs.kit, key),
+    summary,
+    ...check,
+  })
+
+  if (tools.wants('b1')) {
+    for (const concurrency of B1_CONCURRENCY) {
+      const jobs = config.throughputJobs
+      const runs = await tools.alternate('b1', ['raw', 'kit'], { jobs, concurrency })
+      const name = `B1 BullMQ throughput (${jobs.toLocaleString('en-US')} no-op jobs, concurrency ${concurrency})`
+      rows.push(
+        against(name, 'raw BullMQ', runs, 'jobs/s, enqueue to last completion', 'jobsPerSecond', 'jobs/s', 'median', {
+          target: '>= 0.8x',
+          pass: (k, b) => k >= 0.8 * b,
+        }),
+        against(name, 'raw BullMQ', runs, 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
+      )
+    }
+  }
+
+  if (tools.wants('b2')) {
+    const params = { awaitedJobs: config.awaitedJobs, inFlightJobs: config.inFlightJobs }
+    const runs = await tools.alternate('b2', ['raw', 'kit'], params)
+    const name = `B2 BullMQ enqueue cost (${params.awaitedJobs.toLocaleString('en-US')} awaited one by one, ${params.inFlightJobs.toLocaleString('en-US')} 1000 in flight)`
+    const cost: Check = { target: '<= 1.1x + 5 µs', pass: (k, b) => k <= 1.1 * b + 5 }
+    rows.push(
+      against(name, 'raw Queue.add', runs, 'awaited single enqueue', 'awaitedUs', 'µs/job', 'median', cost),
+      against(name, 'raw Queue.add', runs, 'enqueue, 1000 in flight', 'inFlightUs', 'µs/job', 'median', cost),
+    )
+  }
+
+  if (tools.wants('b3')) {
+    const params = { jobs: config.delayedJobs, maxDelayMs: 2000, seed: 20240601 }
+    const runs = await tools.alternate('b3', ['raw', 'kit'], params)
+    const name = `B3 BullMQ delayed (${params.jobs.toLocaleString('en-US')} jobs, 0-${params.maxDelayMs} ms, concurrency ${DELAYED_CONCURRENCY}, Redis ${version} hz ${hz})`
+    const row = (metric: string, key: string, unit: string, summary: Row['summary'], check?: Check): Row =>
+      against(name, 'raw BullMQ', runs, metric, key, unit, summary, check)
+    rows.push(
+      row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
+      row('lateness p99', 'latenessP99Ms', 'ms', 'median', {
+        target: '<= baseline + 2 ms',
+        pass: (k, b) => k <= b + 2,
+      }),
+      row('lateness max', 'latenessMaxMs', 'ms', 'median'),
+      row('duplicates (worst run)', 'duplicates', 'jobs', 'max', zero),
+      row('misses (worst run)', 'misses', 'jobs', 'max', zero),
+      row('early starts (worst run)', 'early', 'jobs', 'max', zero),
+      row('Redis hz during the runs', 'redisHz', 'Hz', 'max'),
+    )
+  }
+
+  if (tools.wants('b4')) {
+    const jobs = config.processJobs
+    const byProcesses = new Map<number, Record<string, ChildRun[]>>()
+    for (const processes of B4_PROCESSES) {
+      byProcesses.set(
+        processes,
+        await tools.alternate('b4', ['raw', 'kit'], { processes, jobs, concurrency: B4_CONCURRENCY }),
+      )
+    }
+    const name = `B4 BullMQ worker processes (${jobs.toLocaleString('en-US')} no-op jobs, concurrency ${B4_CONCURRENCY} each)`
+    const one = byProcesses.get(1)!
+    for (const processes of B4_PROCESSES) {
+      const runs = byProcesses.get(processes)!
+      const label = `${processes} process${processes === 1 ? '' : 'es'}`
+      rows.push(against(name, 'raw BullMQ', runs, `jobs/s, ${label}`, 'jobsPerSecond', 'jobs/s', 'median'))
+      if (processes > 1) {
+        const scaling = (variant: string): number[] => {
+          const many = pick(runs[variant], 'jobsPerSecond')
+          const single = pick(one[variant], 'jobsPerSecond')
+          return many.map((value, run) => value / (single[run] ?? NaN))
+        }
+        rows.push({
+          workload: name,
+          metric: `scaling, ${label} / 1`,
+          unit: 'x',
+          baseline: 'raw BullMQ',
+          baselineRuns: scaling('raw'),
+          kitRuns: scaling('kit'),
+          summary: 'median',
+        })
+        rows.push(
+          against(
+            name,
+            'raw BullMQ',
+            runs,
+            `smallest share of the starts, ${label}`,
+            'smallestShare',
+            'of jobs',
+            'median',
+          ),
+        )
+      }
+      rows.push(
+        against(
+          name,
+          'raw BullMQ',
+          runs,
+          `jobs started twice (worst run), ${label}`,
+          'duplicates',
+          'jobs',
+          'max',
+          zero,
+        ),
+        against(name, 'raw BullMQ', runs, `jobs never started (worst run), ${label}`, 'missing', 'jobs', 'max', zero),
+      )
+    }
+  }
+
+  if (tools.wants('b5')) {
+    const { http = [] } = await tools.alternate('b5', ['http'], { seconds: config.httpSeconds, warmupSeconds: 1 })
+    const name = `B5 BullMQ HTTP (W4's route, enqueue-only web process, autocannon 10 connections, ${config.httpSeconds} x 1 s per route per run, interleaved)`
+    const row = (metric: string, baseline: string, baselineKey: string, kitKey: string, check?: Check): Row => ({
+      workload: name,
+      metric,
+      unit: metric.startsWith('failed') ? 'requests' : 'req/s',
+      baseline,
+      baselineRuns: pick(http, baselineKey),
+      kitRuns: pick(http, kitKey),
+      summary: metric.startsWith('failed') ? 'max' : 'median',
+      ...check,
+    })
+    rows.push(
+      row('requests/s', 'raw Queue.add route', 'rawPerSecond', 'enqueuePerSecond', {
+        target: '>= 0.8x',
+        pass: (k, b) => k >= 0.8 * b,
+      }),
+      row('requests/s', 'no enqueue', 'plainPerSecond', 'enqueuePerSecond'),
+      row('failed requests (worst run)', 'raw Queue.add route', 'rawFailures', 'enqueueFailures', zero),
+    )
+  }
+  return rows
+}
+
+/** The BullMQ workloads, described for bench/RESULTS.md. */
+export function bullmqDescription(isQuick: boolean): string {
+  const config = isQuick ? QUICK : FULL
+  const n = (value: number): string => value.toLocaleString('en-US')
+  return `- **B1–B5, BullMQ** (Redis at \`REDIS_URL\`, else 127.0.0.1:6379; skipped without one): the kit on
+  \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, keeping
+  the same 1000 completed jobs) on the same Redis, alternating fresh children. **B1**: ${n(config.throughputJobs)} no-op jobs,
+  one process, worker ready first, clock from the first enqueue (raw \`addBulk\` of 1000, kit 1000
+  \`enqueue\`s in flight) to the last \`completed\` event, at concurrency ${B1_CONCURRENCY.join(' and ')}. **B2**: µs per
+  enqueue on a producer without a worker, ${n(config.awaitedJobs)} awaited one by one and ${n(config.inFlightJobs)} 1000 in flight,
+  after 200 warm-up adds. **B3**: W2's producer and lateness figures, ${n(config.delayedJobs)} jobs over 0–2000 ms, worker at
+  concurrency ${DELAYED_CONCURRENCY} in the producing process; lateness depends on Redis's \`hz\`, printed. **B4**: 1, 2
+  and 4 fresh worker processes (concurrency ${B4_CONCURRENCY} each) on one queue, ${n(config.processJobs)} jobs enqueued by the
+  coordinator once all are ready; every start noted as (job id, process) and counted across processes
+  after the last completion. **B5**: W4's routes on an enqueue-only (\`worker: false\`) web process,
+  \`/enqueue\` through \`req.backgroundJobs\` against \`/raw\` (the same handler calling \`Queue.add\`)
+  and \`/plain\`, interleaved one-second slices.`
+}

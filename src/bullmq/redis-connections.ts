@@ -1,0 +1,125 @@
+import type { RedisOptions as BullmqRedisOptions } from 'bullmq'
+import type { Redis, RedisOptions } from 'ioredis'
+import { BackendUnavailableError } from '../errors'
+import type { BullmqModules } from './peer-dependencies'
+
+/** How long the first command waits for the producer's first connection, in ms. */
+const FIRST_CONNECT_WAIT_MS = 1000
+
+/** Messages and codes of ioredis errors that mean "Redis cannot be reached now". */
+const UNAVAILABLE =
+  /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Reached the max retries|LOADING|MASTERDOWN/
+
+/**
+ * The connections of one engine to Redis, and the mapping of connection failures to
+ * {@link BackendUnavailableError}. The producer connection (enqueue, inspection, control) has
+ * `enableOfflineQueue: false`, so a command while Redis is unreachable fails at once instead of
+ * waiting in ioredis's queue; the worker's and the event reader's connections are BullMQ's own,
+ * with `maxRetriesPerRequest: null`, and wait and reconnect.
+ */
+export class RedisConnections {
+  /** The producer's client: enqueue, the admin's reads and the control operations. */
+  readonly producer: Redis
+  /** What BullMQ's worker and event reader connect with. */
+  readonly blockingOptions: BullmqRedisOptions
+  /** Where Redis is, for messages: `Redis at 127.0.0.1:6379` (never the password). */
+  readonly description: string
+  #wasReady = false
+
+  constructor(modules: BullmqModules, connection: RedisOptions | string) {
+    const options: RedisOptions = typeof connection === 'string' ? {} : { ...connection }
+    // ioredis's options as BullMQ's looser type (its `retryStrategy` may return void, ioredis's not).
+    this.blockingOptions = {
+      ...(typeof connection === 'string' ? { url: connection } : options),
+      maxRetriesPerRequest: null,
+    } as BullmqRedisOptions
+    const producerOptions: RedisOptions = { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+    this.producer =
+      typeof connection === 'string'
+        ? new modules.Redis(connection, producerOptions)
+        : new modules.Redis(producerOptions)
+    const { host, port, path } = this.producer.options
+    this.description = path !== undefined && path !== '' ? `Redis at ${path}` : `Redis at ${host}:${port}`
+    this.producer.on('ready', () => {
+      this.#wasReady = true
+    })
+    // ioredis logs unhandled connection errors itself; the engine reports them per call instead.
+    this.producer.on('error', () => {})
+  }
+
+  /**
+   * Resolves when the producer can send a command. The first connection is waited for briefly;
+   * after that, a connection that is down fails at once, so a caller is told within a second.
+   * @throws BackendUnavailableError naming `operation`
+   */
+  async ready(operation: string): Promise<void> {
+    const client = this.producer
+    if (client.status === 'ready') return
+    if (this.#wasReady || client.status === 'end' || client.status === 'close') {
+      throw this.unavailable(operation, `the connection is ${client.status}`)
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        done()
+        reject(this.unavailable(operation, `no connection within ${FIRST_CONNECT_WAIT_MS} ms`))
+      }, FIRST_CONNECT_WAIT_MS)
+      const onReady = (): void => {
+        done()
+        resolve()
+      }
+      const done = (): void => {
+        clearTimeout(timer)
+        client.off('ready', onReady)
+      }
+      client.on('ready', onReady)
+    })
+  }
+
+  /**
+   * Runs `call` once the producer is ready; a connection failure during it becomes a
+   * {@link BackendUnavailableError}, any other error is thrown as it is.
+   */
+  async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    await this.ready(operation)
+    try {
+      return await call()
+    } catch (error) {
+      throw this.isUnavailable(error) ? this.unavailable(operation, reasonOf(error), error) : error
+    }
+  }
+
+  /** Whether `error` says that Redis could not be reached. */
+  isUnavailable(error: unknown): boolean {
+    if (error instanceof BackendUnavailableError) return true
+    const { name, message, code } = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown }
+    return (
+      name === 'MaxRetriesPerRequestError' ||
+      (typeof message === 'string' && UNAVAILABLE.test(message)) ||
+      (typeof code === 'string' && UNAVAILABLE.test(code))
+    )
+  }
+
+  /** The error for `operation` failing because Redis is unavailable. */
+  unavailable(operation: string, reason: string, cause?: unknown): BackendUnavailableError {
+    return new BackendUnavailableError({ operation, backend: this.description, reason, cause })
+  }
+
+  /** Closes the producer's connection (waiting for replies to commands already sent). */
+  async close(): Promise<void> {
+    if (this.producer.status === 'end') return
+    if (this.producer.status === 'ready') {
+      try {
+        await this.producer.quit()
+        return
+      } catch {
+        // Fall through to a hard disconnect.
+      }
+    }
+    this.producer.disconnect()
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? message : 'the connection failed'
+}
