@@ -67,6 +67,9 @@ describe('the BullMQ engine while its Redis goes away and comes back', function 
     const rejectedAfterMs = performance.now() - started
     assert.ok(rejectedAfterMs < 1000, `enqueue rejected after ${rejectedAfterMs.toFixed(0)} ms`)
     await assert.rejects(manager.counts(), BackendUnavailableError)
+    const unavailable = await request(app).get('/admin/jobs/api/counts').expect(503)
+    assert.equal((unavailable.body as { error: { name: string } }).error.name, 'BackendUnavailableError')
+    assert.ok(unavailable.headers['retry-after'], 'a 503 says when to come back')
 
     await server.restart()
     // The producer reconnects by itself; until it has, enqueue keeps failing fast with the same error.
