@@ -18,7 +18,7 @@ import {
 import { bullmqEngine, type BullmqEngineOptions } from 'express-background-jobs/bullmq'
 import { CronSchedule } from '../../src/policy/cron-schedule'
 import { kitRepeatStrategy } from '../../src/bullmq/schedules'
-import { CapturingLogger } from '../support/harness'
+import { CapturingLogger, createHarness } from '../support/harness'
 import { REDIS_URL, deleteKeys, redisUnavailable, testClient, uniquePrefix } from '../support/redis'
 import { requireService } from '../support/services'
 
@@ -84,6 +84,26 @@ describe('bullmqEngine options', () => {
       const expected = new CronSchedule('s', cron, tz).nextAfter(from)
       assert.equal(kitRepeatStrategy(from, { pattern: cron, ...(tz !== undefined && { tz }) }), expected, cron)
     }
+  })
+})
+
+describe('BackgroundJobManager.on scopes', () => {
+  it('hears a job in the queue scope on the memory engine as in the local one (one process), and refuses an unknown scope', async () => {
+    const h = createHarness((o) => o.addJob(GreetJob))
+    const heard: string[] = []
+    h.manager.on('completed', (job) => heard.push(`queue ${job.id}`), { scope: 'queue' })
+    h.manager.on('completed', (job) => heard.push(`local ${job.id}`), { scope: 'local' })
+    assert.throws(
+      () => h.manager.on('completed', () => {}, { scope: 'cluster' as 'queue' }),
+      (error: unknown) => error instanceof InvalidOptionError && /`scope`[\s\S]*local, queue/.test(error.message),
+    )
+    assert.throws(() => h.manager.on('completed', () => {}, { scpoe: 'queue' } as never), /Unknown option `scpoe`/)
+    const id = await h.manager.enqueue(GreetJob, { name: 'x' })
+    await h.tick(0)
+    await h.tick(0)
+    assert.deepEqual(heard, [`queue ${id}`, `local ${id}`])
+    assert.deepEqual(h.manager.capabilities, { durable: false, sharedAcrossProcesses: false, boundsPendingJobs: true })
+    await h.manager.stop()
   })
 })
 
