@@ -9,6 +9,7 @@ import type {
   JobContext,
   JobCounts,
   JobEventName,
+  JobEventOptions,
   JobInfo,
   JobPage,
   ListJobsQuery,
@@ -81,16 +82,45 @@ export interface BackgroundJobEngine {
   /** Removes a schedule; resolves false when there was none. Jobs it enqueued stay. */
   removeSchedule(id: string): Promise<boolean>
   listSchedules(): Promise<ScheduleInfo[]>
-  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void
-  /** Removes a listener added with `on`; a listener that was not added is ignored. */
-  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void
-  /** Resolves when no job is pending or running. */
+  /** Listens to `event` in `options.scope` (this process's transitions by default). */
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): () => void
+  /** Removes a listener added with `on` (with the same scope); a listener that was not added is ignored. */
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): void
+  /**
+   * Resolves when no job is pending or running in the store: on a shared store, in every
+   * process; a schedule's next run, not yet due, does not count.
+   */
   onIdle(): Promise<void>
-  /** Resolves with the job once it is completed, failed for good, or cancelled. */
+  /**
+   * Resolves with the job once it is completed, failed for good, or cancelled, in whichever
+   * process it ran.
+   */
   onSettled(id: string): Promise<JobInfo>
   /** Stops for good: memoised, so every call returns the same promise. */
   stop(options?: StopOptions): Promise<StopResult>
   readonly isStopped: boolean
+  /** What the engine can promise; absent means the memory engine's ({@link MEMORY_CAPABILITIES}). */
+  readonly capabilities?: EngineCapabilities
+}
+
+/** What an engine promises, for applications, the admin and the contract suite's skips. */
+export interface EngineCapabilities {
+  /** Jobs outlive the process: they are kept in a store of their own (Redis), not in memory. */
+  readonly durable: boolean
+  /** Several processes share the jobs: any of them may run a job another enqueued. */
+  readonly sharedAcrossProcesses: boolean
+  /**
+   * `maxPendingJobs` is a hard bound. A shared store could only check it with a count before
+   * each enqueue, which races between producers, so the BullMQ engine does not offer it.
+   */
+  readonly boundsPendingJobs: boolean
+}
+
+/** The memory engine's capabilities: one process, jobs in its memory. */
+export const MEMORY_CAPABILITIES: EngineCapabilities = {
+  durable: false,
+  sharedAcrossProcesses: false,
+  boundsPendingJobs: true,
 }
 
 /** What an engine is built with: {@link EngineFactory.create} receives it from `addBackgroundJobs`. */

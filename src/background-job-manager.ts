@@ -1,6 +1,6 @@
 import { types } from 'node:util'
 import type { ArgsInstance, JobArgsOf, JobClass, ValidJobClass } from './background-job-base'
-import type { BackgroundJobEngine } from './background-job-engine'
+import { MEMORY_CAPABILITIES, type BackgroundJobEngine, type EngineCapabilities } from './background-job-engine'
 import type { Clock } from './clock'
 import {
   InvalidArgumentError,
@@ -11,15 +11,17 @@ import {
 } from './errors'
 import type { JobEventListener } from './job-events'
 import type { JobRegistry, RegisteredJob } from './job-registry'
-import { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_TIMER_MS, MAX_TIME_MS } from './limits'
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_TIMER_MS, MAX_TIME_MS } from './limits'
 import { CronSchedule } from './policy/cron-schedule'
 import { copyJobArgs } from './policy/job-args'
 import {
   JOB_EVENT_NAMES,
+  JOB_EVENT_SCOPES,
   JOB_STATES,
   type EnqueueOptions,
   type JobCounts,
   type JobEventName,
+  type JobEventOptions,
   type JobInfo,
   type JobPage,
   type JobState,
@@ -35,6 +37,7 @@ const ENQUEUE_KEYS = ['delay', 'runAt'] as const
 const LIST_KEYS = ['state', 'offset', 'limit'] as const
 const STOP_KEYS = ['drain', 'timeoutMs'] as const
 const SCHEDULE_KEYS = ['id', 'cron', 'job', 'args', 'timezone'] as const
+const EVENT_KEYS = ['scope'] as const
 
 /** A recurring schedule definition for {@link BackgroundJobManager.addOrUpdateSchedule}. */
 export interface ScheduleDefinition<J extends JobClass = JobClass> {
@@ -234,25 +237,40 @@ export class BackgroundJobManager {
     return this.#engine.deleteJob(id)
   }
 
-  /** Listens to a job event; returns a function that removes the listener. A throwing listener is logged and ignored. */
-  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
+  /**
+   * Listens to a job event; returns a function that removes the listener. A throwing listener is
+   * logged and ignored. By default a listener hears this process's transitions, each with the
+   * job's snapshot; `{ scope: 'queue' }` hears every process's on a shared engine, best-effort
+   * (see {@link JobEventScope}).
+   * @throws InvalidOptionError for an unknown event, a listener that is not a function, or bad options
+   */
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): () => void {
     checkEvent(event)
     checkFunction(`the listener of "${event}"`, listener, 'a function')
-    return this.#engine.on(event, listener)
+    return this.#engine.on(event, listener, checkEventOptions(options))
   }
 
-  /** Removes a listener added with {@link BackgroundJobManager.on}, as EventEmitter's `off` does. */
-  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void {
+  /** Removes a listener added with {@link BackgroundJobManager.on} (with the same scope), as EventEmitter's `off` does. */
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): void {
     checkEvent(event)
-    this.#engine.off(event, listener)
+    this.#engine.off(event, listener, checkEventOptions(options))
   }
 
-  /** Resolves when no job is pending or running. */
+  /**
+   * Resolves when no job is pending or running. On a shared engine (BullMQ) that means in every
+   * process, and a schedule's next run that is not due yet does not count; it is checked by
+   * polling, so it suits tests and shutdown scripts more than hot paths.
+   */
   onIdle(): Promise<void> {
     return this.#engine.onIdle()
   }
 
-  /** Resolves with the job once it is completed, failed for good, or cancelled. */
+  /**
+   * Resolves with the job once it is completed, failed for good, or cancelled, in whichever
+   * process ran it. After stop it rejects with `ManagerStoppedError` for a job still pending:
+   * this process stopped waiting (on a shared engine another process may still run the job).
+   * @throws JobNotFoundError when no job has that id (or it was dropped from the bounded history)
+   */
   async onSettled(id: string): Promise<JobInfo> {
     checkId(id, 'job id')
     return this.#engine.onSettled(id)
@@ -261,7 +279,8 @@ export class BackgroundJobManager {
   /**
    * Stops for good: no attempt starts after this; with `drain` (default) running attempts get up to
    * `timeoutMs` to finish, then their signals are aborted. Resolves with what was left: pending
-   * jobs are lost when the process exits. Idempotent: every call returns the same promise.
+   * jobs are lost when the process exits on the memory engine, and stay in the store on a durable
+   * one (`capabilities.durable`). Idempotent: every call returns the same promise.
    * @throws InvalidOptionError for an unknown option or an invalid value
    */
   stop(options?: StopOptions): Promise<StopResult> {
@@ -279,6 +298,21 @@ export class BackgroundJobManager {
   get isStopped(): boolean {
     return this.#engine.isStopped
   }
+
+  /** What the engine can promise: durability, sharing across processes, a pending-jobs bound. */
+  get capabilities(): EngineCapabilities {
+    return this.#engine.capabilities ?? MEMORY_CAPABILITIES
+  }
+}
+
+/** Checks the options of `on` and `off`; undefined stays undefined (the local scope). */
+function checkEventOptions(options: JobEventOptions | undefined): JobEventOptions | undefined {
+  if (options === undefined) return undefined
+  const { scope } = readOptions(options, EVENT_KEYS, 'the event options')
+  if (scope !== undefined && !JOB_EVENT_SCOPES.includes(scope)) {
+    throw new InvalidOptionError({ option: 'scope', value: scope, expected: `one of ${JOB_EVENT_SCOPES.join(', ')}` })
+  }
+  return options
 }
 
 /** Checks that `event` is a job event's name. */
@@ -362,13 +396,13 @@ function checkScheduleId(id: unknown): asserts id is string {
   }
 }
 
-/** Checks a job id. */
+/** Checks a job id: an opaque string of the engine's making. */
 function checkId(id: unknown, what: string): asserts id is string {
-  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
     throw new InvalidArgumentError({
       argument: `the ${what}`,
       value: id,
-      expected: `a string of 1 to ${MAX_NAME_LENGTH} characters`,
+      expected: `a string of 1 to ${MAX_ID_LENGTH} characters`,
     })
   }
 }

@@ -1,7 +1,9 @@
 // What an engine author needs (`express-background-jobs/engine`): the engine interface and its
 // types, and the policy every engine applies the same way (backoff, the stored error shape).
+export { MEMORY_CAPABILITIES } from './background-job-engine'
 export type {
   BackgroundJobEngine,
+  EngineCapabilities,
   EngineContext,
   EngineFactory,
   JobHandler,
@@ -24,6 +26,8 @@ export type {
   JobCounts,
   JobErrorInfo,
   JobEventName,
+  JobEventOptions,
+  JobEventScope,
   JobEvents,
   JobInfo,
   JobPage,

@@ -2,7 +2,7 @@
 // (`express-background-jobs/engine`).
 export { BackgroundJobBase } from './background-job-base'
 export type { ArgsInstance, BackgroundJobDependencies, JobArgsOf, JobClass, ValidJobClass } from './background-job-base'
-export type { EngineFactory } from './background-job-engine'
+export type { EngineCapabilities, EngineFactory } from './background-job-engine'
 export { BackgroundJobManager } from './background-job-manager'
 export type { ScheduleDefinition } from './background-job-manager'
 export { BackgroundJobs } from './background-jobs'
@@ -10,6 +10,7 @@ export type { BuildOptions } from './background-jobs'
 export { ManualClock, systemClock } from './clock'
 export type { Clock, ClockTimer } from './clock'
 export {
+  BackendUnavailableError,
   BackgroundJobError,
   BackgroundJobsNotBuiltError,
   BackgroundJobsRootConflictError,
@@ -63,13 +64,15 @@ export { DEFAULT_JOB_POLICY } from './policy/job-policy'
 export type { JobPolicyOptions } from './policy/job-policy'
 export { DEFAULT_RETRY } from './policy/retry-policy'
 export { BackgroundJobsBuilder, addBackgroundJobs } from './register'
-export { JOB_EVENT_NAMES, JOB_STATES, JobStates } from './types'
+export { JOB_EVENT_NAMES, JOB_EVENT_SCOPES, JOB_STATES, JobStates } from './types'
 export type {
   EnqueueOptions,
   JobContext,
   JobCounts,
   JobErrorInfo,
   JobEventName,
+  JobEventOptions,
+  JobEventScope,
   JobEvents,
   JobInfo,
   JobPage,

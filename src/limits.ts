@@ -8,8 +8,15 @@ export const MAX_TIMER_MS = 2 ** 31 - 1
 /** The largest time a `Date` can hold, in ms since the epoch: no job can be due later. */
 export const MAX_TIME_MS = 8.64e15
 
-/** The longest job id, job name, schedule id or page title accepted. */
+/** The longest job name, schedule id or page title accepted. */
 export const MAX_NAME_LENGTH = 200
+
+/**
+ * The longest job id accepted. Ids are opaque strings an engine makes; the longest the kit's
+ * engines make is a BullMQ schedule run's, `repeat:<schedule id>:<13-digit time>`: 221 characters
+ * for a schedule id of {@link MAX_NAME_LENGTH}.
+ */
+export const MAX_ID_LENGTH = 256
 
 /** The most jobs one page of a listing may hold. */
 export const MAX_PAGE_SIZE = 1000

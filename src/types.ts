@@ -32,7 +32,12 @@ export interface JobErrorInfo {
 
 /** A read-only snapshot of one job, as returned by the manager and the admin API. */
 export interface JobInfo<TArgs = unknown> {
-  /** Unique id: the job's number in decimal, from "1" (as BullMQ and Hangfire number jobs). */
+  /**
+   * The job's id: an opaque string, unique in its store, that the engine makes. The memory engine
+   * numbers jobs from "1" in each process; BullMQ numbers them from a counter in Redis shared by
+   * every process (not restarting with the process), and a schedule's run there is
+   * `repeat:<schedule id>:<time>`. Compare ids as strings; do not parse them.
+   */
   readonly id: string
   /** The job's name: the class's static `jobName`, or the class name. */
   readonly name: string
@@ -92,7 +97,11 @@ export type JobCounts = Readonly<Record<JobState, number>>
 export interface JobContext {
   readonly jobId: string
   readonly jobName: string
-  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  /**
+   * 1 for the first attempt, 2 for the first retry, and so on: failed attempts so far + 1. On a
+   * durable engine delivery is at-least-once: a job whose worker died or lost its lock runs again
+   * with the same number, so jobs must be idempotent.
+   */
   readonly attempt: number
   readonly maxAttempts: number
   /** Aborted when the attempt times out or the manager stops without draining. */
@@ -142,11 +151,17 @@ export interface ScheduleInfo {
 /** What {@link BackgroundJobEngine.stop} leaves behind. */
 export interface StopResult {
   /**
-   * Jobs left pending (never started, waiting for a retry, or interrupted): on the memory engine
-   * they are lost when the process exits.
+   * Jobs left pending in the store (never started, waiting for a retry, or interrupted). On a
+   * durable engine (`capabilities.durable`: BullMQ) they stay in it, for this process's next
+   * start or another process to run; on the memory engine they are lost when the process exits.
+   * On a shared store the count is every process's.
    */
   readonly pending: number
-  /** Attempts still running after their signals were aborted (they ignore it). */
+  /**
+   * This process's attempts still running after their signals were aborted (they ignore it). On
+   * the memory engine they go on running in this process; on a durable one their jobs stay
+   * running in the store until their lock expires, then a worker runs them again.
+   */
   readonly running: number
   /**
    * Attempts that stop aborted and that then ended without completing: not job failures, their
@@ -197,3 +212,22 @@ export const JOB_EVENT_NAMES: readonly JobEventName[] = [
   'cancelled',
   'interrupted',
 ]
+
+/**
+ * Where the events a listener hears come from:
+ * - `local` (the default): this process's transitions, each with the job's snapshot as it was;
+ * - `queue`: every process's on a shared store (BullMQ), best-effort: the snapshot is read when
+ *   the event arrives (so it may be later than the event, and a job already gone is not told),
+ *   and events are missed while the event reader connects or when the store trims its stream. On
+ *   an engine of one process (memory) the two are the same.
+ */
+export type JobEventScope = 'local' | 'queue'
+
+/** Options of `on(event, listener, options)`. */
+export interface JobEventOptions {
+  /** @default 'local' */
+  readonly scope?: JobEventScope
+}
+
+/** The event scopes, for validation. */
+export const JOB_EVENT_SCOPES: readonly JobEventScope[] = ['local', 'queue']

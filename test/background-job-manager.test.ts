@@ -183,7 +183,7 @@ describe('BackgroundJobManager', () => {
       await assert.rejects(h.manager.listJobs({ state: 'pending', limit: 0 }), InvalidOptionError)
       await assert.rejects(h.manager.listJobs({ state: 'pending', offset: -1 }), InvalidOptionError)
       await assert.rejects(h.manager.getJob(''), InvalidArgumentError)
-      await assert.rejects(h.manager.cancel('x'.repeat(201)), InvalidArgumentError)
+      await assert.rejects(h.manager.cancel('x'.repeat(257)), InvalidArgumentError)
     })
   })
 

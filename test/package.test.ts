@@ -23,6 +23,7 @@ const ENGINE_VALUES = [
   'CronSchedule',
   'DEFAULT_RETRY',
   'JobEventHub',
+  'MEMORY_CAPABILITIES',
   'ManualClock',
   'backoffDelay',
   'describeThrown',

@@ -1,5 +1,11 @@
 import type { JobsOptions, Worker } from 'bullmq'
-import type { BackgroundJobEngine, EngineContext, NewJob, NewSchedule } from '../background-job-engine'
+import type {
+  BackgroundJobEngine,
+  EngineCapabilities,
+  EngineContext,
+  NewJob,
+  NewSchedule,
+} from '../background-job-engine'
 import { JobNotFoundError, JobStateError, ManagerStoppedError } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
@@ -7,6 +13,7 @@ import { describeThrown, toErrorInfo } from '../policy/error-info'
 import type {
   JobCounts,
   JobEventName,
+  JobEventOptions,
   JobInfo,
   JobPage,
   JobState,
@@ -21,6 +28,7 @@ import { CancelledStore } from './cancelled-store'
 import { toJobInfo, type BullmqJob } from './job-mapping'
 import { DUE_AT_FIELD, JobReader, type KitQueue, type QueueAccess } from './job-reader'
 import type { BullmqModules } from './peer-dependencies'
+import { QueueScopeEvents } from './queue-events'
 import { RedisConnections } from './redis-connections'
 import { BullmqSchedules, kitRepeatStrategy, nextRunOf } from './schedules'
 import { EngineWaiters, type PollResult } from './waiters'
@@ -40,6 +48,9 @@ const POLL_MS = 100
 /** How long stop waits, after aborting, for the attempts that honour their signal to end, in ms. */
 const ABORT_GRACE_MS = 200
 
+/** The longest stop waits for one closing step (a connection that never came up may never close). */
+const STEP_TIMEOUT_MS = 5000
+
 const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
 
 /**
@@ -55,6 +66,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   readonly #modules: BullmqModules
   readonly #logger: JobLogger
   readonly #events: JobEventHub
+  readonly #queueEvents: QueueScopeEvents
   readonly #connections: RedisConnections
   readonly #access: QueueAccess
   readonly #reader: JobReader
@@ -84,6 +96,16 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     this.#connections = new RedisConnections(modules, options.connection)
     this.#access = this.#openAccess(this.#connections)
     this.#reader = new JobReader(this.#access)
+    this.#queueEvents = new QueueScopeEvents({
+      logger: context.logger,
+      open: () =>
+        new modules.bullmq.QueueEvents(options.queueName, {
+          connection: this.#connections.blockingOptions,
+          prefix: options.prefix,
+        }),
+      snapshot: (id) => this.getJob(id),
+      isCancelled: async (id) => (await this.#cancelled.which(this.#access.client, [id])).has(id),
+    })
     this.#connections.producer.on('ready', () => this.#reported.delete('queue'))
     this.#waiters = new EngineWaiters(
       {
@@ -113,6 +135,9 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     })
     this.#worker = options.worker ? this.#startWorker() : undefined
   }
+
+  /** Jobs live in Redis, shared by every process on the queue; no hard pending-jobs bound. */
+  readonly capabilities: EngineCapabilities = { durable: true, sharedAcrossProcesses: true, boundsPendingJobs: false }
 
   get isStopped(): boolean {
     return this.#stopPromise !== undefined
@@ -148,22 +173,24 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     return this.#control(id, 'cancel a job', async (reader, access) => {
       const found = await this.#require(reader, access, id, 'cancel', ['pending'])
       const [snapshot] = await reader.snapshots([found.job], 'pending')
-      const removed = await access.queue.remove(id).catch((error: unknown) => {
-        if (/job scheduler/.test(toErrorInfo(error).message)) return -1
-        throw error
-      })
-      if (removed === -1) throw new ScheduleRunCancelError(id)
-      // 0: the job left its set between the check and the removal (a worker started it).
-      if (removed !== 1) {
-        const state = (await reader.raw(id))?.state ?? 'running'
-        throw new JobStateError({ jobId: id, state, expected: ['pending'], action: 'cancel' })
-      }
       const info: JobInfo = {
         ...(snapshot ?? toJobInfo(found.job, 'pending')),
         state: 'cancelled',
         finishedAt: new Date(),
       }
+      // Kept first, so that whoever hears BullMQ's `removed` finds it cancelled.
       await access.cancelled.add(access.client, info)
+      const removed = await access.queue.remove(id).catch(async (error: unknown) => {
+        await access.cancelled.delete(access.client, id)
+        if (/job scheduler/.test(toErrorInfo(error).message)) throw new ScheduleRunCancelError(id)
+        throw error
+      })
+      // 0: the job left its set between the check and the removal (a worker started it).
+      if (removed !== 1) {
+        await access.cancelled.delete(access.client, id)
+        const state = (await reader.raw(id))?.state ?? 'running'
+        throw new JobStateError({ jobId: id, state, expected: ['pending'], action: 'cancel' })
+      }
       this.#waiters.resolveSettled(info)
       if (this.#events.has('cancelled')) this.#events.emit('cancelled', () => info)
     })
@@ -218,12 +245,13 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     return this.#withAccess('list schedules', (_reader, access) => this.#schedules.list(access))
   }
 
-  on<E extends JobEventName>(event: E, listener: JobEventListener<E>): () => void {
-    return this.#events.on(event, listener)
+  on<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): () => void {
+    return options?.scope === 'queue' ? this.#queueEvents.on(event, listener) : this.#events.on(event, listener)
   }
 
-  off<E extends JobEventName>(event: E, listener: JobEventListener<E>): void {
-    this.#events.off(event, listener)
+  off<E extends JobEventName>(event: E, listener: JobEventListener<E>, options?: JobEventOptions): void {
+    if (options?.scope === 'queue') this.#queueEvents.off(event, listener)
+    else this.#events.off(event, listener)
   }
 
   async onIdle(): Promise<void> {
@@ -233,14 +261,28 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     return this.#waiters.idle()
   }
 
-  async onSettled(id: string): Promise<JobInfo> {
-    const job = await this.getJob(id)
-    if (job === undefined) throw new JobNotFoundError(id)
-    if (FINISHED.includes(job.state)) return job
-    // After stop this process waits no more: a pending job will not run here (it may elsewhere).
-    // A running one may still end while stop drains; stop rejects what is left when it ends.
-    if (this.#isStopDone || (this.#stopPromise !== undefined && job.state === 'pending')) throw leftPending()
-    return this.#waiters.settled(id)
+  onSettled(id: string): Promise<JobInfo> {
+    if (this.#isStopDone) {
+      return this.getJob(id).then((job) => {
+        if (job === undefined) throw new JobNotFoundError(id)
+        if (FINISHED.includes(job.state)) return job
+        throw leftPending()
+      })
+    }
+    // The waiter is in place before anything is read, as on the memory engine: a job that
+    // settles (and is retried by a listener) while the read is on its way is not missed.
+    const settled = this.#waiters.settled(id)
+    void this.getJob(id).then(
+      (job) => {
+        if (job === undefined) this.#waiters.reject(id, new JobNotFoundError(id))
+        else if (FINISHED.includes(job.state)) this.#waiters.resolveSettled(job)
+        // After stop this process waits no more: a pending job will not run here (it may
+        // elsewhere). A running one may still end while stop drains; stop rejects what is left.
+        else if (this.#stopPromise !== undefined && job.state === 'pending') this.#waiters.reject(id, leftPending())
+      },
+      (error: unknown) => this.#waiters.reject(id, error instanceof Error ? error : new Error(describeThrown(error))),
+    )
+    return settled
   }
 
   stop(options: StopOptions = {}): Promise<StopResult> {
@@ -252,6 +294,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
 
   async #stop({ drain = true, timeoutMs = 30_000 }: StopOptions): Promise<StopResult> {
     this.#runner.halt()
+    this.#connections.closing()
     let running = 0
     const worker = this.#worker
     // Each step in its own try: a failure in one must not leave the others undone.
@@ -283,6 +326,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     })
     this.#waiters.rejectAll(leftPending)
     this.#isStopDone = true
+    await this.#step('closing the queue events', () => this.#queueEvents.close())
     await this.#step('closing the queue', () => this.#access.queue.close())
     await this.#step('closing the connection', () => this.#connections.close())
     const interrupted = this.#runner.interrupted
@@ -454,7 +498,13 @@ export class BullmqJobEngine implements BackgroundJobEngine {
 
   async #step(what: string, step: () => Promise<unknown>): Promise<void> {
     try {
-      await step()
+      const result = await Promise.race([
+        step().then(() => 'done' as const),
+        sleep(STEP_TIMEOUT_MS).then(() => 'late' as const),
+      ])
+      if (result === 'late') {
+        safeLog(this.#logger, 'warn', `Stopping the BullMQ engine: ${what} took over ${STEP_TIMEOUT_MS} ms; going on`)
+      }
     } catch (error) {
       safeLog(this.#logger, 'error', `Stopping the BullMQ engine: ${what} failed`, { error: describeThrown(error) })
     }

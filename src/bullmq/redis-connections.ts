@@ -6,6 +6,14 @@ import type { BullmqModules } from './peer-dependencies'
 /** How long the first command waits for the producer's first connection, in ms. */
 const FIRST_CONNECT_WAIT_MS = 1000
 
+/**
+ * The wait before the n-th reconnection attempt, in ms: growing from 500 ms to 2 s. Short, so a
+ * worker is back soon after Redis, and a stop while Redis is down ends soon.
+ */
+function reconnectDelay(times: number): number {
+  return Math.max(Math.min(Math.exp(times), 2000), 500)
+}
+
 /** Messages and codes of ioredis errors that mean "Redis cannot be reached now". */
 const UNAVAILABLE =
   /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Reached the max retries|LOADING|MASTERDOWN/
@@ -25,12 +33,25 @@ export class RedisConnections {
   /** Where Redis is, for messages: `Redis at 127.0.0.1:6379` (never the password). */
   readonly description: string
   #wasReady = false
+  /** Whether one wait for the first connection already ran out: later calls fail at once. */
+  #hasWaitedInVain = false
+  #isClosing = false
 
   constructor(modules: BullmqModules, connection: RedisOptions | string) {
-    const options: RedisOptions = typeof connection === 'string' ? {} : { ...connection }
+    const given: RedisOptions = typeof connection === 'string' ? {} : { ...connection }
+    const ownStrategy = given.retryStrategy
+    // Reconnects until stop; then a connection still trying ends, so closing it does not wait forever.
+    const retryStrategy = (times: number): number | null => {
+      if (this.#isClosing) return null
+      if (typeof ownStrategy !== 'function') return reconnectDelay(times)
+      const delay = ownStrategy(times)
+      return typeof delay === 'number' ? delay : null
+    }
+    const options: RedisOptions = { ...given, retryStrategy }
     // ioredis's options as BullMQ's looser type (its `retryStrategy` may return void, ioredis's not).
     this.blockingOptions = {
-      ...(typeof connection === 'string' ? { url: connection } : options),
+      ...(typeof connection === 'string' ? { url: connection } : {}),
+      ...options,
       maxRetriesPerRequest: null,
     } as BullmqRedisOptions
     const producerOptions: RedisOptions = { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1 }
@@ -55,12 +76,13 @@ export class RedisConnections {
   async ready(operation: string): Promise<void> {
     const client = this.producer
     if (client.status === 'ready') return
-    if (this.#wasReady || client.status === 'end' || client.status === 'close') {
+    if (this.#wasReady || this.#hasWaitedInVain || client.status === 'end' || client.status === 'close') {
       throw this.unavailable(operation, `the connection is ${client.status}`)
     }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         done()
+        this.#hasWaitedInVain = true
         reject(this.unavailable(operation, `no connection within ${FIRST_CONNECT_WAIT_MS} ms`))
       }, FIRST_CONNECT_WAIT_MS)
       const onReady = (): void => {
@@ -104,8 +126,14 @@ export class RedisConnections {
     return new BackendUnavailableError({ operation, backend: this.description, reason, cause })
   }
 
+  /** Stop has begun: connections still trying to connect give up at their next attempt. */
+  closing(): void {
+    this.#isClosing = true
+  }
+
   /** Closes the producer's connection (waiting for replies to commands already sent). */
   async close(): Promise<void> {
+    this.#isClosing = true
     if (this.producer.status === 'end') return
     if (this.producer.status === 'ready') {
       try {

@@ -68,6 +68,14 @@ export class EngineWaiters {
     if (this.#idle.length > 0) this.poke()
   }
 
+  /** Rejects the waiters of job `id` with `error`. */
+  reject(id: string, error: Error): void {
+    const waiters = this.#settled.get(id)
+    if (waiters === undefined) return
+    this.#settled.delete(id)
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
   /** Something changed: checks again at once instead of at the next poll. */
   poke(): void {
     if (this.#isPolling) this.#isPokedWhilePolling = true

@@ -1,5 +1,12 @@
 import { asValue } from 'awilix'
-import type { BackgroundJobEngine, EngineContext, EngineFactory, NewJob, NewSchedule } from '../background-job-engine'
+import {
+  MEMORY_CAPABILITIES,
+  type BackgroundJobEngine,
+  type EngineContext,
+  type EngineFactory,
+  type NewJob,
+  type NewSchedule,
+} from '../background-job-engine'
 import { JobNotFoundError, JobStateError, ManagerStoppedError } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
@@ -105,6 +112,9 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       { pending, running },
     )
   }
+
+  /** One process, jobs in its memory: lost when it exits. */
+  readonly capabilities = MEMORY_CAPABILITIES
 
   get isStopped(): boolean {
     return this.#stopPromise !== undefined
