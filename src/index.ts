@@ -29,6 +29,7 @@ export {
   PendingJobsLimitError,
   RequestScopeDisposedError,
   RouteConventionError,
+  ScheduleNotFoundError,
   UnknownJobError,
   UnrecoverableJobError,
 } from './errors'

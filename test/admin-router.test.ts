@@ -698,6 +698,9 @@ describe('backgroundJobsAdminRouter', () => {
         async counts(): Promise<never> {
           throw new Error('database password is hunter2')
         },
+        on(): () => void {
+          return () => {}
+        },
       }
       container.register({ logger: asValue(logger), backgroundJobManager: asValue(manager) })
       const app = express()
