@@ -395,11 +395,15 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   router.get(
     '/',
     route(async function backgroundJobsAdminPage(req: Request, res: Response): Promise<void> {
-      const query = readListQuery(req, 'pending')
-      const [counts, page, schedules] = await Promise.all([
+      const query = readListQuery(req, 'pending', ['job'])
+      const jobId = readText(readQuery(req, ['state', 'offset', 'limit', 'name', 'q', 'job']), 'job')
+      const [counts, page, schedules, names, job, exact] = await Promise.all([
         manager.counts(),
         searchJobs(manager, query, query.offset, query.limit),
         manager.listSchedules(),
+        jobId === undefined ? listJobNames(manager) : undefined,
+        jobId === undefined ? undefined : manager.getJob(jobId),
+        query.q === undefined ? undefined : manager.getJob(query.q),
       ])
       const nonce = randomBytes(16).toString('base64')
       const html = renderAdminPage({
@@ -407,10 +411,18 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
         nonce,
         allowMutations,
         counts,
-        state: query.state,
+        state: job?.state ?? query.state,
         page: { ...page, items: page.items.map(presentListItem) },
         schedules: schedules.map(presentSchedule),
+        now: resolved.clock.now(),
+        filter: { name: query.name, q: query.q },
+        ...(names !== undefined && { names: names.items }),
+        metrics: metrics.snapshot(counts),
+        ...(job !== undefined && { job: presentJob(job) }),
+        ...(jobId !== undefined && job === undefined && { missingJobId: jobId }),
+        ...(exact !== undefined && { exactMatch: { id: exact.id, state: exact.state, name: exact.name } }),
       })
+      if (jobId !== undefined && job === undefined) res.status(404)
       res.set('Content-Security-Policy', adminPageContentSecurityPolicy(nonce))
       res.type('html').send(html)
     }),
