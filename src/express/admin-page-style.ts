@@ -40,8 +40,10 @@ input[type=search]{width:16em}
 table{width:100%;border-collapse:collapse}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
 th{color:var(--muted);font-weight:600;font-size:12px;text-transform:uppercase}
+td{overflow-wrap:break-word}
 td.args code{white-space:pre-wrap;overflow-wrap:anywhere}
-td{overflow-wrap:anywhere}
+td.error-text{overflow-wrap:anywhere;min-width:12em}
+td.args{min-width:12em}
 .error-text,#status.error{color:var(--bad)}
 #status{color:var(--muted)}
 button{font:inherit;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--panel);color:var(--fg);cursor:pointer}
@@ -49,6 +51,7 @@ button:hover{border-color:var(--accent)}
 a.id{font-family:ui-monospace,monospace}
 #pager{display:flex;gap:12px;align-items:center;margin:8px 0}
 .actions{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+td .actions{margin:0}
 #job-view{overflow-wrap:anywhere;margin-top:8px;padding:12px 16px;border:1px solid var(--line);border-radius:8px;background:var(--panel)}
 #job-view h2{margin-top:0;overflow-wrap:anywhere}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:8px 0}

@@ -223,13 +223,13 @@ function renderSchedules(schedules: readonly ScheduleInfo[], now: number, allowM
   const rows = schedules
     .map((schedule) => {
       const actions = allowMutations
-        ? `<td data-label="Actions"><button type="button" data-schedule-action="trigger" data-schedule="${e(schedule.id)}" data-key="trigger-${e(schedule.id)}">Trigger now</button> <button type="button" data-schedule-action="remove" data-schedule="${e(schedule.id)}" data-confirm="${e(`Remove schedule ${schedule.id}? Jobs it enqueued stay.`)}" data-key="remove-${e(schedule.id)}">Remove</button></td>`
+        ? `<td data-label="Actions"><span class="actions"><button type="button" data-schedule-action="trigger" data-schedule="${e(schedule.id)}" data-key="trigger-${e(schedule.id)}">Trigger now</button> <button type="button" data-schedule-action="remove" data-schedule="${e(schedule.id)}" data-confirm="${e(`Remove schedule ${schedule.id}? Jobs it enqueued stay.`)}" data-key="remove-${e(schedule.id)}">Remove</button></span></td>`
         : ''
       const lastJob =
         schedule.lastJobId === undefined
           ? ''
           : `<a href="${e(queryHref({ job: schedule.lastJobId }))}">#${e(schedule.lastJobId)}</a>`
-      return `<tr><td data-label="Id">${e(schedule.id)}</td><td data-label="Cron"><code>${e(schedule.cron)}</code></td><td data-label="Job">${e(schedule.jobName)}</td><td data-label="Time zone">${e(schedule.timezone ?? '')}</td><td data-label="Next run">${timeElement(timeOf(schedule.nextRunAt), now)}</td><td data-label="Last enqueued">${timeElement(timeOf(schedule.lastEnqueuedAt), now)} ${lastJob}</td>${actions}</tr>`
+      return `<tr><td data-label="Id">${e(schedule.id)}</td><td data-label="Cron"><code>${e(schedule.cron)}</code></td><td data-label="Job">${e(schedule.jobName)}</td><td data-label="Time zone">${e(schedule.timezone ?? '')}</td><td data-label="Next run">${timeElement(timeOf(schedule.nextRunAt), now)}</td><td data-label="Last enqueued"><span>${timeElement(timeOf(schedule.lastEnqueuedAt), now)} ${lastJob}</span></td>${actions}</tr>`
     })
     .join('')
   return `<section id="schedules" aria-labelledby="schedules-title">
