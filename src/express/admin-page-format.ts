@@ -30,10 +30,9 @@ function pair(value: number, big: number, bigUnit: string, small: number, smallU
 export function formatRelative(at: number, now: number): string {
   const delta = at - now
   if (Math.abs(delta) < SECOND) return 'just now'
-  // Rounded down to the unit shown, as a clock is read: 90 s ago is `1 min 30 s ago`.
-  const text = formatDuration(
-    Math.abs(delta) < 10 * SECOND ? Math.round(Math.abs(delta) / SECOND) * SECOND : Math.abs(delta),
-  )
+  const distance = Math.abs(delta)
+  // Whole seconds below ten: "3 s ago" reads better than "3.4 s ago" for a moment in time.
+  const text = distance < 10 * SECOND ? `${Math.round(distance / SECOND)} s` : formatDuration(distance)
   return delta > 0 ? `in ${text}` : `${text} ago`
 }
 
