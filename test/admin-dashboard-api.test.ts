@@ -8,7 +8,8 @@ import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/expre
 import { runBulkAction } from '../src/express/admin-bulk'
 import { JobMetricsRing, escapeLabelValue } from '../src/express/admin-metrics'
 import { MAX_SCANNED_JOBS, scanJobs } from '../src/express/admin-search'
-import type { JobInfo, JobPage, ListJobsQuery } from '../src/types'
+import { readLogMessage, readProgress } from '../src/policy/job-progress'
+import type { JobContext, JobInfo, JobPage, ListJobsQuery } from '../src/types'
 import { createHarness, type Harness } from './support/harness'
 
 const CSRF = { 'X-Background-Jobs-Csrf': '1' }
@@ -29,6 +30,16 @@ class QuoteJob extends BackgroundJobBase<{ n: number }> {
   protected async executing(): Promise<void> {}
 }
 
+class ReportingJob extends BackgroundJobBase<{ file: string }> {
+  static override retry = { maxRetries: 1, initialDelayMs: 0 }
+  protected async executing(args: { file: string }, ctx: JobContext): Promise<void> {
+    ctx.log?.(`attempt ${ctx.attempt}: reading ${args.file}`)
+    ctx.updateProgress?.(ctx.attempt === 1 ? 30 : 100)
+    if (ctx.attempt === 1) throw new Error(`${args.file} is locked`)
+    ctx.log?.('done')
+  }
+}
+
 interface Page {
   items: JobInfo[]
   total: number
@@ -40,7 +51,9 @@ interface Page {
 let containers: AwilixContainer[] = []
 
 function setup(options: AdminRouterOptions = { allowMutations: true }): { h: Harness; app: Application } {
-  const h = createHarness((o) => o.addJob(SendMailJob, ResizeImageJob, QuoteJob), { retry: { maxRetries: 0 } })
+  const h = createHarness((o) => o.addJob(SendMailJob, ResizeImageJob, QuoteJob, ReportingJob), {
+    retry: { maxRetries: 0 },
+  })
   containers.push(h.container)
   const app = express()
   app.use('/admin', backgroundJobsAdminRouter(h.container, { clock: h.clock, ...options }))
@@ -66,6 +79,98 @@ afterEach(async () => {
 })
 
 describe('the admin API of the dashboard', () => {
+  describe('progress, logs and the attempt history (memory engine)', () => {
+    it('GET api/jobs/:id of a job that logged, reported progress and failed once shows all three', async () => {
+      const { h, app } = setup()
+      const id = await h.manager.enqueue(ReportingJob, { file: 'secret.csv' })
+      assert.equal((await h.manager.onSettled(id)).state, 'completed')
+      const job = (await request(app).get(`/admin/api/jobs/${id}`).expect(200)).body as {
+        progress: unknown
+        logs: { at: string; message: string }[]
+        history: {
+          attempt: number
+          outcome: string
+          startedAt: string
+          finishedAt: string
+          error?: { message: string }
+        }[]
+      }
+      assert.equal(job.progress, 100)
+      assert.deepEqual(
+        job.logs.map((line) => line.message),
+        ['attempt 1: reading secret.csv', 'attempt 2: reading secret.csv', 'done'],
+      )
+      assert.ok(job.logs.every((line) => !Number.isNaN(Date.parse(line.at))))
+      assert.deepEqual(
+        job.history.map((entry) => [entry.attempt, entry.outcome, entry.error?.message]),
+        [
+          [1, 'failed', 'secret.csv is locked'],
+          [2, 'completed', undefined],
+        ],
+      )
+      assert.ok(
+        job.history.every((entry) => typeof entry.startedAt === 'string' && typeof entry.finishedAt === 'string'),
+      )
+      const list = (await request(app).get('/admin/api/jobs?state=completed').expect(200)).body as Page
+      const item = list.items[0] as unknown as Record<string, unknown>
+      assert.equal(item['logs'], undefined, 'lists carry no logs')
+      assert.equal(item['history'], undefined, 'lists carry no history')
+      assert.equal(item['progress'], 100)
+      const html = (await request(app).get(`/admin/?job=${id}`).expect(200)).text
+      assert.ok(html.includes('<progress id="job-progress" max="100" value="100">'))
+      assert.match(html, /<ol class="attempts"><li><strong>#1<\/strong> <span class="outcome-failed">failed<\/span>/)
+      assert.ok(html.includes('<code>attempt 2: reading secret.csv</code>'))
+    })
+
+    it('redacts log lines and the errors of past attempts with the rest', async () => {
+      const { h, app } = setup({ redactArgs: true })
+      const id = await h.manager.enqueue(ReportingJob, { file: 'secret.csv' })
+      await h.manager.onSettled(id)
+      const res = await request(app).get(`/admin/api/jobs/${id}`).expect(200)
+      assert.ok(!res.text.includes('secret.csv'), res.text)
+      const html = (await request(app).get(`/admin/?job=${id}`).expect(200)).text
+      assert.ok(!html.includes('secret.csv'))
+    })
+
+    it('keeps the last 100 log lines, cuts long ones, and refuses bad progress and messages', async () => {
+      const { h } = setup()
+      assert.throws(() => readProgress(101), /a number from 0 to 100 or a JSON object/)
+      assert.throws(() => readProgress(Number.NaN), /InvalidArgumentError|from 0 to 100/)
+      assert.throws(() => readProgress({ big: 'x'.repeat(2000) }), /1024 characters/)
+      assert.throws(() => readProgress([1]), /JSON object/)
+      assert.deepEqual(readProgress({ done: 4, of: 10 }), { done: 4, of: 10 })
+      assert.throws(() => readLogMessage(42), /a string/)
+      assert.equal(readLogMessage('y'.repeat(3000)).length, 2000)
+      class ChattyJob extends BackgroundJobBase<null> {
+        protected async executing(_args: null, ctx: JobContext): Promise<void> {
+          for (let i = 1; i <= 150; i++) ctx.log?.(`line ${i}`)
+          ctx.updateProgress?.({ done: 150, of: 150 })
+        }
+      }
+      const other = createHarness((o) => o.addJob(ChattyJob))
+      containers.push(other.container)
+      const id = await other.manager.enqueue(ChattyJob, null)
+      const job = await other.manager.onSettled(id)
+      assert.equal(job.logs?.length, 100)
+      assert.equal(job.logs?.[0]?.message, 'line 51')
+      assert.deepEqual(job.progress, { done: 150, of: 150 })
+      assert.equal(job.history?.length, 1)
+      assert.equal((await h.manager.counts()).failed, 0)
+    })
+
+    it('stores nothing for a job that neither logs nor reports progress', async () => {
+      const { h } = setup()
+      const id = await h.manager.enqueue(SendMailJob, { to: 'a' })
+      const job = await h.manager.onSettled(id)
+      assert.equal(job.logs, undefined)
+      assert.equal(job.progress, undefined)
+      assert.deepEqual(
+        job.history?.map((entry) => entry.outcome),
+        ['completed'],
+      )
+    })
+  })
+
   describe('GET api/jobs with name and q', () => {
     it('filters a state by exact job name and keeps paging over the matches', async () => {
       const { h, app } = setup()

@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { BackgroundJobBase } from '../src/background-job-base'
+import type { JobContext } from '../src/types'
 import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/express/admin-router'
 import { chromiumMissing, launchChromium } from './support/chromium'
+import { deferred, type Deferred } from './support/deferred'
 import { createHarness, type Harness } from './support/harness'
 import { closeServer } from './support/proxy'
 import { requireService } from './support/services'
@@ -26,6 +28,17 @@ class ResizeImageJob extends BackgroundJobBase<{ file: string; sizes: number[] }
   static fail = true
   protected override async executing(args: { file: string; sizes: number[] }): Promise<void> {
     if (ResizeImageJob.fail) throw new Error(`cannot resize ${args.file}: the file is not a PNG image`)
+  }
+}
+
+class ImportJob extends BackgroundJobBase<{ rows: number }> {
+  static step: Deferred = deferred()
+  static finish: Deferred = deferred()
+  protected override async executing(args: { rows: number }, ctx: JobContext): Promise<void> {
+    await ImportJob.step.promise
+    ctx.log?.(`imported 40 of ${args.rows} rows <b>so far</b>`)
+    ctx.updateProgress?.(40)
+    await ImportJob.finish.promise
   }
 }
 
@@ -66,7 +79,7 @@ describe('the admin page in headless Chromium', function () {
 
   /** The admin on 127.0.0.1 (a real clock: the page polls), recording what each mutation carried. */
   async function serve(options: AdminRouterOptions = { allowMutations: true }): Promise<{ h: Harness; url: string }> {
-    h = createHarness((o) => o.addJob(HostileJob, SendMailJob, ResizeImageJob), { retry: { maxRetries: 0 } })
+    h = createHarness((o) => o.addJob(HostileJob, SendMailJob, ResizeImageJob, ImportJob), { retry: { maxRetries: 0 } })
     const app = express()
     app.use((req, _res, next) => {
       if (req.method === 'POST' || req.method === 'DELETE') {
@@ -243,6 +256,24 @@ describe('the admin page in headless Chromium', function () {
     await page.locator('#refresh').click()
     await page.locator('#empty:visible').waitFor()
     assert.equal(await page.locator('#tabs a[data-state=failed] .count').innerText(), '0')
+  })
+
+  it('shows progress and a log line appear live on the view of a running job', async () => {
+    const { h, url } = await serve()
+    ImportJob.step = deferred()
+    ImportJob.finish = deferred()
+    const id = await h.manager.enqueue(ImportJob, { rows: 100 })
+    const page = await open(`${url}?job=${id}`)
+    await page.locator('#job-state:has-text("running")').waitFor()
+    assert.equal(await page.locator('#job-progress').count(), 0)
+    ImportJob.step.resolve()
+    await page.locator('#job-log li:has-text("imported 40 of 100 rows <b>so far</b>")').waitFor()
+    assert.equal(await page.locator('#job-progress').getAttribute('value'), '40')
+    assert.equal(await page.locator('#job-log b').count(), 0, 'the logged markup stays text')
+    await screenshot(page, 'running-1280')
+    ImportJob.finish.resolve()
+    await page.locator('#job-state:has-text("completed")').waitFor()
+    assert.deepEqual(pageErrors(page), [])
   })
 
   it('triggers a schedule now from its row', async () => {

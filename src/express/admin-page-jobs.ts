@@ -109,12 +109,43 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
                 .join('')}</ol>`
         }`
   const actions = renderJobActions(job, allowMutations)
+  const progress =
+    job.progress === undefined
+      ? ''
+      : typeof job.progress === 'number'
+        ? `<h3>Progress</h3><p class="progress"><progress id="job-progress" max="100" value="${e(String(job.progress))}">${e(String(job.progress))}%</progress> <span>${e(String(Math.round(job.progress)))}%</span></p>`
+        : `<h3>Progress</h3><pre class="json" id="job-progress">${e(toJson(job.progress, 2))}</pre>`
+  const attempts =
+    job.history === undefined || job.history.length === 0
+      ? ''
+      : `<h3>Attempts</h3><ol class="attempts">${job.history
+          .map((entry) => {
+            const started = timeOf(entry.startedAt)
+            const finished = timeOf(entry.finishedAt)
+            const took =
+              started !== undefined && finished !== undefined ? ` · took ${formatDuration(finished - started)}` : ''
+            const error =
+              entry.error === undefined
+                ? ''
+                : `<br><span class="error-text">${e(`${entry.error.name}: ${entry.error.message}`)}</span>`
+            return `<li><strong>#${e(String(entry.attempt))}</strong> <span class="outcome-${e(entry.outcome)}">${e(entry.outcome)}</span> · started ${timeElement(started, now)}${e(took)}${error}</li>`
+          })
+          .join('')}</ol>`
+  const logs =
+    job.logs === undefined || job.logs.length === 0
+      ? ''
+      : `<h3>Log</h3><ol class="log" id="job-log">${job.logs
+          .map((line) => `<li>${timeElement(timeOf(line.at), now)} <code>${e(line.message)}</code></li>`)
+          .join('')}</ol>`
   return `<section id="job-view" data-job-id="${e(job.id)}" data-job-state="${e(job.state)}" aria-labelledby="job-title">
 <p><a href="${e(backHref)}" data-key="back">&larr; Back to the list</a></p>
 <h2 id="job-title">${e(job.name)} <span class="muted">#${e(job.id)}</span></h2>
 ${actions === '' ? '' : `<div id="job-actions" class="actions">${actions}</div>`}
 <dl class="facts">${facts}</dl>
+${progress}
 ${errorBlock}
+${attempts}
+${logs}
 <h3>Arguments</h3>
 <pre class="json">${e(argsText)}</pre>${argsNote}
 </section>`

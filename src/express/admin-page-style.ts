@@ -64,6 +64,14 @@ pre.json{margin:0;padding:8px;overflow:auto;max-height:480px;white-space:pre-wra
 .stack{margin:0;padding:8px 8px 8px 2.5em;max-height:320px;overflow:auto;background:var(--bg);border:1px solid var(--line);border-radius:6px;font-size:12px}
 .stack code{white-space:pre-wrap;overflow-wrap:anywhere}
 time{white-space:nowrap}
+.progress{display:flex;align-items:center;gap:8px;margin:0}
+progress{width:min(24em,70%);height:12px;accent-color:var(--accent)}
+.attempts{margin:0;padding-left:1.5em}
+.attempts li{margin:0 0 4px}
+.outcome-failed{color:var(--bad);font-weight:600}
+.outcome-completed{color:var(--ok);font-weight:600}
+.log{margin:0;padding:8px 8px 8px 1em;list-style:none;max-height:320px;overflow:auto;background:var(--bg);border:1px solid var(--line);border-radius:6px;font-size:12px}
+.log code{white-space:pre-wrap;overflow-wrap:anywhere}
 [hidden]{display:none!important}
 @media (max-width:640px){
 #app{padding:10px}

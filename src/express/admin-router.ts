@@ -293,8 +293,11 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   }
 
   /** The error shown for `job`, redacted as configured and clipped to `maxChars` in lists. */
-  const presentError = (job: JobInfo, maxChars: number | undefined): JobErrorInfo | undefined => {
-    const error = job.lastError
+  const presentError = (
+    job: JobInfo,
+    maxChars: number | undefined,
+    error: JobErrorInfo | undefined = job.lastError,
+  ): JobErrorInfo | undefined => {
     if (error === undefined) return undefined
     if (redactErrors === true) return { name: error.name, message: REDACTED }
     if (redactErrors === false) {
@@ -314,13 +317,30 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 
   const presentJob = (job: JobInfo): JobInfo => {
     if (redactArgs === false && redactErrors === false) return job
-    const { lastError: _lastError, ...rest } = job
+    const { lastError: _lastError, logs, history, ...rest } = job
     const lastError = presentError(job, undefined)
-    return { ...rest, args: presentArgs(job, undefined).args, ...(lastError !== undefined && { lastError }) }
+    return {
+      ...rest,
+      args: presentArgs(job, undefined).args,
+      ...(lastError !== undefined && { lastError }),
+      // Log lines are the job's own text and quote its args as often as errors do.
+      ...(logs !== undefined && {
+        logs: redactErrors === false ? logs : logs.map((line) => ({ at: line.at, message: REDACTED })),
+      }),
+      ...(history !== undefined && {
+        history: history.map((entry) => {
+          const { error, ...facts } = entry
+          // The last attempt's error is the job's lastError: presented (and a redactor called) once.
+          const shown = error === job.lastError ? lastError : presentError(job, undefined, error)
+          return shown === undefined ? facts : { ...facts, error: shown }
+        }),
+      }),
+    }
   }
 
   const presentListItem = (job: JobInfo): AdminJobListItem => {
-    const { args: _args, lastError: _lastError, ...rest } = job
+    // A list carries neither logs nor the attempt history: up to 100 lines of 2000 characters a job.
+    const { args: _args, lastError: _lastError, logs: _logs, history: _history, ...rest } = job
     const lastError = presentError(job, LIST_PREVIEW_CHARS)
     return { ...rest, ...presentArgs(job, LIST_PREVIEW_CHARS), ...(lastError !== undefined && { lastError }) }
   }
