@@ -276,6 +276,34 @@ describe('the admin page in headless Chromium', function () {
     assert.deepEqual(pageErrors(page), [])
   })
 
+  it('polls while the tab is visible, stops while it is hidden, and refreshes at once when it shows again', async () => {
+    const { h, url } = await serve()
+    ImportJob.step = deferred()
+    ImportJob.finish = deferred()
+    const id = await h.manager.enqueue(ImportJob, { rows: 1 })
+    const page = await open(`${url}?job=${id}`)
+    let loads = 0
+    page.on('request', (sent) => {
+      if (sent.resourceType() === 'fetch' && sent.url().includes(`?job=${id}`)) loads += 1
+    })
+    // The view of a running job polls every second.
+    await page.waitForTimeout(1300)
+    assert.ok(loads >= 1, `polled ${loads} times in 1.3 s`)
+    await page.evaluate(`Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'))`)
+    await page.waitForTimeout(200)
+    const whileHidden = loads
+    await page.waitForTimeout(1600)
+    assert.equal(loads, whileHidden, 'no request while hidden')
+    await page.evaluate(`Object.defineProperty(document, 'hidden', { value: false, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'))`)
+    await page.waitForTimeout(300)
+    assert.ok(loads > whileHidden, 'a refresh as soon as it shows')
+    ImportJob.step.resolve()
+    ImportJob.finish.resolve()
+    await h.manager.onSettled(id)
+  })
+
   it('triggers a schedule now from its row', async () => {
     const { h, url } = await serve()
     await seed(h)
