@@ -97,8 +97,9 @@ describe('the admin page in headless Chromium', function () {
     return { h, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/jobs/` }
   }
 
-  async function open(url: string, width = 1280): Promise<Page> {
-    context = await browser?.newContext({ viewport: { width, height: 900 } })
+  async function open(url: string, width = 1280, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    await context?.close()
+    context = await browser?.newContext({ viewport: { width, height: 900 }, colorScheme })
     const page = await context?.newPage()
     assert.ok(page)
     const errors: string[] = []
@@ -334,8 +335,8 @@ describe('the admin page in headless Chromium', function () {
       for (const [scroll, client] of widths.wraps) assert.ok(scroll === client, `${name}: ${JSON.stringify(widths)}`)
     }
     if (SCREENS !== undefined) {
-      const page = await open(`${url}?state=pending`)
-      await screenshot(page, 'pending-1280')
+      await screenshot(await open(`${url}?state=pending`), 'pending-1280')
+      await screenshot(await open(`${url}?job=${failed[0]}`, 1280, 'dark'), 'job-1280-dark')
     }
   })
 
