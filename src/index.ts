@@ -64,13 +64,17 @@ export { BackgroundJobsBuilder, addBackgroundJobs } from './register'
 export { JOB_EVENT_NAMES, JOB_STATES, JobStates } from './types'
 export type {
   EnqueueOptions,
+  JobAttemptInfo,
+  JobAttemptOutcome,
   JobContext,
   JobCounts,
   JobErrorInfo,
   JobEventName,
   JobEvents,
   JobInfo,
+  JobLogLine,
   JobPage,
+  JobProgress,
   JobState,
   ListJobsQuery,
   RetryOptions,
