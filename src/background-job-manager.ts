@@ -7,6 +7,7 @@ import {
   InvalidEnqueueOptionsError,
   InvalidOptionError,
   InvalidScheduleError,
+  ScheduleNotFoundError,
   describeValue,
 } from './errors'
 import type { JobEventListener } from './job-events'
@@ -173,6 +174,27 @@ export class BackgroundJobManager {
   async removeSchedule(id: string): Promise<boolean> {
     checkScheduleId(id)
     return this.#engine.removeSchedule(id)
+  }
+
+  /**
+   * Enqueues the job of schedule `id` now, with a copy of the schedule's args and its `scheduleId`,
+   * besides its cron occurrences, which go on unchanged (its `nextRunAt`, `lastEnqueuedAt` and
+   * `lastJobId` stay as they are). Resolves with the new job's id. Uses only `listSchedules` and
+   * `enqueue` of the engine, so every engine supports it.
+   * @throws InvalidScheduleError for a bad id, ScheduleNotFoundError when no schedule has it
+   */
+  async triggerSchedule(id: string): Promise<string> {
+    checkScheduleId(id)
+    const schedule = (await this.#engine.listSchedules()).find((candidate) => candidate.id === id)
+    if (schedule === undefined) throw new ScheduleNotFoundError(id)
+    const enqueuedAt = this.#clock.now()
+    return this.#engine.enqueue({
+      name: schedule.jobName,
+      args: copyJobArgs(schedule.args, this.#maxArgsBytes),
+      runAt: enqueuedAt,
+      enqueuedAt,
+      scheduleId: schedule.id,
+    })
   }
 
   /** All recurring schedules with their next occurrence. */

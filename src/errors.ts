@@ -312,6 +312,20 @@ export class JobArgsTypeError extends UnrecoverableJobError {
   }
 }
 
+/** No recurring schedule has the given id (triggering one that was removed, or never added). */
+export class ScheduleNotFoundError extends BackgroundJobError {
+  /** The HTTP status an HTTP edge answers with: 404. */
+  readonly status: number = 404
+  readonly scheduleId: string
+
+  constructor(scheduleId: string) {
+    super(
+      `No recurring schedule has id ${describeValue(scheduleId)}: it was never added or was removed. List them with listSchedules().`,
+    )
+    this.scheduleId = scheduleId
+  }
+}
+
 /** A cron expression or schedule definition is not valid. */
 export class InvalidScheduleError extends BackgroundJobError {
   /** The HTTP status an HTTP edge answers with: 400, a bad cron expression or definition. */

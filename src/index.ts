@@ -30,6 +30,7 @@ export {
   PendingJobsLimitError,
   RequestScopeDisposedError,
   RouteConventionError,
+  ScheduleNotFoundError,
   UnknownJobError,
   UnrecoverableJobError,
 } from './errors'
@@ -67,6 +68,8 @@ export { BackgroundJobsBuilder, addBackgroundJobs } from './register'
 export { JOB_EVENT_NAMES, JOB_EVENT_SCOPES, JOB_STATES, JobStates } from './types'
 export type {
   EnqueueOptions,
+  JobAttemptInfo,
+  JobAttemptOutcome,
   JobContext,
   JobCounts,
   JobErrorInfo,
@@ -75,7 +78,9 @@ export type {
   JobEventScope,
   JobEvents,
   JobInfo,
+  JobLogLine,
   JobPage,
+  JobProgress,
   JobState,
   ListJobsQuery,
   RetryOptions,

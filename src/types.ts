@@ -30,6 +30,33 @@ export interface JobErrorInfo {
   readonly stack?: string
 }
 
+/**
+ * What a job reports as its progress with `ctx.updateProgress`: a percentage from 0 to 100, or a
+ * small JSON object (at most 1024 characters of JSON) such as `{ done: 40, of: 120 }`.
+ */
+export type JobProgress = number | { readonly [key: string]: unknown }
+
+/** One line a job logged with `ctx.log`. */
+export interface JobLogLine {
+  readonly at: Date
+  readonly message: string
+}
+
+/** How one attempt ended (`running` while it runs). */
+export type JobAttemptOutcome = 'running' | 'completed' | 'failed'
+
+/** One attempt of a job, in {@link JobInfo.history}. */
+export interface JobAttemptInfo {
+  /** Its number, from 1; a retry by hand (a fresh budget) numbers its attempts from 1 again. */
+  readonly attempt: number
+  readonly startedAt: Date
+  /** When it ended; absent while it runs. */
+  readonly finishedAt?: Date
+  readonly outcome: JobAttemptOutcome
+  /** The error it failed with. */
+  readonly error?: JobErrorInfo
+}
+
 /** A read-only snapshot of one job, as returned by the manager and the admin API. */
 export interface JobInfo<TArgs = unknown> {
   /**
@@ -59,6 +86,12 @@ export interface JobInfo<TArgs = unknown> {
   readonly lastError?: JobErrorInfo
   /** The recurring schedule that created this job, if any. */
   readonly scheduleId?: string
+  /** The last progress the job reported with `ctx.updateProgress`; absent when it reported none. */
+  readonly progress?: JobProgress
+  /** The last lines (at most 100) the job logged with `ctx.log`, oldest first; absent when none. */
+  readonly logs?: readonly JobLogLine[]
+  /** One entry per attempt started, oldest first; absent before the first attempt. */
+  readonly history?: readonly JobAttemptInfo[]
 }
 
 /** Options for one enqueue. Give at most one of `delay` and `runAt`. */
@@ -106,6 +139,19 @@ export interface JobContext {
   readonly maxAttempts: number
   /** Aborted when the attempt times out or the manager stops without draining. */
   readonly signal: AbortSignal
+  /**
+   * Stores the job's progress (a number from 0 to 100, or a small JSON object), shown in
+   * `JobInfo.progress` and on the admin page. Optional in the type until every engine has it (the
+   * memory engine does): call it as `ctx.updateProgress?.(50)`.
+   * @throws InvalidArgumentError for another value
+   */
+  readonly updateProgress?: (value: JobProgress) => void
+  /**
+   * Adds a line to the job's log (`JobInfo.logs`, the last 100 lines kept; a line longer than 2000
+   * characters is cut). Optional in the type until every engine has it: `ctx.log?.('step 2')`.
+   * @throws InvalidArgumentError when `message` is not a string
+   */
+  readonly log?: (message: string) => void
 }
 
 /** Retry policy: how often and how long to wait before retrying a failed attempt. */

@@ -715,6 +715,9 @@ describeEachExpress('backgroundJobsAdminRouter', (version) => {
         async counts(): Promise<never> {
           throw new Error('database password is hunter2')
         },
+        on(): () => void {
+          return () => {}
+        },
       }
       container.register({ logger: asValue(logger), backgroundJobManager: asValue(manager) })
       const app = express()

@@ -86,7 +86,16 @@ describe('options validation', () => {
     await refusesUnknown(
       () => backgroundJobsAdminRouter(h.container, { allowMutation: true } as never),
       'allowMutation',
-      ['authorize', 'authorizeTimeoutMs', 'allowMutations', 'allowedOrigins', 'redactArgs', 'redactErrors', 'title'],
+      [
+        'authorize',
+        'authorizeTimeoutMs',
+        'allowMutations',
+        'allowedOrigins',
+        'redactArgs',
+        'redactErrors',
+        'title',
+        'clock',
+      ],
     )
     await refusesUnknown(
       () => mapServices(express(), [], { container: h.container, verison: 'v2' } as never),

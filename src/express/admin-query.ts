@@ -42,20 +42,28 @@ export function readQuery(req: Request, allowed: readonly string[]): Map<string,
   return values
 }
 
-/** `state`, `offset` and `limit` from the query; `state` falls back to `defaultState` when absent. */
-export function readListQuery(req: Request, defaultState: JobState | undefined): Required<ListJobsQuery> {
-  const query = readQuery(req, ['state', 'offset', 'limit'])
-  const state = query.get('state') ?? defaultState
-  if (!JOB_STATES.includes(state as JobState)) {
-    throw new InvalidOptionError({
-      option: 'state',
-      value: state,
-      expected: `one of ${JOB_STATES.join(', ')}`,
-      where: 'the query string',
-    })
-  }
+/** A list query of the admin: a state's page, optionally filtered by job name and search text. */
+export interface AdminListQuery extends Required<ListJobsQuery> {
+  /** Only jobs of exactly this name. */
+  readonly name: string | undefined
+  /** The job of exactly this id and jobs whose name contains it. */
+  readonly q: string | undefined
+}
+
+/**
+ * `state`, `offset`, `limit`, `name` and `q` from the query (and the `extra` parameters, which the
+ * caller reads); `state` falls back to `defaultState` when absent. An empty `name` or `q` is none.
+ */
+export function readListQuery(
+  req: Request,
+  defaultState: JobState | undefined,
+  extra: readonly string[] = [],
+): AdminListQuery {
+  const query = readQuery(req, ['state', 'offset', 'limit', 'name', 'q', ...extra])
   return {
-    state: state as JobState,
+    state: readState(query, defaultState, JOB_STATES),
+    name: readText(query, 'name'),
+    q: readText(query, 'q'),
     offset: readInteger(
       query,
       'offset',
@@ -66,6 +74,39 @@ export function readListQuery(req: Request, defaultState: JobState | undefined):
     ),
     limit: readInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_LIMIT),
   }
+}
+
+/** The `state` parameter, one of `allowed`, or `fallback` when absent. */
+export function readState(
+  query: Map<string, string>,
+  fallback: JobState | undefined,
+  allowed: readonly JobState[],
+): JobState {
+  const state = query.get('state') ?? fallback
+  if (!allowed.includes(state as JobState)) {
+    throw new InvalidOptionError({
+      option: 'state',
+      value: state,
+      expected: `one of ${allowed.join(', ')}`,
+      where: 'the query string',
+    })
+  }
+  return state as JobState
+}
+
+/** A text parameter of 1 to {@link MAX_NAME_LENGTH} characters; undefined when absent or empty. */
+export function readText(query: Map<string, string>, name: string): string | undefined {
+  const text = query.get(name)
+  if (text === undefined || text === '') return undefined
+  if (text.length > MAX_NAME_LENGTH) {
+    throw new InvalidOptionError({
+      option: name,
+      value: text,
+      expected: `at most ${MAX_NAME_LENGTH} characters`,
+      where: 'the query string',
+    })
+  }
+  return text
 }
 
 function readInteger(
@@ -93,11 +134,12 @@ function readInteger(
   return value
 }
 
-export function readJobId(req: Request): string {
+/** The `:id` path parameter, the id of a job or of a schedule (`what`). */
+export function readJobId(req: Request, what: 'job' | 'schedule' = 'job'): string {
   const id: unknown = req.params['id']
   if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
     throw new InvalidArgumentError({
-      argument: 'the job id in the path',
+      argument: `the ${what} id in the path`,
       value: id,
       expected: `1 to ${MAX_NAME_LENGTH} characters`,
     })

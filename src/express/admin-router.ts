@@ -4,16 +4,26 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { forwardRejections } from './express-compat'
 import type { BackgroundJobManager } from '../background-job-manager'
 import { resolveManager } from '../background-jobs'
-import { BackgroundJobError, InvalidOptionError, JobNotFoundError, describeValue } from '../errors'
+import { systemClock, type Clock } from '../clock'
+import {
+  BackgroundJobError,
+  InvalidOptionError,
+  JobNotFoundError,
+  ScheduleNotFoundError,
+  describeValue,
+} from '../errors'
 import { MAX_NAME_LENGTH } from '../limits'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { REGISTRATIONS } from '../registrations'
 import type { JobErrorInfo, JobInfo, ScheduleInfo } from '../types'
-import { checkBoolean, checkFunction, checkInteger, checkName, readOptions } from '../validation'
+import { checkBoolean, checkClock, checkFunction, checkInteger, checkName, readOptions } from '../validation'
 import { loopbackDenial, parseHostHeader } from './admin-access'
+import { BULK_ACTION_STATES, runBulkAction, type BulkAction } from './admin-bulk'
+import { JobMetricsRing } from './admin-metrics'
 import { adminPageContentSecurityPolicy, renderAdminPage, type AdminJobListItem } from './admin-page'
-import { readJobId, readListQuery, readQuery } from './admin-query'
+import { readJobId, readListQuery, readQuery, readState, readText } from './admin-query'
+import { listJobNames, searchJobs } from './admin-search'
 import { describeHttpError, sendHttpError, type HttpErrorAnswer } from './error-handler'
 import { previewJson } from './json-preview'
 
@@ -72,6 +82,12 @@ export interface AdminRouterOptions {
    * @default 'Background jobs'
    */
   readonly title?: string
+  /**
+   * The clock the per-minute figures of `api/metrics` are read with: give the one the engine uses
+   * when it is not the system's (a `ManualClock` in tests).
+   * @default systemClock
+   */
+  readonly clock?: Clock
 }
 
 interface ResolvedAdminRouterOptions {
@@ -82,6 +98,7 @@ interface ResolvedAdminRouterOptions {
   readonly redactArgs: boolean | ((job: JobInfo) => unknown)
   readonly redactErrors: boolean | ((error: JobErrorInfo, job: JobInfo) => string) | undefined
   readonly title: string
+  readonly clock: Clock
 }
 
 const DEFAULT_ADMIN_ROUTER_OPTIONS: ResolvedAdminRouterOptions = {
@@ -92,6 +109,7 @@ const DEFAULT_ADMIN_ROUTER_OPTIONS: ResolvedAdminRouterOptions = {
   redactArgs: false,
   redactErrors: undefined,
   title: 'Background jobs',
+  clock: systemClock,
 }
 
 const ADMIN_ROUTER_KEYS = [
@@ -102,6 +120,7 @@ const ADMIN_ROUTER_KEYS = [
   'redactArgs',
   'redactErrors',
   'title',
+  'clock',
 ] as const
 
 /**
@@ -120,7 +139,16 @@ export const LIST_PREVIEW_CHARS = 2048
 /** Only these manager methods are used, so any engine behind the manager works unchanged. */
 type AdminManager = Pick<
   BackgroundJobManager,
-  'counts' | 'listJobs' | 'getJob' | 'cancel' | 'retry' | 'deleteJob' | 'listSchedules'
+  | 'counts'
+  | 'listJobs'
+  | 'getJob'
+  | 'cancel'
+  | 'retry'
+  | 'deleteJob'
+  | 'listSchedules'
+  | 'triggerSchedule'
+  | 'removeSchedule'
+  | 'on'
 >
 
 const REDACTED = '[redacted]'
@@ -175,12 +203,24 @@ function route(handler: AsyncHandler): (req: Request, res: Response, next: NextF
  *   is at most 10000 (see `MAX_LIST_OFFSET`). Items carry `args` when their JSON has at most 2048
  *   characters, else `argsPreview` (those first characters) and no `args`; error messages and
  *   stacks are clipped alike;
+ * - `GET /api/jobs?state=failed&name=SendMail&q=text`: the same, only jobs named `name` and jobs
+ *   whose id is `q` or whose name contains `q` (case-insensitive); a filtered list reads at most
+ *   10000 jobs of the state (`isComplete: false` past them);
  * - `GET /api/jobs/:id`: one job, whole, or 404;
+ * - `GET /api/names`: `{ items: [{ name, counts }], isComplete }`, the job names present;
+ * - `GET /api/metrics`: jobs completed and failed per minute over the last hour (`minutes`), the
+ *   counts per state and the totals, kept in memory by this router from the manager's events;
+ *   `GET /api/metrics/prometheus`: the same counters in Prometheus's text format 0.0.4;
  * - `GET /api/schedules`: `{ items }`, the recurring schedules;
  * - `POST /api/jobs/:id/cancel`, `POST /api/jobs/:id/retry`, `DELETE /api/jobs/:id`: only with
  *   `allowMutations: true` (else 403), and only with the `X-Background-Jobs-Csrf` header and an
  *   `Origin` (when sent) of the admin's own; a browser request marked `Sec-Fetch-Site` other than
- *   `same-origin` is refused (403).
+ *   `same-origin` is refused (403). The same guards apply to the bulk actions, which answer
+ *   `{ action, state, name?, touched, skipped, isComplete }`: `POST /api/bulk/retry?name=` (every
+ *   failed job, of one name when given), `POST /api/bulk/delete?state=completed&name=` (every job
+ *   of a finished state), `POST /api/bulk/cancel?name=` (every pending job of that name), and to
+ *   the schedule actions `POST /api/schedules/:id/trigger` (enqueues its job now; 201 with the
+ *   job) and `DELETE /api/schedules/:id` (204, or 404).
  *
  * Without `authorize`, only direct loopback requests get in: the TCP peer must be loopback, the
  * `Host` header a well-formed loopback `host[:port]` (against DNS rebinding), and the request must
@@ -204,6 +244,8 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   const { authorize, authorizeTimeoutMs, allowMutations, allowedOrigins, redactArgs, title } = resolved
   const redactErrors = resolved.redactErrors ?? redactArgs !== false
   const isClosedByDefault = authorize === undefined && process.env.NODE_ENV === 'production'
+  const metrics = new JobMetricsRing(resolved.clock)
+  metrics.listen(manager)
 
   const log = (level: keyof JobLogger, message: string, meta?: Record<string, unknown>): void => {
     try {
@@ -252,8 +294,11 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   }
 
   /** The error shown for `job`, redacted as configured and clipped to `maxChars` in lists. */
-  const presentError = (job: JobInfo, maxChars: number | undefined): JobErrorInfo | undefined => {
-    const error = job.lastError
+  const presentError = (
+    job: JobInfo,
+    maxChars: number | undefined,
+    error: JobErrorInfo | undefined = job.lastError,
+  ): JobErrorInfo | undefined => {
     if (error === undefined) return undefined
     if (redactErrors === true) return { name: error.name, message: REDACTED }
     if (redactErrors === false) {
@@ -273,13 +318,30 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
 
   const presentJob = (job: JobInfo): JobInfo => {
     if (redactArgs === false && redactErrors === false) return job
-    const { lastError: _lastError, ...rest } = job
+    const { lastError: _lastError, logs, history, ...rest } = job
     const lastError = presentError(job, undefined)
-    return { ...rest, args: presentArgs(job, undefined).args, ...(lastError !== undefined && { lastError }) }
+    return {
+      ...rest,
+      args: presentArgs(job, undefined).args,
+      ...(lastError !== undefined && { lastError }),
+      // Log lines are the job's own text and quote its args as often as errors do.
+      ...(logs !== undefined && {
+        logs: redactErrors === false ? logs : logs.map((line) => ({ at: line.at, message: REDACTED })),
+      }),
+      ...(history !== undefined && {
+        history: history.map((entry) => {
+          const { error, ...facts } = entry
+          // The last attempt's error is the job's lastError: presented (and a redactor called) once.
+          const shown = error === job.lastError ? lastError : presentError(job, undefined, error)
+          return shown === undefined ? facts : { ...facts, error: shown }
+        }),
+      }),
+    }
   }
 
   const presentListItem = (job: JobInfo): AdminJobListItem => {
-    const { args: _args, lastError: _lastError, ...rest } = job
+    // A list carries neither logs nor the attempt history: up to 100 lines of 2000 characters a job.
+    const { args: _args, lastError: _lastError, logs: _logs, history: _history, ...rest } = job
     const lastError = presentError(job, LIST_PREVIEW_CHARS)
     return { ...rest, ...presentArgs(job, LIST_PREVIEW_CHARS), ...(lastError !== undefined && { lastError }) }
   }
@@ -355,11 +417,15 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   router.get(
     '/',
     route(async function backgroundJobsAdminPage(req: Request, res: Response): Promise<void> {
-      const query = readListQuery(req, 'pending')
-      const [counts, page, schedules] = await Promise.all([
+      const query = readListQuery(req, 'pending', ['job'])
+      const jobId = readText(readQuery(req, ['state', 'offset', 'limit', 'name', 'q', 'job']), 'job')
+      const [counts, page, schedules, names, job, exact] = await Promise.all([
         manager.counts(),
-        manager.listJobs(query),
+        searchJobs(manager, query, query.offset, query.limit),
         manager.listSchedules(),
+        jobId === undefined ? listJobNames(manager) : undefined,
+        jobId === undefined ? undefined : manager.getJob(jobId),
+        query.q === undefined ? undefined : manager.getJob(query.q),
       ])
       const nonce = randomBytes(16).toString('base64')
       const html = renderAdminPage({
@@ -367,10 +433,18 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
         nonce,
         allowMutations,
         counts,
-        state: query.state,
+        state: job?.state ?? query.state,
         page: { ...page, items: page.items.map(presentListItem) },
         schedules: schedules.map(presentSchedule),
+        now: resolved.clock.now(),
+        filter: { name: query.name, q: query.q },
+        ...(names !== undefined && { names: names.items }),
+        metrics: metrics.snapshot(counts),
+        ...(job !== undefined && { job: presentJob(job) }),
+        ...(jobId !== undefined && job === undefined && { missingJobId: jobId }),
+        ...(exact !== undefined && { exactMatch: { id: exact.id, state: exact.state, name: exact.name } }),
       })
+      if (jobId !== undefined && job === undefined) res.status(404)
       res.set('Content-Security-Policy', adminPageContentSecurityPolicy(nonce))
       res.type('html').send(html)
     }),
@@ -387,8 +461,9 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
   router.get(
     '/api/jobs',
     route(async function backgroundJobsAdminJobs(req: Request, res: Response): Promise<void> {
-      const page = await manager.listJobs(readListQuery(req, undefined))
-      res.json({ items: page.items.map(presentListItem), total: page.total, offset: page.offset, limit: page.limit })
+      const { state, name, q, offset, limit } = readListQuery(req, undefined)
+      const page = await searchJobs(manager, { state, name, q }, offset, limit)
+      res.json({ ...page, items: page.items.map(presentListItem) })
     }),
   )
 
@@ -398,6 +473,31 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       readQuery(req, [])
       const schedules = await manager.listSchedules()
       res.json({ items: schedules.map(presentSchedule) })
+    }),
+  )
+
+  router.get(
+    '/api/names',
+    route(async function backgroundJobsAdminNames(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      res.json(await listJobNames(manager))
+    }),
+  )
+
+  router.get(
+    '/api/metrics',
+    route(async function backgroundJobsAdminMetrics(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      res.json(metrics.snapshot(await manager.counts()))
+    }),
+  )
+
+  router.get(
+    '/api/metrics/prometheus',
+    route(async function backgroundJobsAdminPrometheus(req: Request, res: Response): Promise<void> {
+      readQuery(req, [])
+      const text = metrics.prometheus(await manager.counts())
+      res.type('text/plain; version=0.0.4; charset=utf-8').send(text)
     }),
   )
 
@@ -412,19 +512,44 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
     }),
   )
 
-  const assertMutation = (req: Request, action: string): string => {
+  /** Refuses a change when mutations are off or it may come from another site; `what` is e.g. `retry a job`. */
+  const guardMutation = (req: Request, what: string): void => {
     if (!allowMutations) {
       throw new AdminMutationsDisabledError(
-        `Cannot ${action} jobs: the background-jobs admin is read-only. Create it with backgroundJobsAdminRouter(container, { allowMutations: true, authorize }) to enable cancel, retry and delete.`,
+        `Cannot ${what}: the background-jobs admin is read-only. Create it with backgroundJobsAdminRouter(container, { allowMutations: true, authorize }) to enable cancel, retry, delete and the schedule actions.`,
       )
     }
     const refusal = crossSiteRefusal(req, allowedOrigins)
     if (refusal !== undefined) {
-      throw new AdminCrossSiteRequestError(`Refused a request to ${action} a job: ${refusal}`)
+      throw new AdminCrossSiteRequestError(`Refused a request to ${what}: ${refusal}`)
     }
+  }
+
+  const assertMutation = (req: Request, action: string): string => {
+    guardMutation(req, `${action} a job`)
     readQuery(req, [])
     return readJobId(req)
   }
+
+  /** A bulk action's route: `name` narrows it to one job name; `delete` also takes the `state`. */
+  const bulkRoute = (action: BulkAction): AsyncHandler =>
+    async function backgroundJobsAdminBulk(req: Request, res: Response): Promise<void> {
+      guardMutation(req, `${action} jobs in bulk`)
+      const states = BULK_ACTION_STATES[action]
+      const query = readQuery(req, action === 'delete' ? ['state', 'name'] : ['name'])
+      const state = readState(query, states.length === 1 ? states[0] : undefined, states)
+      const name = readText(query, 'name')
+      if (action === 'cancel' && name === undefined) {
+        throw new InvalidOptionError({
+          option: 'name',
+          value: undefined,
+          expected: 'the job name whose pending jobs to cancel',
+          where: 'the query string',
+          hint: 'Cancelling every pending job at once is not offered; give ?name=SomeJob.',
+        })
+      }
+      res.json(await runBulkAction(manager, action, state, name))
+    }
 
   router.post(
     '/api/jobs/:id/cancel',
@@ -455,13 +580,46 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
     }),
   )
 
-  router.all(['/', '/api/counts', '/api/jobs', '/api/schedules'], methodNotAllowed('GET, HEAD'))
+  router.post('/api/bulk/retry', route(bulkRoute('retry')))
+  router.post('/api/bulk/cancel', route(bulkRoute('cancel')))
+  router.post('/api/bulk/delete', route(bulkRoute('delete')))
+
+  router.post(
+    '/api/schedules/:id/trigger',
+    route(async function backgroundJobsAdminTrigger(req: Request, res: Response): Promise<void> {
+      guardMutation(req, 'trigger a schedule')
+      readQuery(req, [])
+      const jobId = await manager.triggerSchedule(readJobId(req, 'schedule'))
+      const job = await manager.getJob(jobId)
+      if (job === undefined) throw new JobNotFoundError(jobId)
+      res.status(201).json(presentJob(job))
+    }),
+  )
+
+  router.delete(
+    '/api/schedules/:id',
+    route(async function backgroundJobsAdminRemoveSchedule(req: Request, res: Response): Promise<void> {
+      guardMutation(req, 'remove a schedule')
+      readQuery(req, [])
+      const id = readJobId(req, 'schedule')
+      if (!(await manager.removeSchedule(id))) throw new ScheduleNotFoundError(id)
+      res.status(204).end()
+    }),
+  )
+
+  router.all(
+    ['/', '/api/counts', '/api/jobs', '/api/schedules', '/api/names', '/api/metrics', '/api/metrics/prometheus'],
+    methodNotAllowed('GET, HEAD'),
+  )
+  router.all(['/api/bulk/retry', '/api/bulk/cancel', '/api/bulk/delete'], methodNotAllowed('POST'))
+  router.all('/api/schedules/:id', methodNotAllowed('DELETE'))
+  router.all('/api/schedules/:id/trigger', methodNotAllowed('POST'))
   router.all('/api/jobs/:id', methodNotAllowed('GET, HEAD, DELETE'))
   router.all(['/api/jobs/:id/cancel', '/api/jobs/:id/retry'], methodNotAllowed('POST'))
   router.use('/api', function backgroundJobsAdminNotFound(req: Request, _res: Response, next: NextFunction): void {
     next(
       new AdminRouteNotFoundError(
-        `No background-jobs admin API route matches ${req.method} ${describeValue(req.originalUrl.split('?')[0])}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry; DELETE api/jobs/:id.`,
+        `No background-jobs admin API route matches ${req.method} ${describeValue(req.originalUrl.split('?')[0])}. The routes are GET api/counts, api/jobs, api/jobs/:id, api/names, api/metrics, api/metrics/prometheus, api/schedules; POST api/jobs/:id/cancel, api/jobs/:id/retry, api/bulk/retry, api/bulk/cancel, api/bulk/delete, api/schedules/:id/trigger; DELETE api/jobs/:id, api/schedules/:id.`,
       ),
     )
   })
@@ -550,6 +708,7 @@ function resolveAdminRouterOptions(options: AdminRouterOptions | undefined): Res
     checkFunction('redactErrors', resolved.redactErrors, 'a boolean or a function (error, job) => shownMessage')
   }
   checkName('title', resolved.title, MAX_NAME_LENGTH)
+  checkClock(resolved.clock)
   return resolved
 }
 

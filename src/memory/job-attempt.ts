@@ -1,4 +1,6 @@
-import type { JobContext } from '../types'
+import { MAX_JOB_LOG_LINES, readLogMessage, readProgress } from '../policy/job-progress'
+import { systemClock, type Clock } from '../clock'
+import type { JobContext, JobProgress } from '../types'
 import type { JobRecord } from './job-record'
 
 /**
@@ -12,12 +14,14 @@ export class JobAttempt implements JobContext {
   readonly attempt: number
   readonly maxAttempts: number
   readonly #record: JobRecord
+  readonly #clock: Clock
   #controller: AbortController | undefined = undefined
   #isAborted = false
   #reason: unknown = undefined
 
-  constructor(record: JobRecord, attempt: number, maxAttempts: number) {
+  constructor(record: JobRecord, attempt: number, maxAttempts: number, clock: Clock = systemClock) {
     this.#record = record
+    this.#clock = clock
     this.attempt = attempt
     this.maxAttempts = maxAttempts
   }
@@ -28,6 +32,19 @@ export class JobAttempt implements JobContext {
 
   get jobName(): string {
     return this.#record.name
+  }
+
+  /** Stores the job's progress (see {@link JobContext.updateProgress}). */
+  updateProgress(value: JobProgress): void {
+    this.#record.written().progress = readProgress(value)
+  }
+
+  /** Adds a line to the job's log, dropping the oldest past {@link MAX_JOB_LOG_LINES}. */
+  log(message: string): void {
+    const line = { at: this.#clock.now(), message: readLogMessage(message) }
+    const logs = (this.#record.written().logs ??= [])
+    logs.push(line)
+    if (logs.length > MAX_JOB_LOG_LINES) logs.splice(0, logs.length - MAX_JOB_LOG_LINES)
   }
 
   get signal(): AbortSignal {

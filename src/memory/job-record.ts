@@ -1,5 +1,5 @@
 import type { JobHandlerSource } from '../background-job-engine'
-import type { JobErrorInfo, JobInfo, JobState } from '../types'
+import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobProgress, JobState } from '../types'
 import { cloneJobArgs } from '../policy/job-args'
 import type { JobAttempt } from './job-attempt'
 import { TimerNode } from './timer-wheel'
@@ -37,6 +37,15 @@ export class JobHistory {
   /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
   indexed = 0
   scheduleId: string | undefined = undefined
+  /** What the job last passed to `ctx.updateProgress`. */
+  progress: JobProgress | undefined = undefined
+  /** Its log lines, `at` in ms since the epoch; made on the first `ctx.log`. */
+  logs: Array<{ at: number; message: string }> | undefined = undefined
+  /**
+   * The attempts before the last one, made when one fails and the job goes back to pending (a
+   * retry): the last attempt is read from the fields above, so a job that runs once stores none.
+   */
+  pastAttempts: JobAttemptInfo[] | undefined = undefined
 }
 
 /**
@@ -167,8 +176,47 @@ export class JobRecord extends TimerNode {
       if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
       if (history.lastError !== undefined) info.lastError = history.lastError
       if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
+      if (history.progress !== undefined) info.progress = structuredClone(history.progress)
+      if (history.logs !== undefined) {
+        info.logs = history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
+      }
+      if (history.lastRunTick !== null) {
+        const attempts = this.#attemptHistory(history, origin)
+        if (attempts.length > 0) info.history = attempts
+      }
     }
     return info
+  }
+
+  /** The past attempts and, when it is running or ended the job, the last one. */
+  #attemptHistory(history: JobHistory, origin: number): JobAttemptInfo[] {
+    const entries = history.pastAttempts === undefined ? [] : [...history.pastAttempts]
+    const state = this.state
+    if (history.lastRunTick !== null && (state === 'running' || state === 'completed' || state === 'failed')) {
+      entries.push({
+        attempt: history.attempts,
+        startedAt: new Date(origin + history.lastRunTick),
+        ...(state !== 'running' &&
+          history.finishedTick !== null && { finishedAt: new Date(origin + history.finishedTick) }),
+        outcome: state,
+        ...(state === 'failed' && history.lastError !== undefined && { error: history.lastError }),
+      })
+    }
+    return entries
+  }
+
+  /** Keeps the attempt that just failed in the history, before the job goes back to pending. */
+  keepFailedAttempt(finishedAt: number): void {
+    const history = this.written()
+    if (history.lastRunTick === null) return
+    const entry: JobAttemptInfo = {
+      attempt: history.attempts,
+      startedAt: new Date(this.kind.origin + history.lastRunTick),
+      finishedAt: new Date(finishedAt),
+      outcome: 'failed',
+      ...(history.lastError !== undefined && { error: history.lastError }),
+    }
+    ;(history.pastAttempts ??= []).push(entry)
   }
 }
 

@@ -128,6 +128,7 @@ export class JobProcessor {
   /** Moves a failed record back to pending, due now, with a fresh retry budget. */
   retry(record: JobRecord): void {
     this.#assertRoomFor(record.name)
+    record.keepFailedAttempt(record.finishedAt)
     const history = record.written()
     history.attempts = 0
     record.finishedAt = 0
@@ -242,7 +243,7 @@ export class JobProcessor {
     }
     history.maxAttempts = handler.maxAttempts
     this.#active++
-    const attempt = new JobAttempt(record, history.attempts, handler.maxAttempts)
+    const attempt = new JobAttempt(record, history.attempts, handler.maxAttempts, this.#clock)
     history.attempt = attempt
     if (this.#events.has('started')) this.#events.emit('started', () => record.toInfo())
     if (this.#isDebug)
@@ -390,7 +391,9 @@ export class JobProcessor {
     const failure = `Job ${record.name} (${record.id}) attempt ${attempts}/${maxAttempts} failed`
     if (handler !== undefined && attempts < maxAttempts) {
       const delay = backoffDelay(handler.retry, attempts)
-      const runAt = this.#clock.now() + delay
+      const now = this.#clock.now()
+      const runAt = now + delay
+      record.keepFailedAttempt(now)
       this.#store.transition(record, 'pending')
       safeLog(this.#logger, 'error', `${failure}: ${record.lastError.message}; retrying in ${delay} ms`, meta)
       if (delay > 0) {
