@@ -442,9 +442,9 @@ describeEachExpress('backgroundJobsAdminRouter', (version) => {
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined)
     })
 
-    it('answers 400 for an id over 200 characters or with bad percent-encoding, and 404 at 200', async () => {
+    it('answers 400 for a job id over 256 characters (a BullMQ schedule run of a 200-character schedule id has 221) or with bad percent-encoding, and 404 at 256', async () => {
       const { app } = setup({ allowMutations: true })
-      const long = 'a'.repeat(201)
+      const long = 'a'.repeat(257)
       assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${long}`), 400, 'InvalidArgumentError')
       assertJsonError(
         await request(app).post(`/admin/jobs/api/jobs/${long}/cancel`).set(CSRF),
@@ -458,7 +458,7 @@ describeEachExpress('backgroundJobsAdminRouter', (version) => {
         400,
         'InvalidArgumentError',
       )
-      assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${'a'.repeat(200)}`), 404, 'JobNotFoundError')
+      assertJsonError(await request(app).get(`/admin/jobs/api/jobs/${'a'.repeat(256)}`), 404, 'JobNotFoundError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/%E0%A4%A'), 400, 'InvalidOptionError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/__proto__'), 404, 'JobNotFoundError')
       assertJsonError(await request(app).get('/admin/jobs/api/jobs/constructor'), 404, 'JobNotFoundError')

@@ -140,7 +140,8 @@ export class AttemptRunner {
     if (handler.timeoutMs === 0) return body
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), handler.timeoutMs)
+      // Unref'd: a body that never settles after stop must not keep the process alive for timeoutMs.
+      timer = setTimeout(() => resolve('timeout'), handler.timeoutMs).unref()
     })
     const ended = body.then(
       () => 'ended' as const,
@@ -165,7 +166,7 @@ export class AttemptRunner {
     )
     const graceMs = Math.max(handler.timeoutMs, retryDelay)
     const isEnded = await new Promise<boolean>((resolve) => {
-      const graceTimer = setTimeout(() => resolve(false), graceMs)
+      const graceTimer = setTimeout(() => resolve(false), graceMs).unref()
       // Stop ends the grace: the attempt fails as timed out, and its retry waits in Redis.
       attempt.endGrace = () => {
         clearTimeout(graceTimer)

@@ -497,16 +497,19 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   }
 
   async #step(what: string, step: () => Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STEP_TIMEOUT_MS)
+    })
     try {
-      const result = await Promise.race([
-        step().then(() => 'done' as const),
-        sleep(STEP_TIMEOUT_MS).then(() => 'late' as const),
-      ])
+      const result = await Promise.race([step().then(() => 'done' as const), late])
       if (result === 'late') {
         safeLog(this.#logger, 'warn', `Stopping the BullMQ engine: ${what} took over ${STEP_TIMEOUT_MS} ms; going on`)
       }
     } catch (error) {
       safeLog(this.#logger, 'error', `Stopping the BullMQ engine: ${what} failed`, { error: describeThrown(error) })
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Request } from 'express'
 import { InvalidArgumentError, InvalidOptionError } from '../errors'
-import { MAX_LIST_OFFSET, MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
+import { MAX_ID_LENGTH, MAX_LIST_OFFSET, MAX_NAME_LENGTH, MAX_PAGE_SIZE } from '../limits'
 import { JOB_STATES, type JobState, type ListJobsQuery } from '../types'
 
 /** The page size when the query gives no `limit`. */
@@ -134,14 +134,18 @@ function readInteger(
   return value
 }
 
-/** The `:id` path parameter, the id of a job or of a schedule (`what`). */
+/**
+ * The `:id` path parameter, the id of a job (at most {@link MAX_ID_LENGTH} characters, as the
+ * manager takes) or of a schedule (`what`; at most {@link MAX_NAME_LENGTH}).
+ */
 export function readJobId(req: Request, what: 'job' | 'schedule' = 'job'): string {
   const id: unknown = req.params['id']
-  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME_LENGTH) {
+  const limit = what === 'job' ? MAX_ID_LENGTH : MAX_NAME_LENGTH
+  if (typeof id !== 'string' || id === '' || id.length > limit) {
     throw new InvalidArgumentError({
       argument: `the ${what} id in the path`,
       value: id,
-      expected: `1 to ${MAX_NAME_LENGTH} characters`,
+      expected: `1 to ${limit} characters`,
     })
   }
   return id

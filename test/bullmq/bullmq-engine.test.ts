@@ -6,6 +6,7 @@ import { asValue, createContainer, type AwilixContainer } from 'awilix'
 import express from 'express'
 import request from 'supertest'
 import {
+  ADMIN_CSRF_HEADER,
   BackendUnavailableError,
   BackgroundJobBase,
   InvalidOptionError,
@@ -21,6 +22,9 @@ import { kitRepeatStrategy } from '../../src/bullmq/schedules'
 import { CapturingLogger, createHarness } from '../support/harness'
 import { REDIS_URL, deleteKeys, redisUnavailable, testClient, uniquePrefix } from '../support/redis'
 import { requireService } from '../support/services'
+
+/** The header the admin's own page sends with every mutation (CSRF proof). */
+const CSRF = { [ADMIN_CSRF_HEADER]: '1' }
 
 const run = promisify(execFile)
 
@@ -269,10 +273,10 @@ describe('bullmqEngine on Redis', () => {
     assert.equal((counts.body as { pending: number }).pending, 1)
     const job = await request(app).get(`/admin/jobs/api/jobs/${id}`)
     assert.deepEqual([job.status, (job.body as JobInfo).state], [200, 'pending'])
-    assert.equal((await request(app).post(`/admin/jobs/api/jobs/${id}/cancel`)).status, 200)
+    assert.equal((await request(app).post(`/admin/jobs/api/jobs/${id}/cancel`).set(CSRF)).status, 200)
     assert.equal((await manager.getJob(id))?.state, 'cancelled')
     assert.equal((await request(app).get('/admin/jobs/api/jobs/999999')).status, 404)
-    assert.equal((await request(app).post(`/admin/jobs/api/jobs/${id}/cancel`)).status, 409)
+    assert.equal((await request(app).post(`/admin/jobs/api/jobs/${id}/cancel`).set(CSRF)).status, 409)
   })
 })
 
