@@ -22,6 +22,8 @@ async function runOnExpress4(main: string, route: string): Promise<Express4Run> 
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) }
   delete env.NODE_OPTIONS
   delete env.NODE_ENV
+  // In memory: with REDIS_URL (as .ci/run exports it) both examples would share one BullMQ queue.
+  delete env.REDIS_URL
   const child = spawn(
     process.execPath,
     [
