@@ -5,9 +5,4 @@ import { createApp } from './app'
 // On BullMQ when REDIS_URL is set (redis://127.0.0.1:6379), else in memory.
 const options = engineFromEnvironment()
 const { app, container } = createApp(options)
-serve(
-  app,
-  container,
-  'minimal-api example: POST /api/v1/users',
-  options.bullmq !== undefined ? 'left in Redis' : 'lost',
-)
+serve(app, container, 'minimal-api example: POST /api/v1/users')

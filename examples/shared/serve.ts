@@ -5,9 +5,10 @@ import type { BackgroundJobManager, JobLogger } from 'express-background-jobs'
 /**
  * Starts `app` on PORT (default 3000) and shuts down cleanly on SIGTERM or SIGINT: stop taking
  * requests, let running jobs finish (up to 10 s), dispose the container, then let the process end.
- * `pendingFate` says what becomes of jobs still pending: `lost` in memory, `left in Redis` on BullMQ.
+ * The stop line says what becomes of jobs still pending, from the engine's `capabilities.durable`:
+ * left in the store (Redis, on BullMQ) or lost with the process (in memory).
  */
-export function serve(app: Application, container: AwilixContainer, name: string, pendingFate = 'lost'): void {
+export function serve(app: Application, container: AwilixContainer, name: string): void {
   const logger = container.resolve<JobLogger>('logger')
   const port = Number(process.env.PORT ?? 3000)
   const server = app.listen(port, () => {
@@ -22,8 +23,9 @@ export function serve(app: Application, container: AwilixContainer, name: string
     logger.info(`${signal} received: shutting down`)
     server.close()
     server.closeIdleConnections()
-    container
-      .resolve<BackgroundJobManager>('backgroundJobManager')
+    const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
+    const pendingFate = manager.capabilities.durable ? 'left in Redis' : 'lost'
+    manager
       .stop({ drain: true, timeoutMs: 10_000 })
       .then(({ pending, running }) => {
         logger.info(`Background jobs stopped (${pending} pending ${pendingFate}, ${running} still running)`)
