@@ -5,17 +5,24 @@
  * whether it exits by itself.
  */
 import { report } from './support'
-import { immediateKit, immediateMicrotask } from './w1-immediate'
+import { handOverKit, handOverMicrotask, handOverPQueue, handOverSetTimeout } from './w1-hand-over'
+import { immediateKit, immediateMicrotask, immediatePQueue } from './w1-immediate'
 import { delayedKit, delayedSetTimeout } from './w2-delayed'
-import { pendingKit, pendingSetTimeout } from './w3-pending'
+import { pendingKit, pendingPQueue, pendingSetTimeout, pendingToad } from './w3-pending'
 import { serveHttp } from './w4-http'
 
 type Run = (params: never) => Promise<Record<string, number>>
 
 const RUNS: Record<string, Record<string, Run>> = {
-  w1: { microtask: immediateMicrotask, kit: immediateKit },
+  w1: { microtask: immediateMicrotask, 'p-queue': immediatePQueue, kit: immediateKit },
+  w1h: {
+    setTimeout: handOverSetTimeout,
+    microtask: handOverMicrotask,
+    'p-queue': handOverPQueue,
+    kit: handOverKit,
+  },
   w2: { setTimeout: delayedSetTimeout, kit: delayedKit },
-  w3: { setTimeout: pendingSetTimeout, kit: pendingKit },
+  w3: { setTimeout: pendingSetTimeout, 'p-queue': pendingPQueue, 'toad-scheduler': pendingToad, kit: pendingKit },
 }
 
 async function main(): Promise<void> {

@@ -1,9 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only=w1,w3,b1] [-- --profile]`: runs each workload of issue 3 (and
- * the BullMQ workloads b1-b5 of issue 12, see bullmq-rows.ts) in
- * fresh child processes, alternating baseline and kit, and prints the medians, the ratios to the
- * baselines and PASS/FAIL against the targets, as a table and one JSON line per result. A full run
- * (no flags) also writes the table to bench/RESULTS.md.
+ * `npm run bench [-- --quick] [-- --only=w1,w1h,w3,b1] [-- --profile]`: runs each workload of issues 3
+ * and 15 (and the BullMQ workloads b1-b5 of issue 12, see bullmq-rows.ts) in fresh child processes,
+ * alternating baseline, peers (p-queue, toad-scheduler) and kit, and prints the medians, the ratios
+ * to the baseline and to p-queue, PASS/FAIL against the targets and each row's spread, as a table
+ * and one JSON line per result. A full run (no flags) also writes the table to bench/RESULTS.md.
  *
  * It runs as JavaScript compiled by `tsc -p tsconfig.bench.json` (into bench/.build, source maps
  * beside it), the same way users run the package's compiled `dist/`: tsx would add its own helper
@@ -14,8 +14,20 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { bullmqDescription, bullmqRows } from './bullmq-rows'
+import { benchRedis, redisFacts, redisMissing, REDIS_URL } from './bullmq-support'
 import { BENCH_CONCURRENCY, RESULT_PREFIX, median } from './support'
-import { READY_PREFIX, W4_ROUTES, loadUrl } from './w4-http'
+import { format, interquartile, range, renderTable, type Row } from './table'
+import { HAND_OVER_CONCURRENCY } from './w1-hand-over'
+import {
+  READY_PREFIX,
+  loadInterleaved,
+  type HttpRun,
+  type RouteFigures,
+  type SliceParams,
+  type W4Route,
+} from './w4-http'
+
+export type { Row } from './table'
 
 /** The nearest folder above `from` that holds a package.json: the repository, wherever the build went. */
 function repositoryRoot(from: string): string {
@@ -43,31 +55,36 @@ const CHILD_TIMEOUT_MS = 240_000
 
 interface Config {
   readonly runs: number
+  /** W1 (issue 3's shape). */
   readonly immediateJobs: number
+  /** W1h (issue 15's shape): jobs per round, and jobs before the steady round. */
+  readonly handOverJobs: number
+  readonly warmupJobs: number
   readonly delayedJobs: number
   readonly maxDelayMs: number
   readonly pendingJobs: number
-  readonly httpSeconds: number
-  readonly httpWarmupSeconds: number
+  readonly http: SliceParams
 }
 
 const FULL: Config = {
   runs: 5,
   immediateJobs: 100_000,
+  handOverJobs: 100_000,
+  warmupJobs: 200_000,
   delayedJobs: 50_000,
   maxDelayMs: 2000,
   pendingJobs: 1_000_000,
-  httpSeconds: 5,
-  httpWarmupSeconds: 1,
+  http: { rounds: 10, sliceSeconds: 0.5, warmupSeconds: 1 },
 }
 const QUICK: Config = {
   runs: 3,
   immediateJobs: 20_000,
+  handOverJobs: 20_000,
+  warmupJobs: 40_000,
   delayedJobs: 10_000,
   maxDelayMs: 2000,
   pendingJobs: 200_000,
-  httpSeconds: 2,
-  httpWarmupSeconds: 1,
+  http: { rounds: 4, sliceSeconds: 0.5, warmupSeconds: 0.5 },
 }
 
 const argv = process.argv.slice(2)
@@ -141,7 +158,7 @@ function runChild(workload: string, variant: string, params: object): Promise<Ch
 }
 
 /** Runs the W4 server in a fresh child and loads both routes from this process. */
-async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures }> {
+async function runHttp(run: number): Promise<HttpRun> {
   const child = spawnChild(childArgs('w4', 'server', {}))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
@@ -151,25 +168,7 @@ async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures 
       })
       child.once('exit', (code) => reject(new Error(`The W4 server exited (${code}) before listening.`)))
     })
-    const url = (route: string): string => `http://127.0.0.1:${port}${route}`
-    const first = run % 2 === 0 ? 'plain' : 'enqueue'
-    const second = first === 'plain' ? 'enqueue' : 'plain'
-    for (const route of [first, second] as const) await loadUrl(url(W4_ROUTES[route]), config.httpWarmupSeconds)
-    // One-second slices in A B B A order: the shared machine's load drifts by several percent within
-    // seconds, and interleaving lets both routes see the same drift instead of one getting a quiet
-    // five seconds and the other a busy five.
-    const totals = { plain: { requests: 0, failures: 0 }, enqueue: { requests: 0, failures: 0 } }
-    for (let slice = 0; slice < 2 * config.httpSeconds; slice++) {
-      const route = slice % 4 === 0 || slice % 4 === 3 ? first : second
-      const { requestsPerSecond, failures } = await loadUrl(url(W4_ROUTES[route]), 1)
-      totals[route].requests += requestsPerSecond
-      totals[route].failures += failures
-    }
-    const figures = (route: 'plain' | 'enqueue'): Figures => ({
-      requestsPerSecond: totals[route].requests / config.httpSeconds,
-      failures: totals[route].failures,
-    })
-    return { plain: figures('plain'), enqueue: figures('enqueue') }
+    return await loadInterleaved(port, run, config.http)
   } finally {
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS)
@@ -178,45 +177,32 @@ async function runHttp(run: number): Promise<{ plain: Figures; enqueue: Figures 
   }
 }
 
-/** One row of the table: a figure of the kit against the same figure of its baseline. */
-export interface Row {
-  readonly workload: string
-  readonly metric: string
-  readonly unit: string
-  readonly baseline: string
-  readonly baselineRuns: number[]
-  readonly kitRuns: number[]
-  /** How the runs are summarised: the median, or the worst run (counts that must be zero). */
-  readonly summary: 'median' | 'max'
-  readonly target?: string
-  readonly pass?: (kit: number, baseline: number) => boolean
+/** The machine the run is on, as RESULTS.md states it: CPU, cores, memory, OS, Node, Redis. */
+async function machineFacts(): Promise<string> {
+  const cpus = os.cpus()
+  let redis: string
+  if ((await redisMissing()) !== undefined) redis = `no Redis at ${REDIS_URL}`
+  else {
+    const client = benchRedis()
+    try {
+      redis = `Redis ${(await redisFacts(client)).version}`
+    } finally {
+      client.disconnect()
+    }
+  }
+  return `Node ${process.version}, ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, ${redis}`
 }
 
-function summarise(values: number[], summary: Row['summary']): number {
-  return summary === 'median' ? median(values) : Math.max(...values)
-}
-
-function format(value: number): string {
-  if (!Number.isFinite(value)) return String(value)
-  const abs = Math.abs(value)
-  if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
-  if (abs >= 100) return value.toFixed(0)
-  if (abs >= 10) return value.toFixed(1)
-  if (abs >= 1) return value.toFixed(2)
-  return value === 0 ? '0' : value.toFixed(3)
-}
-
-function formatRatio(kit: number, baseline: number): string {
-  if (baseline === 0) return kit === 0 ? '-' : 'inf'
-  return `${(kit / baseline).toFixed(2)}x`
-}
+const loadAverage = (): string => `${os.loadavg()[0]!.toFixed(2)}`
 
 async function main(): Promise<void> {
   const started = performance.now()
+  const loadAtStart = loadAverage()
   if (isProfiling) mkdirSync(PROFILE_DIR, { recursive: true })
   const wants = (workload: string): boolean => only === undefined || only.includes(workload)
   const rows: Row[] = []
   const log = (message: string): void => void process.stderr.write(`${message}\n`)
+  const timings: string[] = []
   log(
     `express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY}`,
   )
@@ -238,263 +224,298 @@ async function main(): Promise<void> {
     }
     return runs
   }
-  const pick = (runs: ChildRun[], key: string): number[] => runs.map((run) => run.figures[key] ?? NaN)
-
-  if (wants('w1')) {
-    const jobs = config.immediateJobs
-    const { microtask = [], kit = [] } = await alternate('w1', ['microtask', 'kit'], { jobs })
-    const name = `W1 immediate (${format(jobs)} jobs)`
-    rows.push(
-      {
-        workload: name,
-        metric: 'jobs/s',
-        unit: 'jobs/s',
-        baseline: 'microtask',
-        baselineRuns: pick(microtask, 'jobsPerSecond'),
-        kitRuns: pick(kit, 'jobsPerSecond'),
-        summary: 'median',
-        target: '>= 0.25x',
-        pass: (k, b) => k >= 0.25 * b,
-      },
-      {
-        workload: name,
-        metric: 'peak RSS',
-        unit: 'MB',
-        baseline: 'microtask',
-        baselineRuns: pick(microtask, 'peakRssMb'),
-        kitRuns: pick(kit, 'peakRssMb'),
-        summary: 'median',
-      },
-      {
-        workload: name,
-        metric: 'jobs failed',
-        unit: 'jobs',
-        baseline: 'microtask',
-        baselineRuns: microtask.map(() => 0),
-        kitRuns: pick(kit, 'failed'),
-        summary: 'max',
-        target: '= 0',
-        pass: (k) => k === 0,
-      },
-    )
+  const pick = (runs: readonly ChildRun[] | undefined, key: string): number[] =>
+    (runs ?? []).map((run) => run.figures[key] ?? NaN)
+  /** Runs `body` and notes how long it took, for the per-workload timings printed at the end. */
+  const timed = async (workload: string, body: () => Promise<void>): Promise<void> => {
+    if (!wants(workload)) return
+    const start = performance.now()
+    await body()
+    timings.push(`${workload} ${((performance.now() - start) / 1000).toFixed(0)} s`)
   }
+  /** A row of `workload` whose figure `key` every variant in `runs` reports. */
+  const figureRow = (
+    runs: Record<string, ChildRun[]>,
+    workload: string,
+    baseline: readonly [label: string, variant: string],
+    kitVariant: string,
+    metric: string,
+    key: string,
+    unit: string,
+    summary: Row['summary'],
+    extra: Partial<Row> = {},
+  ): Row => ({
+    workload,
+    metric,
+    unit,
+    baseline: baseline[0],
+    baselineRuns: pick(runs[baseline[1]], key),
+    kitRuns: pick(runs[kitVariant], key),
+    summary,
+    ...extra,
+  })
+  const zero = { target: '= 0', pass: (kit: number) => kit === 0 } as const
+  const cleanExit = (runs: readonly ChildRun[] | undefined): number[] =>
+    (runs ?? []).map((run) => (run.exitCode === 0 && run.exitLagMs <= EXIT_GRACE_MS ? 0 : 1))
 
-  if (wants('w2')) {
-    const params = { jobs: config.delayedJobs, maxDelayMs: config.maxDelayMs, seed: 20240601 }
-    const { setTimeout: baseline = [], kit = [] } = await alternate('w2', ['setTimeout', 'kit'], params)
-    const name = `W2 delayed (${format(params.jobs)} jobs, 0-${params.maxDelayMs} ms)`
-    const row = (
-      metric: string,
-      key: string,
-      unit: string,
-      summary: Row['summary'],
-      target?: string,
-      pass?: Row['pass'],
-    ): Row => ({
-      workload: name,
-      metric,
-      unit,
-      baseline: 'setTimeout',
-      baselineRuns: pick(baseline, key),
-      kitRuns: pick(kit, key),
-      summary,
-      ...(target !== undefined && { target }),
-      ...(pass !== undefined && { pass }),
+  await timed('w1', async () => {
+    const jobs = config.immediateJobs
+    const runs = await alternate('w1', ['microtask', 'p-queue', 'kit'], { jobs })
+    const name = `W1 immediate, issue 3's shape (${format(jobs)} jobs, async body, concurrency ${BENCH_CONCURRENCY})`
+    const baseline = ['microtask, async no-op', 'microtask'] as const
+    const peers = (key: string): Row['peers'] => ({
+      'p-queue': pick(runs['p-queue'], key),
+      'toad-scheduler': 'no one-shot jobs',
     })
+    rows.push(
+      figureRow(runs, name, baseline, 'kit', 'jobs/s', 'jobsPerSecond', 'jobs/s', 'median', {
+        peers: peers('jobsPerSecond'),
+        target: '>= 0.5x',
+        pass: (k, b) => k >= 0.5 * b,
+      }),
+      figureRow(runs, name, baseline, 'kit', 'peak RSS', 'peakRssMb', 'MB', 'median', { peers: peers('peakRssMb') }),
+      figureRow(runs, name, baseline, 'kit', 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
+    )
+  })
+
+  await timed('w1h', async () => {
+    const params = { jobs: config.handOverJobs, warmupJobs: config.warmupJobs }
+    const runs = await alternate('w1h', ['setTimeout', 'microtask', 'p-queue', 'kit'], params)
+    const name = `W1h immediate, issue 15's shape (${format(params.jobs)} jobs handed over one by one, sync body, concurrency ${HAND_OVER_CONCURRENCY})`
+    const peers = (key: string): Row['peers'] => ({
+      'p-queue': pick(runs['p-queue'], key),
+      'toad-scheduler': 'no one-shot jobs',
+    })
+    const againstPQueue = {
+      reference: 'p-queue',
+      target: '>= 1.25x',
+      pass: (k: number, p: number) => k >= 1.25 * p,
+    } as const
+    const steady = `jobs/s, steady (after ${format(params.warmupJobs)} jobs of warm-up)`
+    const setTimeoutBaseline = ['setTimeout(body, 0)', 'setTimeout'] as const
+    const microtaskBaseline = ['microtask, direct call', 'microtask'] as const
+    rows.push(
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'jobs/s, one-shot', 'oneShotJobsPerSecond', 'jobs/s', 'median', {
+        peers: peers('oneShotJobsPerSecond'),
+        ...againstPQueue,
+      }),
+      figureRow(runs, name, setTimeoutBaseline, 'kit', steady, 'steadyJobsPerSecond', 'jobs/s', 'median', {
+        peers: peers('steadyJobsPerSecond'),
+      }),
+      figureRow(runs, name, microtaskBaseline, 'kit', 'jobs/s, one-shot', 'oneShotJobsPerSecond', 'jobs/s', 'median', {
+        peers: peers('oneShotJobsPerSecond'),
+      }),
+      figureRow(runs, name, microtaskBaseline, 'kit', steady, 'steadyJobsPerSecond', 'jobs/s', 'median', {
+        peers: peers('steadyJobsPerSecond'),
+      }),
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'peak RSS', 'peakRssMb', 'MB', 'median', {
+        peers: peers('peakRssMb'),
+      }),
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'jobs started twice (worst run)', 'duplicates', 'jobs', 'max', {
+        peers: peers('duplicates'),
+        ...zero,
+      }),
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'jobs never started (worst run)', 'misses', 'jobs', 'max', {
+        peers: peers('misses'),
+        ...zero,
+      }),
+    )
+  })
+
+  await timed('w2', async () => {
+    const params = { jobs: config.delayedJobs, maxDelayMs: config.maxDelayMs, seed: 20240601 }
+    const runs = await alternate('w2', ['setTimeout', 'kit'], params)
+    const name = `W2 delayed (${format(params.jobs)} jobs, 0-${params.maxDelayMs} ms)`
+    const baseline = ['setTimeout', 'setTimeout'] as const
+    const row = (metric: string, key: string, unit: string, summary: Row['summary'], extra?: Partial<Row>): Row =>
+      figureRow(runs, name, baseline, 'kit', metric, key, unit, summary, extra)
     rows.push(
       row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
-      row('lateness p99', 'latenessP99Ms', 'ms', 'median', '<= baseline + 2 ms', (k, b) => k <= b + 2),
+      row('lateness p99', 'latenessP99Ms', 'ms', 'median', {
+        target: '<= baseline + 2 ms',
+        pass: (k, b) => k <= b + 2,
+      }),
       row('lateness max', 'latenessMaxMs', 'ms', 'median'),
-      row('duplicates (worst run)', 'duplicates', 'jobs', 'max', '= 0', (k) => k === 0),
-      row('misses (worst run)', 'misses', 'jobs', 'max', '= 0', (k) => k === 0),
-      row('early starts (worst run)', 'early', 'jobs', 'max', '= 0', (k) => k === 0),
+      row('duplicates (worst run)', 'duplicates', 'jobs', 'max', zero),
+      row('misses (worst run)', 'misses', 'jobs', 'max', zero),
+      row('early starts (worst run)', 'early', 'jobs', 'max', zero),
     )
-  }
+  })
 
-  if (wants('w3')) {
+  await timed('w3', async () => {
     const params = { jobs: config.pendingJobs }
-    const { setTimeout: baseline = [], kit = [] } = await alternate('w3', ['setTimeout', 'kit'], params)
-    const name = `W3 pending (${format(params.jobs)} jobs due in 1 h)`
+    const variants = ['setTimeout', 'p-queue', 'toad-scheduler', 'kit']
+    const runs = await alternate('w3', variants, params)
+    const name = `W3 pending (${format(params.jobs)} jobs due in 1 h, handed over one by one)`
+    const baseline = ['setTimeout / clearTimeout', 'setTimeout'] as const
+    const peers = (key: string): Row['peers'] => ({
+      'p-queue': pick(runs['p-queue'], key),
+      'toad-scheduler': pick(runs['toad-scheduler'], key),
+    })
     const row = (
       metric: string,
       key: string,
       unit: string,
       summary: Row['summary'],
-      target?: string,
-      pass?: Row['pass'],
-    ): Row => ({
-      workload: name,
-      metric,
-      unit,
-      baseline: 'setTimeout',
-      baselineRuns: pick(baseline, key),
-      kitRuns: pick(kit, key),
-      summary,
-      ...(target !== undefined && { target }),
-      ...(pass !== undefined && { pass }),
+      extra?: Partial<Row>,
+      kitVariant = 'kit',
+    ): Row => figureRow(runs, name, baseline, kitVariant, metric, key, unit, summary, { peers: peers(key), ...extra })
+    const times = (factor: number): Pick<Row, 'target' | 'pass'> => ({
+      target: `<= ${factor.toFixed(factor % 1 === 0 ? 1 : 2)}x`,
+      pass: (k, b) => k <= factor * b,
     })
-    const cleanExit = (runs: ChildRun[]): number[] =>
-      runs.map((run) => (run.exitCode === 0 && run.exitLagMs <= EXIT_GRACE_MS ? 0 : 1))
     rows.push(
-      row('schedule', 'scheduleUs', 'µs/job', 'median', '<= 1.0x', (k, b) => k <= b),
-      row('held per pending job', 'bytesPerPending', 'B/job', 'median', '<= 0.8x', (k, b) => k <= 0.8 * b),
-      row('cancel', 'cancelUs', 'µs/job', 'median', '<= 1.0x', (k, b) => k <= b),
-      row('floor: an awaited no-op promise, same batches', 'promiseFloorUs', 'µs/job', 'median'),
-      row('retained after cancel-all', 'retainedBytesPerJob', 'B/job', 'median', '<= 5 B/job', (k) => k <= 5),
-      row('timers armed after cancel-all (worst run)', 'timersArmed', 'timers', 'max', '= 0', (k) => k === 0),
+      row('schedule, enqueue(job, args, { delay })', 'scheduleUs', 'µs/job', 'median', {
+        reference: 'p-queue',
+        ...times(1),
+      }),
+      row('cancel, cancel(id)', 'cancelUs', 'µs/job', 'median', times(3)),
+      row('held per pending job, enqueue', 'bytesPerPending', 'B/job', 'median', times(0.65)),
+      row('floor: a resolved promise handed over and awaited the same way', 'promiseFloorUs', 'µs/job', 'median'),
+      row('retained after cancel-all', 'retainedBytesPerJob', 'B/job', 'median', {
+        target: '<= 5 B/job',
+        pass: (k) => k <= 5,
+      }),
+      row('timers armed after cancel-all (worst run)', 'timersArmed', 'timers', 'max', zero),
       {
         workload: name,
         metric: 'runs not exiting by themselves',
         unit: 'runs',
-        baseline: 'setTimeout',
-        baselineRuns: cleanExit(baseline),
-        kitRuns: cleanExit(kit),
+        baseline: baseline[0],
+        baselineRuns: cleanExit(runs.setTimeout),
+        kitRuns: cleanExit(runs.kit),
+        peers: { 'p-queue': cleanExit(runs['p-queue']), 'toad-scheduler': cleanExit(runs['toad-scheduler']) },
         summary: 'max',
-        target: '= 0',
-        pass: (k) => k === 0,
-      },
-      {
-        workload: name,
-        metric: 'exit after last report',
-        unit: 'ms',
-        baseline: 'setTimeout',
-        baselineRuns: baseline.map((run) => run.exitLagMs),
-        kitRuns: kit.map((run) => run.exitLagMs),
-        summary: 'median',
+        ...zero,
       },
     )
-  }
+  })
 
-  if (wants('w4')) {
-    const plain: Figures[] = []
-    const enqueue: Figures[] = []
+  await timed('w4', async () => {
+    const results: HttpRun[] = []
     for (let run = 0; run < config.runs; run++) {
       const result = await runHttp(run)
-      log(`  w4 run ${run + 1}: plain ${JSON.stringify(result.plain)} enqueue ${JSON.stringify(result.enqueue)}`)
-      plain.push(result.plain)
-      enqueue.push(result.enqueue)
+      const ratios = (values: readonly number[]): string => values.map((r) => r.toFixed(2)).join(' ')
+      log(
+        `  w4 run ${run + 1}: ${JSON.stringify(result.routes)} enqueue/plain ${ratios(result.enqueueRatios)} p-queue/plain ${ratios(result.pQueueRatios)}`,
+      )
+      results.push(result)
     }
-    const name = `W4 HTTP (autocannon, 10 connections, ${config.httpSeconds} x 1 s per route per run, interleaved)`
+    const { rounds, sliceSeconds } = config.http
+    const name = `W4 HTTP (autocannon, 10 connections, ${rounds} rounds of one ${sliceSeconds} s slice per route per run)`
+    const runMedians = (key: 'enqueueRatios' | 'pQueueRatios'): number[] => results.map((result) => median(result[key]))
+    const all = (key: 'enqueueRatios' | 'pQueueRatios'): number[] => results.flatMap((result) => result[key])
+    const slices = (key: 'enqueueRatios' | 'pQueueRatios'): string =>
+      `IQR ${interquartile(all(key), 'x')}, min–max ${range(all(key), 'x')} over ${all(key).length} rounds; run medians ${range(runMedians(key), 'x')}`
+    const route = (name: W4Route, key: keyof RouteFigures): number[] =>
+      results.map((result) => result.routes[name][key])
     rows.push(
+      {
+        workload: name,
+        metric: 'requests/s over /plain in the same round (median round per run)',
+        unit: 'x',
+        baseline: 'no enqueue',
+        baselineRuns: results.map(() => 1),
+        kitRuns: runMedians('enqueueRatios'),
+        peers: { 'p-queue': runMedians('pQueueRatios') },
+        summary: 'median',
+        target: '>= 0.95x',
+        pass: (k, b) => k >= 0.95 * b,
+        spread: `kit ${slices('enqueueRatios')}; p-queue ${slices('pQueueRatios')}`,
+      },
       {
         workload: name,
         metric: 'requests/s',
         unit: 'req/s',
         baseline: 'no enqueue',
-        baselineRuns: plain.map((f) => f.requestsPerSecond!),
-        kitRuns: enqueue.map((f) => f.requestsPerSecond!),
+        baselineRuns: route('plain', 'requestsPerSecond'),
+        kitRuns: route('enqueue', 'requestsPerSecond'),
+        peers: { 'p-queue': route('p-queue', 'requestsPerSecond') },
         summary: 'median',
-        target: '>= 0.9x',
-        pass: (k, b) => k >= 0.9 * b,
       },
       {
         workload: name,
         metric: 'failed requests (worst run)',
         unit: 'requests',
         baseline: 'no enqueue',
-        baselineRuns: plain.map((f) => f.failures!),
-        kitRuns: enqueue.map((f) => f.failures!),
+        baselineRuns: route('plain', 'failures'),
+        kitRuns: route('enqueue', 'failures'),
+        peers: { 'p-queue': route('p-queue', 'failures') },
         summary: 'max',
-        target: '= 0',
-        pass: (k) => k === 0,
+        ...zero,
       },
     )
-  }
+  })
 
+  const bullmqStart = performance.now()
   rows.push(...(await bullmqRows({ isQuick, runs: config.runs, wants, log, alternate })))
-
-  const header = [
-    'workload',
-    'figure',
-    'unit',
-    'baseline',
-    'baseline median',
-    'kit median',
-    'kit / baseline',
-    'target',
-    'result',
-  ]
-  const table: string[][] = []
-  for (const row of rows) {
-    const kit = summarise(row.kitRuns, row.summary)
-    const baseline = summarise(row.baselineRuns, row.summary)
-    const verdict = row.pass === undefined ? '' : row.pass(kit, baseline) ? 'PASS' : 'FAIL'
-    table.push([
-      row.workload,
-      row.metric,
-      row.unit,
-      row.baseline,
-      format(baseline),
-      format(kit),
-      formatRatio(kit, baseline),
-      row.target ?? '',
-      verdict,
-    ])
-    process.stdout.write(
-      `${JSON.stringify({
-        workload: row.workload,
-        figure: row.metric,
-        unit: row.unit,
-        baseline: row.baseline,
-        summary: row.summary,
-        baselineValue: baseline,
-        kitValue: kit,
-        ratio: baseline === 0 ? null : kit / baseline,
-        baselineRuns: row.baselineRuns,
-        kitRuns: row.kitRuns,
-        target: row.target ?? null,
-        result: verdict || null,
-        quick: isQuick,
-      })}\n`,
-    )
+  if (rows.some((row) => row.workload.startsWith('B'))) {
+    timings.push(`b1-b5 ${((performance.now() - bullmqStart) / 1000).toFixed(0)} s`)
   }
-  const markdown = [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...table.map((cells) => `| ${cells.join(' | ')} |`),
-  ].join('\n')
+
+  const { markdown, json } = renderTable(rows, isQuick)
+  for (const line of json) process.stdout.write(`${line}\n`)
   const elapsed = (performance.now() - started) / 1000
-  const cpus = os.cpus()
-  const machine = `Node ${process.version}, ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`
+  const machine = await machineFacts()
+  const load = `load average (1 min) ${loadAtStart} at the start, ${loadAverage()} at the end`
   const command = `npm run bench${isQuick ? ' -- --quick' : ''}`
   process.stdout.write(
-    `\n${markdown}\n\n${isQuick ? 'QUICK run (fewer jobs, shorter HTTP runs): indicative only. ' : ''}${config.runs} runs per variant, medians; kit concurrency ${BENCH_CONCURRENCY}. ${machine}. ${elapsed.toFixed(0)} s.\n`,
+    `\n${markdown}\n\n${isQuick ? 'QUICK run (fewer jobs, shorter HTTP runs): indicative only. ' : ''}${config.runs} runs per variant, medians; ${machine}; ${load}. ${elapsed.toFixed(0)} s (${timings.join(', ')}).\n`,
   )
   if (!isQuick && !isProfiling && only === undefined) {
-    writeFileSync(path.join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(markdown, machine, command, elapsed))
+    writeFileSync(path.join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(markdown, machine, load, command, elapsed))
   }
 }
 
-function resultsMarkdown(markdown: string, machine: string, command: string, elapsed: number): string {
+function resultsMarkdown(markdown: string, machine: string, load: string, command: string, elapsed: number): string {
+  const n = format
   return `# Benchmark results
 
-The latest full run of \`${command}\` (${elapsed.toFixed(0)} s), on ${machine}.
+The latest full run of \`${command}\` (${elapsed.toFixed(0)} s), on ${machine}; ${load}.
 
 Each workload runs in a fresh child process (\`node --expose-gc bench/.build/bench/child.js\`):
 the bench and \`src\` compiled by \`tsc -p tsconfig.bench.json\`, as users run the compiled \`dist/\`,
-not TypeScript through tsx. Baseline and kit alternate, ${config.runs} runs each; figures are medians over
-the runs (counts that must be zero show the worst run). The kit runs through its public API with the
-default logger and \`concurrency: ${BENCH_CONCURRENCY}\` (no-op jobs gain nothing from more slots).
+not TypeScript through tsx. Baseline, peers and kit alternate, ${config.runs} runs each; figures are medians over
+the runs (counts that must be zero show the worst run), and each row's spread is the min–max over
+its runs and of the run-by-run ratio to the row's reference (run r of each variant ran back to back). The kit runs through its public API with the
+default logger. The peers are p-queue 9.3.5 and toad-scheduler 4.1.0, through their public APIs; where
+a peer has no such job, its column says so, or the row says what its users write instead.
 
-- **W1 immediate**: ${format(config.immediateJobs)} no-op jobs \`{ i }\`; the baseline queues one microtask per job that
-  calls an async no-op; the kit enqueues them (batches of 1000 awaited together) and awaits \`onIdle()\`.
-- **W2 delayed**: ${format(config.delayedJobs)} jobs, delays uniform in [0, ${config.maxDelayMs}] ms (whole ms, seeded PRNG); the
+- **W1 immediate, issue 3's shape**: ${n(config.immediateJobs)} no-op jobs \`{ i }\`, concurrency ${BENCH_CONCURRENCY}; the baseline queues one
+  microtask per job that calls an async no-op and counts its settling; the kit enqueues them (batches of 1000 awaited
+  together) and awaits \`onIdle()\`; p-queue \`add()\`s them the same way and awaits \`onIdle()\`.
+- **W1h immediate, issue 15's shape**: ${n(config.handOverJobs)} jobs handed over one by one in a synchronous loop that yields
+  with \`setImmediate\` after every 1000, the returned promises awaited in batches of 1000 after the loop; the body is
+  synchronous and notes its start; the clock runs from the first hand-over to the last job's start. Baselines:
+  \`setTimeout(body, 0, { i })\` and \`queueMicrotask\` calling the body directly; p-queue \`add(() => body({ i }))\` and the
+  kit \`enqueue(Job, { i })\` at concurrency ${HAND_OVER_CONCURRENCY}. Each child measures a one-shot round first, then, in the same
+  process after ${n(config.warmupJobs)} jobs in all (the one-shot round included), the steady-state round. toad-scheduler has no
+  one-shot jobs.
+- **W2 delayed**: ${n(config.delayedJobs)} jobs, delays uniform in [0, ${config.maxDelayMs}] ms (whole ms, seeded PRNG); the
   baseline is \`setTimeout(run, delay, { i })\`. Both variants schedule in batches of 1000 and yield to
   the event loop (\`setImmediate\`) between batches, the kit after awaiting its batch's enqueues, as a
   producer serving requests does: scheduled in one synchronous loop, no timer could fire before the
   loop ended, and the p99 lateness measured that loop's duration rather than the scheduler. The due
   time is \`Date.now() + delay\` taken just before scheduling; the job records \`Date.now()\` first
   thing, so lateness is in whole ms. Node's own \`setTimeout\` fires up to 1 ms before a \`Date.now()\`
-  due time (it counts on its monotonic clock), which is the baseline's "early starts".
-- **W3 pending**: ${format(config.pendingJobs)} jobs due in one hour, the handles (timers or job ids) kept in an array; bytes are
-  heap used + external after forced GC, per job, including that array. The "floor" row times the same batches
-  of awaited promises doing no work (in both children): no promise-returning call can cost less. The kit's store is created with
+  due time (it counts on its monotonic clock), which is the baseline's "early starts". Neither peer has
+  delayed one-shot jobs (their W3 stand-ins are a \`setTimeout\` and a \`setInterval\`, the baseline's lateness).
+- **W3 pending**: ${n(config.pendingJobs)} jobs due in one hour, handed over in W1h's loop, the handles (timers or job ids)
+  kept in an array; bytes are heap used + external after forced GC, per job, including that array. p-queue has no
+  delayed jobs: its row is what its users write, a \`setTimeout\` that then calls \`add()\`, cancelled with
+  \`clearTimeout\`. toad-scheduler has no one-shot jobs: its row is a \`SimpleIntervalJob\` of one hour (with an id)
+  whose task removes its job first, cancelled with \`removeById(id)\`. The "floor" row times resolved promises handed
+  over and awaited the same way: no promise-returning call can cost less. The kit's store is created with
   \`unref: false\`, so a timer left armed would keep the child alive; the child never calls \`process.exit\`.
 - **W4 HTTP**: Express 5 with \`backgroundJobsMiddleware\`, \`GET /enqueue\` awaits
-  \`req.backgroundJobs.enqueue(NoopJob, { i })\` and \`GET /plain\` is the same async handler without it;
-  autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.httpWarmupSeconds} s warm-up per route;
-  each route gets ${config.httpSeconds} one-second slices per run, the two routes interleaved A B B A, so drifts in the
-  shared machine's load hit both alike.
+  \`req.backgroundJobs.enqueue(NoopJob, { i })\`, \`GET /p-queue\` calls \`queue.add(() => noop({ i }))\` without awaiting it
+  (its promise settles when the job has run), and \`GET /plain\` is the same async handler with neither;
+  autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.http.warmupSeconds} s warm-up per route;
+  then ${config.http.rounds} rounds of one ${config.http.sliceSeconds} s slice per route per server process, the order rotated
+  from round to round. The target is on the ratio of a route's slice to \`/plain\`'s in the same round (adjacent,
+  so they saw the same load on the shared machine): the median round of each run, the median over runs; the
+  spread shows every round.
 ${bullmqDescription(isQuick)}
 
 ${markdown}

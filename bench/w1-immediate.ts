@@ -1,3 +1,4 @@
+import { loadPQueue } from './peers'
 import { BENCH_CONCURRENCY, NoopJob, createKit, inBatches, noopJob, peakRssMb, type BenchArgs } from './support'
 
 /** W1 parameters. */
@@ -42,4 +43,21 @@ export async function immediateKit({ jobs }: ImmediateParams): Promise<Record<st
     concurrency: BENCH_CONCURRENCY,
     failed: counts.failed,
   }
+}
+
+/**
+ * W1 on p-queue at the kit's concurrency: `queue.add(() => noop({ i }))`, the add promises awaited
+ * in batches of 1000 as the kit's enqueues are, then `onIdle()`.
+ */
+export async function immediatePQueue({ jobs }: ImmediateParams): Promise<Record<string, number>> {
+  const PQueue = await loadPQueue()
+  const queue = new PQueue({ concurrency: BENCH_CONCURRENCY })
+  const started = performance.now()
+  await inBatches(jobs, 1000, (i) => {
+    const args: BenchArgs = { i }
+    return queue.add(() => noopJob(args))
+  })
+  await queue.onIdle()
+  const seconds = (performance.now() - started) / 1000
+  return { jobsPerSecond: jobs / seconds, peakRssMb: peakRssMb(), concurrency: BENCH_CONCURRENCY }
 }

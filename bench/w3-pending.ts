@@ -1,10 +1,12 @@
+import { handOver, handOverAsync } from './hand-over'
+import { SimpleIntervalJob, Task, ToadScheduler, loadPQueue } from './peers'
 import {
+  BENCH_CONCURRENCY,
   NoopJob,
   armedTimers,
   collectGarbage,
   createKit,
   heldBytes,
-  inBatches,
   noopJob,
   type BenchArgs,
 } from './support'
@@ -16,7 +18,7 @@ export interface PendingParams {
 
 const HOUR_MS = 3_600_000
 
-/** The figures of one W3 run; both variants measure them the same way. */
+/** The figures of one W3 run; every variant measures them the same way. */
 interface PendingFigures extends Record<string, number> {
   scheduleUs: number
   bytesPerPending: number
@@ -29,9 +31,10 @@ interface PendingFigures extends Record<string, number> {
 const settled: Promise<void> = Promise.resolve()
 
 /**
- * Measures one W3 run the same way for both variants: held bytes before, `schedule` (timed), held
+ * Measures one W3 run the same way for every variant: held bytes before, `schedule` (timed), held
  * bytes with everything pending, `cancel` (timed), `release` (drop the caller's handles), held
- * bytes after. Whatever `schedule` allocates, the handle array included, counts as pending.
+ * bytes after. Whatever `schedule` allocates, the handle array included, counts as pending. Both
+ * `schedule` and `cancel` are issue 15's hand-over loop (hand-over.ts).
  */
 async function measurePending(
   jobs: number,
@@ -51,10 +54,10 @@ async function measurePending(
   const cancelMs = performance.now() - cancelStart
   release()
   await collectGarbage()
-  // What any promise-returning call costs when awaited in the same batches, doing no work: the
-  // floor under the kit's schedule and cancel figures.
+  // What any promise-returning call costs when handed over and awaited the same way, doing no
+  // work: the floor under a promise-returning schedule or cancel.
   const floorStart = performance.now()
-  await inBatches(jobs, 1000, () => settled)
+  await handOverAsync(jobs, () => settled)
   const promiseFloorUs = ((performance.now() - floorStart) * 1000) / jobs
   await collectGarbage()
   return {
@@ -67,30 +70,75 @@ async function measurePending(
   }
 }
 
+const run = (args: BenchArgs): void => void noopJob(args)
+
 /**
  * W3 baseline: `setTimeout(run, 1 h, { i })` per job, the handles kept in an array (what a caller
  * must keep to cancel them), then `clearTimeout` of each.
  */
 export function pendingSetTimeout({ jobs }: PendingParams): Promise<PendingFigures> {
-  const run = (args: BenchArgs): void => void noopJob(args)
   let handles: NodeJS.Timeout[] = []
   return measurePending(
     jobs,
-    () => {
-      handles = new Array<NodeJS.Timeout>(jobs)
-      for (let i = 0; i < jobs; i++) handles[i] = setTimeout(run, HOUR_MS, { i })
-    },
-    () => {
-      for (let i = 0; i < jobs; i++) clearTimeout(handles[i])
-    },
+    async () => (handles = await handOver(jobs, (i) => setTimeout(run, HOUR_MS, { i }))),
+    () => handOver(jobs, (i) => clearTimeout(handles[i])),
     () => (handles = []),
   )
 }
 
 /**
+ * W3 on p-queue, which has no delayed jobs: what its users write instead, a `setTimeout` of 1 h
+ * that then calls `queue.add`, cancelled with `clearTimeout`.
+ */
+export async function pendingPQueue({ jobs }: PendingParams): Promise<PendingFigures> {
+  const PQueue = await loadPQueue()
+  const queue = new PQueue({ concurrency: BENCH_CONCURRENCY })
+  const addLater = (args: BenchArgs): void => void queue.add(() => run(args))
+  let handles: NodeJS.Timeout[] = []
+  return measurePending(
+    jobs,
+    async () => (handles = await handOver(jobs, (i) => setTimeout(addLater, HOUR_MS, { i }))),
+    () => handOver(jobs, (i) => clearTimeout(handles[i])),
+    () => (handles = []),
+  )
+}
+
+/**
+ * W3 on toad-scheduler, which has no one-shot jobs: a `SimpleIntervalJob` every hour (by id) whose
+ * task removes its job before running, so it runs once; cancelled with `removeById(id)`.
+ */
+export async function pendingToad({ jobs }: PendingParams): Promise<PendingFigures> {
+  const scheduler = new ToadScheduler()
+  const add = (id: string, args: BenchArgs): void => {
+    const task = new Task(id, () => {
+      scheduler.removeById(id)
+      run(args)
+    })
+    scheduler.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: HOUR_MS }, task, { id }))
+  }
+  // The engine is created with the first job; it is the scheduler's, not a pending job's.
+  add('warm-up', { i: -1 })
+  scheduler.removeById('warm-up')
+  let ids: string[] = []
+  const figures = await measurePending(
+    jobs,
+    async () =>
+      (ids = await handOver(jobs, (i) => {
+        const id = String(i)
+        add(id, { i })
+        return id
+      })),
+    () => handOver(jobs, (i) => scheduler.removeById(ids[i]!)),
+    () => (ids = []),
+  )
+  scheduler.stop()
+  return figures
+}
+
+/**
  * W3 on the kit: `enqueue(Job, { i }, { delay: 1 h })` per job, the ids kept in an array, then
- * `cancel(id)` of each, calls issued in batches of 1000 awaited together. The store is created
- * with `unref: false`, so its timer would keep the process alive if it were left armed.
+ * `cancel(id)` of each. The store is created with `unref: false`, so its timer would keep the
+ * process alive if it were left armed.
  */
 export async function pendingKit({ jobs }: PendingParams): Promise<PendingFigures> {
   const { manager } = createKit([NoopJob], { maxPendingJobs: jobs * 2, unref: false })
@@ -99,11 +147,8 @@ export async function pendingKit({ jobs }: PendingParams): Promise<PendingFigure
   let ids: string[] = []
   const figures = await measurePending(
     jobs,
-    async () => {
-      ids = new Array<string>(jobs)
-      await inBatches(jobs, 1000, (i) => manager.enqueue(NoopJob, { i }, { delay: HOUR_MS }), ids)
-    },
-    () => inBatches(jobs, 1000, (i) => manager.cancel(ids[i]!)),
+    async () => (ids = await handOverAsync(jobs, (i) => manager.enqueue(NoopJob, { i }, { delay: HOUR_MS }))),
+    () => handOverAsync(jobs, (i) => manager.cancel(ids[i]!)),
     () => (ids = []),
   )
   return { ...figures, stillPending: (await manager.counts()).pending }
