@@ -11,6 +11,7 @@ import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import type {
+  CancelManyResult,
   JobCounts,
   JobEventName,
   JobEventOptions,
@@ -23,6 +24,7 @@ import type {
   StopResult,
 } from '../types'
 import { AttemptRunner } from './attempt-runner'
+import { addJobsInChunks, cancelJobs } from './bulk-jobs'
 import type { ResolvedBullmqEngineOptions } from './bullmq-options'
 import { CancelledStore } from './cancelled-store'
 import { toJobInfo, type BullmqJob } from './job-mapping'
@@ -154,6 +156,20 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     )
     if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => toJobInfo(added, 'pending'))
     return added.id ?? ''
+  }
+
+  /** In chunks of `addBulk` (see {@link addJobsInChunks}). */
+  async enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
+    this.#assertRunning()
+    const parts = { connections: this.#connections, access: this.#access, events: this.#events }
+    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions(name) }, jobs)
+  }
+
+  /** Pipelined, in chunks (see {@link cancelJobs}). */
+  cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
+    return this.#withAccess('cancel jobs', (reader, access) =>
+      cancelJobs({ reader, access, events: this.#events, waiters: this.#waiters }, ids),
+    )
   }
 
   async getJob(id: string): Promise<JobInfo | undefined> {
