@@ -9,6 +9,7 @@ import { JobNotFoundError, ManagerStoppedError } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
 import { describeThrown } from '../policy/error-info'
 import type {
+  CancelManyResult,
   JobCounts,
   JobEventName,
   JobEventOptions,
@@ -21,6 +22,7 @@ import type {
 } from '../types'
 import { createAttemptHooks } from './attempt-hooks'
 import { AttemptRunner } from './attempt-runner'
+import { addJobsInChunks, cancelJobs } from './bulk-jobs'
 import type { ResolvedBullmqEngineOptions } from './bullmq-options'
 import { CancelledStore } from './cancelled-store'
 import { ConnectionErrorReporter } from './connection-errors'
@@ -163,6 +165,20 @@ export class BullmqJobEngine implements BackgroundJobEngine {
     )
     if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => toJobInfo(added, 'pending'))
     return added.id ?? ''
+  }
+
+  /** In chunks of `addBulk` (see {@link addJobsInChunks}). */
+  async enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
+    this.#assertRunning()
+    const parts = { connections: this.#connections, access: this.#access, events: this.#events }
+    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions(name) }, jobs)
+  }
+
+  /** Pipelined, in chunks (see {@link cancelJobs}). */
+  cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
+    return this.#withAccess('cancel jobs', (reader, access) =>
+      cancelJobs({ reader, access, events: this.#events, waiters: this.#waiters }, ids),
+    )
   }
 
   async getJob(id: string): Promise<JobInfo | undefined> {
