@@ -170,13 +170,16 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   /** In chunks of `addBulk` (see {@link addJobsInChunks}). */
   async enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
     this.#assertRunning()
-    const parts = { connections: this.#connections, access: this.#access, events: this.#events }
-    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions(name) }, jobs)
+    const parts = { connections: this.#redis.connections, access: this.#access, events: this.#events }
+    return addJobsInChunks(
+      { ...parts, jobOptions: (name) => kitJobOptions(this.#context.handlers, this.#options, name) },
+      jobs,
+    )
   }
 
   /** Pipelined, in chunks (see {@link cancelJobs}). */
   cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
-    return this.#withAccess('cancel jobs', (reader, access) =>
+    return this.#redis.run('cancel jobs', (reader, access) =>
       cancelJobs({ reader, access, events: this.#events, waiters: this.#waiters }, ids),
     )
   }
