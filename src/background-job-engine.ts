@@ -6,6 +6,7 @@ import type { CronSchedule } from './policy/cron-schedule'
 import type { JobPolicy, JobPolicyOptions } from './policy/job-policy'
 import type { ResolvedRetryOptions } from './policy/retry-policy'
 import type {
+  CancelManyResult,
   JobContext,
   JobCounts,
   JobEventName,
@@ -69,11 +70,25 @@ export interface NewSchedule {
 export interface BackgroundJobEngine {
   /** Stores a job and schedules it; resolves with its id. */
   enqueue(job: NewJob): Promise<string>
+  /**
+   * Stores a batch of jobs (of one name, validated and copied by the manager) and schedules them;
+   * resolves with their ids in the order given. An engine that can refuse the batch before storing
+   * any (a bound on pending jobs, a stopped engine) refuses it whole. One that stores it in
+   * several writes (BullMQ: one per chunk) and fails part-way rejects with an error that carries
+   * the ids already stored, so that none is lost without a word.
+   */
+  enqueueMany(jobs: readonly NewJob[]): Promise<string[]>
   getJob(id: string): Promise<JobInfo | undefined>
   listJobs(query: Required<ListJobsQuery>): Promise<JobPage>
   counts(): Promise<JobCounts>
   /** Cancels a pending job. */
   cancel(id: string): Promise<void>
+  /**
+   * Cancels every pending job of `ids` as {@link BackgroundJobEngine.cancel} would (same end
+   * state, same events); an id whose job is missing or not pending is listed in `skipped`, not
+   * refused. The ids are already checked to be job-id strings.
+   */
+  cancelMany(ids: readonly string[]): Promise<CancelManyResult>
   /** Moves a failed job back to pending, due now, with a fresh retry budget. */
   retry(id: string): Promise<JobInfo>
   /** Forgets a completed, failed or cancelled job. */

@@ -1,6 +1,11 @@
 import { types } from 'node:util'
 import type { ArgsInstance, JobArgsOf, JobClass, ValidJobClass } from './background-job-base'
-import { MEMORY_CAPABILITIES, type BackgroundJobEngine, type EngineCapabilities } from './background-job-engine'
+import {
+  MEMORY_CAPABILITIES,
+  type BackgroundJobEngine,
+  type EngineCapabilities,
+  type NewJob,
+} from './background-job-engine'
 import type { Clock } from './clock'
 import {
   InvalidArgumentError,
@@ -19,6 +24,8 @@ import {
   JOB_EVENT_NAMES,
   JOB_EVENT_SCOPES,
   JOB_STATES,
+  type BulkJob,
+  type CancelManyResult,
   type EnqueueOptions,
   type JobCounts,
   type JobEventName,
@@ -35,6 +42,7 @@ import {
 import { checkBoolean, checkFunction, checkInteger, readOptions } from './validation'
 
 const ENQUEUE_KEYS = ['delay', 'runAt'] as const
+const BULK_JOB_KEYS = ['args', 'delay', 'runAt'] as const
 const LIST_KEYS = ['state', 'offset', 'limit'] as const
 const STOP_KEYS = ['drain', 'timeoutMs'] as const
 const SCHEDULE_KEYS = ['id', 'cron', 'job', 'args', 'timezone'] as const
@@ -132,6 +140,81 @@ export class BackgroundJobManager {
     const enqueuedAt = this.#clock.now()
     const runAt = runAtOf(options, enqueuedAt)
     return this.#engine.enqueue({ name, args: copyJobArgs(args, this.#maxArgsBytes), runAt, enqueuedAt })
+  }
+
+  /**
+   * Enqueues a batch of jobs of one class (or one name) and resolves, once, with their ids in the
+   * order given: `enqueueMany(SendMailJob, [{ args: { to: 'a@b.c' } }, { args: { to: 'd@e.f' }, delay: 60_000 }])`.
+   * Each item is `{ args, delay? }` or `{ args, runAt? }`, as for {@link BackgroundJobManager.enqueue};
+   * they all share one creation time. Validation is all-or-nothing: every item is checked and its
+   * args copied before any is stored, and a bad one rejects the batch with the error a single
+   * enqueue would give, its message naming the item (`jobs[37]`). A batch that would take the
+   * pending jobs past `maxPendingJobs` is refused whole. An empty batch resolves with `[]`.
+   *
+   * On BullMQ the batch is written in chunks of 1,000 jobs, each chunk one
+   * `addBulk` (one MULTI): if Redis fails part-way, it rejects with `BulkEnqueueError`, whose
+   * `storedIds` are the jobs already stored (they will run; the rest were not stored).
+   *
+   * @throws InvalidArgumentError, InvalidEnqueueOptionsError, InvalidJobArgsError,
+   *   JobNotRegisteredError, PendingJobsLimitError, ManagerStoppedError (as a rejected promise)
+   */
+  enqueueMany<J extends JobClass>(job: ValidJobClass<J>, jobs: readonly BulkJob<JobArgsOf<J>>[]): Promise<string[]>
+  enqueueMany(jobName: string, jobs: readonly BulkJob<unknown>[]): Promise<string[]>
+  enqueueMany(target: unknown, jobs: unknown): Promise<string[]> {
+    try {
+      return this.#enqueueMany(target, jobs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #enqueueMany(target: unknown, jobs: unknown): Promise<string[]> {
+    let name: string
+    if (typeof target === 'function') name = this.#registry.byClass(target as JobClass).name
+    else if (typeof target === 'string') name = checkJobName(target)
+    else {
+      throw new InvalidArgumentError({
+        argument: 'the first argument of enqueueMany',
+        value: target,
+        expected: 'a job class or a job name',
+        hint: 'Call enqueueMany(MyJob, [{ args }, ...]) or enqueueMany("MyJob", [{ args }, ...]).',
+      })
+    }
+    if (!Array.isArray(jobs)) {
+      throw new InvalidArgumentError({
+        argument: 'the jobs given to enqueueMany',
+        value: jobs,
+        expected: 'an array of { args, delay?, runAt? }',
+      })
+    }
+    const count = jobs.length
+    if (count === 0) return Promise.resolve([])
+    const enqueuedAt = this.#clock.now()
+    const batch = new Array<NewJob>(count)
+    for (let i = 0; i < count; i++) {
+      const item: unknown = jobs[i]
+      if (item === null || typeof item !== 'object' || Array.isArray(item) || types.isDate(item)) {
+        throw new InvalidEnqueueOptionsError({
+          option: `jobs[${i}]`,
+          value: item,
+          expected: 'an object { args, delay?, runAt? }',
+          isWhole: true,
+        })
+      }
+      const { args, delay, runAt } = readOptions(
+        item as BulkJob<unknown>,
+        BULK_JOB_KEYS,
+        `jobs[${i}]`,
+        InvalidEnqueueOptionsError,
+      )
+      batch[i] = {
+        name,
+        args: copyJobArgs(args, this.#maxArgsBytes, i),
+        runAt: dueAt(delay, runAt, enqueuedAt, `jobs[${i}]`),
+        enqueuedAt,
+      }
+    }
+    return this.#engine.enqueueMany(batch)
   }
 
   /**
@@ -242,6 +325,32 @@ export class BackgroundJobManager {
     try {
       checkId(id, 'job id')
       return this.#engine.cancel(id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Cancels every pending job of `ids`, as {@link BackgroundJobManager.cancel} does each (it ends
+   * `cancelled`, never runs, and the same events are emitted), and resolves with how many it
+   * cancelled and the ids it `skipped`: those no job has, or whose job is not pending (running,
+   * finished, already cancelled). Skipping is not an error, as in the admin's bulk actions. An id
+   * that is not an id at all (not a string, empty, too long) rejects the call, naming its index,
+   * before anything is cancelled.
+   * @throws InvalidArgumentError (as a rejected promise)
+   */
+  cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
+    try {
+      if (!Array.isArray(ids)) {
+        throw new InvalidArgumentError({
+          argument: 'the ids given to cancelMany',
+          value: ids,
+          expected: 'an array of job ids',
+        })
+      }
+      for (let i = 0; i < ids.length; i++) checkId(ids[i], `job id at ids[${i}]`)
+      if (ids.length === 0) return Promise.resolve({ cancelled: 0, skipped: [] })
+      return this.#engine.cancelMany(ids)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -362,11 +471,20 @@ function runAtOf(options: unknown, now: number): number {
     'the enqueue options',
     InvalidEnqueueOptionsError,
   )
+  return dueAt(delay, runAt, now, undefined)
+}
+
+/**
+ * When a job given `delay` or `runAt` (at most one), enqueued `now`, may run, in ms since the
+ * epoch. `where` names the job in a batch (`jobs[3]`) for the error's message.
+ */
+function dueAt(delay: unknown, runAt: unknown, now: number, where: string | undefined): number {
   if (delay !== undefined && runAt !== undefined) {
     throw new InvalidEnqueueOptionsError({
       option: 'runAt',
       value: runAt,
       expected: 'left out when `delay` is given',
+      where,
       hint: 'Give either `delay` or `runAt`, not both.',
     })
   }
@@ -379,6 +497,7 @@ function runAtOf(options: unknown, now: number): number {
         option: 'runAt',
         value: runAt,
         expected: 'a valid Date',
+        where,
         hint: 'Use new Date(...) or { delay: ms }.',
       })
     }
@@ -390,6 +509,7 @@ function runAtOf(options: unknown, now: number): number {
       option: 'delay',
       value: delay,
       expected: 'a finite number of milliseconds >= 0 that ends before the last time a Date can hold',
+      where,
       hint: 'For a fixed time, use { runAt: date }.',
     })
   }

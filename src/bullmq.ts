@@ -5,6 +5,7 @@ import { BullmqJobEngine } from './bullmq/bullmq-engine'
 import { resolveBullmqEngineOptions, type BullmqEngineOptions } from './bullmq/bullmq-options'
 import { loadBullmq } from './bullmq/peer-dependencies'
 
+export { BULK_CHUNK_SIZE, BulkEnqueueError } from './bullmq/bulk-jobs'
 export { DEFAULT_BULLMQ_ENGINE_OPTIONS } from './bullmq/bullmq-options'
 export type { BullmqEngineOptions } from './bullmq/bullmq-options'
 export { MissingPeerDependencyError } from './bullmq/peer-dependencies'

@@ -22,6 +22,7 @@ export type { JobPolicy, JobPolicyOptions } from './policy/job-policy'
 export { DEFAULT_RETRY, backoffDelay } from './policy/retry-policy'
 export type { ResolvedRetryOptions } from './policy/retry-policy'
 export type {
+  CancelManyResult,
   JobContext,
   JobCounts,
   JobErrorInfo,

@@ -205,7 +205,10 @@ export class JobStateError extends BackgroundJobError {
   }
 }
 
-/** `enqueue` was called while `maxPendingJobs` jobs are already waiting. Nothing was enqueued. */
+/**
+ * `enqueue` was called while `maxPendingJobs` jobs are already waiting, or `enqueueMany` with a
+ * batch that would take them past it. Nothing was enqueued.
+ */
 export class PendingJobsLimitError extends BackgroundJobError {
   /** The HTTP status an HTTP edge answers with: 503, try again later. */
   readonly status: number = 503
@@ -214,13 +217,19 @@ export class PendingJobsLimitError extends BackgroundJobError {
   /** The `maxPendingJobs` in force. */
   readonly limit: number
   readonly jobName: string
+  /** For a refused batch: the jobs it held; undefined for one job. */
+  readonly batch: number | undefined
 
-  constructor(jobName: string, limit: number) {
+  /** @param refusedBatch for `enqueueMany`: the jobs pending before it, and the jobs it held */
+  constructor(jobName: string, limit: number, refusedBatch?: { readonly pending: number; readonly batch: number }) {
     super(
-      `Cannot enqueue "${jobName}": ${limit} jobs are already pending (\`maxPendingJobs\`). Nothing was enqueued; retry later, slow the producer down, or raise \`maxPendingJobs\`.`,
+      refusedBatch === undefined
+        ? `Cannot enqueue "${jobName}": ${limit} jobs are already pending (\`maxPendingJobs\`). Nothing was enqueued; retry later, slow the producer down, or raise \`maxPendingJobs\`.`
+        : `Cannot enqueue a batch of ${refusedBatch.batch} "${jobName}" jobs: with the ${refusedBatch.pending} already pending it would pass the ${limit} of \`maxPendingJobs\`. Nothing of it was enqueued; send smaller batches, retry later, or raise \`maxPendingJobs\`.`,
     )
     this.limit = limit
     this.jobName = jobName
+    this.batch = refusedBatch?.batch
   }
 }
 

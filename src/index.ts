@@ -67,6 +67,8 @@ export { DEFAULT_RETRY } from './policy/retry-policy'
 export { BackgroundJobsBuilder, addBackgroundJobs } from './register'
 export { JOB_EVENT_NAMES, JOB_EVENT_SCOPES, JOB_STATES, JobStates } from './types'
 export type {
+  BulkJob,
+  CancelManyResult,
   EnqueueOptions,
   JobAttemptInfo,
   JobAttemptOutcome,

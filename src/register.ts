@@ -175,6 +175,8 @@ const ENGINE_METHODS = [
   'onIdle',
   'onSettled',
   'stop',
+  'enqueueMany',
+  'cancelMany',
 ] as const satisfies readonly (keyof BackgroundJobEngine)[]
 
 /** Checks that an engine factory built something with every method of {@link BackgroundJobEngine}. */

@@ -105,6 +105,24 @@ export interface EnqueueOptions {
   readonly runAt?: Date
 }
 
+/**
+ * One job of a batch given to `enqueueMany`: its arguments and, as for one enqueue, at most one of
+ * `delay` and `runAt`.
+ */
+export type BulkJob<A> = { readonly args: A } & EnqueueOptions
+
+/** What `cancelMany` did. */
+export interface CancelManyResult {
+  /** How many of the ids were pending and are now cancelled. */
+  readonly cancelled: number
+  /**
+   * The ids it left as they were, in the order given: no job has them, or their job was not
+   * pending (running, finished, already cancelled, or named twice in the batch), or, on BullMQ,
+   * it is a schedule's next run, which only removing the schedule ends.
+   */
+  readonly skipped: readonly string[]
+}
+
 /** A page of jobs from {@link BackgroundJobEngine.listJobs}. */
 export interface JobPage {
   readonly items: readonly JobInfo[]

@@ -340,10 +340,10 @@ describe('the admin API of the dashboard', () => {
         listJobs: h.manager.listJobs.bind(h.manager),
         retry: h.manager.retry.bind(h.manager),
         deleteJob: h.manager.deleteJob.bind(h.manager),
-        async cancel(id: string): Promise<void> {
+        async cancelMany(batch: readonly string[]) {
           // Another operator cancels the second job first.
-          if (id === ids[0]) await h.manager.cancel(ids[1] ?? '')
-          await h.manager.cancel(id)
+          await h.manager.cancel(ids[1] ?? '')
+          return h.manager.cancelMany(batch)
         },
       }
       const result = await runBulkAction(racing, 'cancel', 'pending', 'SendMailJob')

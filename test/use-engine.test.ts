@@ -53,6 +53,12 @@ class AuditingEngine implements BackgroundJobEngine {
     return this.#inner.enqueue(job)
   }
 
+  enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
+    this.enqueued.push(...jobs)
+    return this.#inner.enqueueMany(jobs)
+  }
+
+  cancelMany: BackgroundJobEngine['cancelMany'] = (ids) => this.#inner.cancelMany(ids)
   getJob: BackgroundJobEngine['getJob'] = (id) => this.#inner.getJob(id)
   listJobs: BackgroundJobEngine['listJobs'] = (query) => this.#inner.listJobs(query)
   counts: BackgroundJobEngine['counts'] = () => this.#inner.counts()

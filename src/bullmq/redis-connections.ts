@@ -35,6 +35,8 @@ export class RedisConnections {
   #wasReady = false
   /** Whether one wait for the first connection already ran out: later calls fail at once. */
   #hasWaitedInVain = false
+  /** The wait for the first connection, once a call has begun it. */
+  #firstConnect: Promise<boolean> | undefined
   #isClosing = false
 
   constructor(modules: BullmqModules, connection: RedisOptions | string) {
@@ -79,21 +81,29 @@ export class RedisConnections {
     if (this.#wasReady || this.#hasWaitedInVain || client.status === 'end' || client.status === 'close') {
       throw this.unavailable(operation, `the connection is ${client.status}`)
     }
-    await new Promise<void>((resolve, reject) => {
+    if (!(await (this.#firstConnect ??= this.#waitForFirstConnect()))) {
+      throw this.unavailable(operation, `no connection within ${FIRST_CONNECT_WAIT_MS} ms`)
+    }
+  }
+
+  /**
+   * One wait for the producer's first connection, shared by every call made before it: one
+   * `ready` listener and one timer however many calls wait (a listener each would pass the
+   * emitter's limit of 16 with a burst of enqueues at start). Resolves false when it ran out.
+   */
+  #waitForFirstConnect(): Promise<boolean> {
+    const client = this.producer
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
-        done()
+        client.off('ready', onReady)
         this.#hasWaitedInVain = true
-        reject(this.unavailable(operation, `no connection within ${FIRST_CONNECT_WAIT_MS} ms`))
+        resolve(false)
       }, FIRST_CONNECT_WAIT_MS)
       const onReady = (): void => {
-        done()
-        resolve()
-      }
-      const done = (): void => {
         clearTimeout(timer)
-        client.off('ready', onReady)
+        resolve(true)
       }
-      client.on('ready', onReady)
+      client.once('ready', onReady)
     })
   }
 

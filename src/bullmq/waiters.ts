@@ -1,5 +1,5 @@
 import { JobNotFoundError } from '../errors'
-import type { JobInfo } from '../types'
+import type { JobCounts, JobInfo } from '../types'
 
 interface Waiter<T> {
   resolve(value: T): void
@@ -138,4 +138,9 @@ export class EngineWaiters {
     }
     if (this.#hasWaiters) this.#schedule(this.#isPokedWhilePolling ? 0 : this.#pollMs)
   }
+}
+
+/** Whether `counts` has no job pending or running. */
+export function isIdle(counts: JobCounts): boolean {
+  return counts.pending === 0 && counts.running === 0
 }

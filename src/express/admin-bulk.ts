@@ -4,7 +4,7 @@ import type { JobState } from '../types'
 import { MAX_SCANNED_JOBS, matchesFilter, scanJobs } from './admin-search'
 
 /** The manager methods the bulk actions compose: every engine's manager has them. */
-export type BulkManager = Pick<BackgroundJobManager, 'listJobs' | 'retry' | 'cancel' | 'deleteJob'>
+export type BulkManager = Pick<BackgroundJobManager, 'listJobs' | 'retry' | 'cancelMany' | 'deleteJob'>
 
 /** The bulk actions: one per single-job action. */
 export type BulkAction = 'retry' | 'cancel' | 'delete'
@@ -35,10 +35,10 @@ export interface BulkResult {
 
 /**
  * Applies `action` to every job of `state` (of `name`, when given): it first reads the ids through
- * `listJobs` (at most {@link MAX_SCANNED_JOBS}), then calls the single-job method for each, one at
- * a time, so it works on every engine and never holds a lock. A job that changed state or vanished
- * in between is counted in `skipped`; any other error stops the action and is thrown. Jobs added
- * while it runs may be left out.
+ * `listJobs` (at most {@link MAX_SCANNED_JOBS}), then cancels them all with one `cancelMany`, or
+ * retries or deletes them with the single-job method, one at a time, so it works on every engine
+ * and never holds a lock. A job that changed state or vanished in between is counted in
+ * `skipped`; any other error stops the action and is thrown. Jobs added while it runs may be left out.
  */
 export async function runBulkAction(
   manager: BulkManager,
@@ -54,12 +54,16 @@ export async function runBulkAction(
       ids.push(job.id)
     }
   })
+  const summary = { action, state, ...(name !== undefined && { name }) }
+  if (action === 'cancel') {
+    const { cancelled, skipped } = await manager.cancelMany(ids)
+    return { ...summary, touched: cancelled, skipped: skipped.length, isComplete }
+  }
   let touched = 0
   let skipped = 0
   for (const id of ids) {
     try {
       if (action === 'retry') await manager.retry(id)
-      else if (action === 'cancel') await manager.cancel(id)
       else await manager.deleteJob(id)
       touched += 1
     } catch (error) {
@@ -67,5 +71,5 @@ export async function runBulkAction(
       skipped += 1
     }
   }
-  return { action, state, ...(name !== undefined && { name }), touched, skipped, isComplete }
+  return { ...summary, touched, skipped, isComplete }
 }

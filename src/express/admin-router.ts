@@ -143,6 +143,7 @@ type AdminManager = Pick<
   | 'listJobs'
   | 'getJob'
   | 'cancel'
+  | 'cancelMany'
   | 'retry'
   | 'deleteJob'
   | 'listSchedules'

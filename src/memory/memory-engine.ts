@@ -7,12 +7,13 @@ import {
   type NewJob,
   type NewSchedule,
 } from '../background-job-engine'
-import { JobNotFoundError, JobStateError, ManagerStoppedError } from '../errors'
+import { JobNotFoundError, JobStateError, ManagerStoppedError, PendingJobsLimitError } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown } from '../policy/error-info'
 import { REGISTRATIONS } from '../registrations'
 import type {
+  CancelManyResult,
   JobCounts,
   JobEventName,
   JobInfo,
@@ -69,6 +70,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #waiters = new JobWaiters()
   readonly #processor: JobProcessor
   readonly #schedules: MemorySchedules
+  readonly #maxPendingJobs: number
   #stopPromise: Promise<StopResult> | undefined
 
   constructor(parts: MemoryEngineParts) {
@@ -76,6 +78,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#store = store
     this.#wheel = wheel
     this.#logger = context.logger
+    this.#maxPendingJobs = options.maxPendingJobs
     this.#events = new JobEventHub(context.logger)
     this.#processor = new JobProcessor({
       store,
@@ -127,6 +130,39 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
+    try {
+      this.#assertRunning()
+      const count = jobs.length
+      const first = jobs[0]
+      if (first === undefined) return Promise.resolve([])
+      // The whole batch or nothing: checked once here, so the adds below cannot hit the bound.
+      const pending = this.#store.count('pending')
+      if (pending + count > this.#maxPendingJobs)
+        throw new PendingJobsLimitError(first.name, this.#maxPendingJobs, { pending, batch: count })
+      const ids = new Array<string>(count)
+      for (let i = 0; i < count; i++) ids[i] = this.#processor.add(jobs[i]!).id
+      return Promise.resolve(ids)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
+    let cancelled = 0
+    const skipped: string[] = []
+    for (const id of ids) {
+      const record = this.#store.get(id)
+      if (record === undefined || record.state !== 'pending') {
+        skipped.push(id)
+      } else {
+        this.#processor.cancel(record)
+        cancelled++
+      }
+    }
+    return Promise.resolve({ cancelled, skipped })
   }
 
   async getJob(id: string): Promise<JobInfo | undefined> {

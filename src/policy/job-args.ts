@@ -22,14 +22,17 @@ export const MAX_ARGS_DEPTH = 64
  * naming the path of the value; what was thrown is its `cause`.
  *
  * @param maxBytes the largest size allowed: the UTF-8 bytes of the arguments' JSON text, counted exactly
+ * @param index the job's index in a batch given to `enqueueMany`, named in an error's path
+ *   (`jobs[3].args.user`); -1 (the default) for one job (`args.user`)
  * @throws InvalidJobArgsError naming the path and kind of the first bad value
  */
-export function copyJobArgs<T>(args: T, maxBytes: number): T {
+export function copyJobArgs<T>(args: T, maxBytes: number, index = -1): T {
   // One walk state is reused: every enqueue copies, and the state is three allocations. A getter
   // of the args that enqueues (so copies) again while this walk runs gets a fresh one.
-  const walk = idleWalk ?? { left: 0, parents: [], keys: [], refusal: undefined }
+  const walk = idleWalk ?? { left: 0, index, parents: [], keys: [], refusal: undefined }
   idleWalk = undefined
   walk.left = maxBytes
+  walk.index = index
   try {
     const copied = copy(args, walk, true)
     if (copied === undefined)
@@ -63,6 +66,8 @@ export function copyJobArgs<T>(args: T, maxBytes: number): T {
  */
 interface Walk {
   left: number
+  /** The job's index in a batch, or -1: the path starts at `jobs[index].args`, or `args`. */
+  index: number
   readonly parents: object[]
   readonly keys: (string | number)[]
   refusal: InvalidJobArgsError | undefined
@@ -71,7 +76,7 @@ interface Walk {
 let idleWalk: Walk | undefined
 
 function pathOf(walk: Walk): string {
-  let path = 'args'
+  let path = walk.index < 0 ? 'args' : `jobs[${walk.index}].args`
   for (const key of walk.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`
   return path
 }

@@ -200,6 +200,29 @@ describe('bullmqEngine on Redis', () => {
     assert.equal((await worker.getJob(id))?.state, 'completed')
   })
 
+  it('takes 1,000 enqueues sent before its connection is ready without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = []
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning)
+    }
+    process.on('warning', onWarning)
+    try {
+      const manager = start({ worker: false })
+      const ids = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => manager.enqueue(GreetJob, { name: `n${i}` })),
+      )
+      assert.equal(new Set(ids).size, 1000)
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    assert.deepEqual(
+      warnings.map((warning) => `${warning.name}: ${warning.message}`),
+      [],
+    )
+  })
+
   it('gives ids that go on from the queue’s counter in a new process instead of restarting at 1', async () => {
     const first = start({ worker: false })
     const ids = [await first.enqueue(GreetJob, { name: 'a' }), await first.enqueue(GreetJob, { name: 'b' })]

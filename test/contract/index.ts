@@ -1,4 +1,5 @@
 import { attemptsContract } from './attempts.contract'
+import { bulkContract } from './bulk.contract'
 import { concurrencyContract } from './concurrency.contract'
 import { enqueueContract } from './enqueue.contract'
 import { eventsContract } from './events.contract'
@@ -17,6 +18,7 @@ import { waitersContract } from './waiters.contract'
 /** Every contract of the suite, in the order they run: what each engine fixture is run through. */
 export const CONTRACTS: readonly Contract[] = [
   enqueueContract,
+  bulkContract,
   attemptsContract,
   retriesContract,
   jobPolicyContract,

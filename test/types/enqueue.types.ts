@@ -5,6 +5,8 @@ import {
   BackgroundJobBase,
   type BackgroundJobManager,
   type BackgroundJobsBuilder,
+  type BulkJob,
+  type CancelManyResult,
   type JobArgsOf,
   type JobClass,
 } from 'express-background-jobs'
@@ -67,6 +69,15 @@ export function validCalls(manager: BackgroundJobManager, o: BackgroundJobsBuild
   void manager.enqueue(anyJob, { anything: 1 })
   const greetArgs: JobArgsOf<typeof GreetJob> = { name: 'masa' }
   void manager.enqueue(GreetJob, greetArgs)
+  void manager.enqueueMany(GreetJob, [{ args: { name: 'a' } }, { args: { name: 'b' }, delay: 10 }])
+  void manager.enqueueMany(RegisterUserBackgroundJob, [{ args: new RegisterUserDto('masa'), runAt: new Date() }])
+  void manager.enqueueMany(NoArgsJob, [{ args: null }])
+  void manager.enqueueMany('GreetJob', [{ args: { anything: 1 } }])
+  const batch: BulkJob<{ name: string }>[] = [{ args: { name: 'masa' } }]
+  const ids: Promise<string[]> = manager.enqueueMany(GreetJob, batch)
+  void ids
+  const cancelled: Promise<CancelManyResult> = manager.cancelMany(['1', '2'])
+  void cancelled
   void manager.addOrUpdateSchedule({ id: 'hourly', cron: '0 * * * *', job: GreetJob, args: { name: 'masa' } })
   void manager.addOrUpdateSchedule({
     id: 'daily',
@@ -96,6 +107,18 @@ export function holes(manager: BackgroundJobManager, o: BackgroundJobsBuilder): 
   void manager.enqueue(RegisterUserBackgroundJob, { name: 'masa' })
   // @ts-expect-error an unknown enqueue option
   void manager.enqueue(GreetJob, { name: 'masa' }, { dealy: 10 })
+  // @ts-expect-error args of the wrong type in one job of a batch
+  void manager.enqueueMany(GreetJob, [{ args: { name: 'a' } }, { args: { name: 1 } }])
+  // @ts-expect-error a batch item without args
+  void manager.enqueueMany(GreetJob, [{ delay: 10 }])
+  // @ts-expect-error an unknown option in a batch item
+  void manager.enqueueMany(GreetJob, [{ args: { name: 'a' }, dealy: 10 }])
+  // @ts-expect-error a plain object where the job's args class is expected, in a batch
+  void manager.enqueueMany(RegisterUserBackgroundJob, [{ args: { name: 'masa' } }])
+  // @ts-expect-error bare args instead of { args } items
+  void manager.enqueueMany(GreetJob, [{ name: 'a' }])
+  // @ts-expect-error cancelMany takes ids, not one id
+  void manager.cancelMany('1')
   // @ts-expect-error a fresh object literal is not an args-class instance
   void manager.enqueue({ plain: 1 })
   // @ts-expect-error a fresh object literal, with options

@@ -1,0 +1,101 @@
+import { JobNotFoundError, JobStateError } from '../errors'
+import { toErrorInfo } from '../policy/error-info'
+import type { JobInfo, JobState } from '../types'
+import { toJobInfo, type BullmqJob } from './job-mapping'
+import { DUE_AT_FIELD, type JobReader, type QueueAccess } from './job-reader'
+
+/** The states a job may be deleted in. */
+export const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
+
+/**
+ * A schedule's next run, which BullMQ keeps ahead of its time, cannot be cancelled on its own: a
+ * {@link JobStateError} whose message says to remove (or replace) the schedule instead.
+ */
+export class ScheduleRunCancelError extends JobStateError {
+  constructor(jobId: string) {
+    super({ jobId, state: 'pending', expected: ['pending'], action: 'cancel' })
+    this.message = `Job ${jobId} is the next run of a recurring schedule, which BullMQ keeps until it is due; it cannot be cancelled on its own. Remove the schedule (removeSchedule) or replace it (addOrUpdateSchedule) instead.`
+  }
+}
+
+/**
+ * Cancels pending job `id`: keeps its snapshot in the cancelled store, then removes it from
+ * BullMQ. Resolves with the cancelled snapshot.
+ * @throws JobNotFoundError, JobStateError (not pending, or started meanwhile), ScheduleRunCancelError
+ */
+export async function cancelJob(reader: JobReader, access: QueueAccess, id: string): Promise<JobInfo> {
+  const found = await requireJob(reader, access, id, 'cancel', ['pending'])
+  const [snapshot] = await reader.snapshots([found.job], 'pending')
+  const info: JobInfo = {
+    ...(snapshot ?? toJobInfo(found.job, 'pending')),
+    state: 'cancelled',
+    finishedAt: new Date(),
+  }
+  // Kept first, so that whoever hears BullMQ's `removed` finds it cancelled.
+  await access.cancelled.add(access.client, info)
+  const removed = await access.queue.remove(id).catch(async (error: unknown) => {
+    await access.cancelled.delete(access.client, id)
+    if (/job scheduler/.test(toErrorInfo(error).message)) throw new ScheduleRunCancelError(id)
+    throw error
+  })
+  // 0: the job left its set between the check and the removal (a worker started it).
+  if (removed !== 1) {
+    await access.cancelled.delete(access.client, id)
+    const state = (await reader.raw(id))?.state ?? 'running'
+    throw new JobStateError({ jobId: id, state, expected: ['pending'], action: 'cancel' })
+  }
+  return info
+}
+
+/**
+ * Retries failed job `id` with a fresh attempt budget, due now. Resolves with its pending snapshot.
+ * @throws JobNotFoundError, JobStateError (not failed, or retried or deleted by another process first)
+ */
+export async function retryJob(reader: JobReader, access: QueueAccess, id: string): Promise<JobInfo> {
+  const { job } = await requireJob(reader, access, id, 'retry', ['failed'])
+  try {
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
+  } catch (error) {
+    // Another process retried or deleted it first.
+    const state = (await reader.raw(id))?.state
+    if (state === undefined) throw new JobNotFoundError(id)
+    if (state !== 'failed') throw new JobStateError({ jobId: id, state, expected: ['failed'], action: 'retry' })
+    throw error
+  }
+  const now = Date.now()
+  await access.client.hset(access.queue.toKey(id), DUE_AT_FIELD, String(now))
+  return toJobInfo(job, 'pending', now)
+}
+
+/**
+ * Deletes finished job `id`, from BullMQ or from the cancelled store.
+ * @throws JobNotFoundError, JobStateError (pending or running)
+ */
+export async function deleteJob(reader: JobReader, access: QueueAccess, id: string): Promise<void> {
+  const found = await reader.raw(id)
+  if (found === undefined) {
+    if (!(await access.cancelled.delete(access.client, id))) throw new JobNotFoundError(id)
+    return
+  }
+  if (found.state !== 'completed' && found.state !== 'failed') {
+    throw new JobStateError({ jobId: id, state: found.state, expected: FINISHED, action: 'delete' })
+  }
+  await found.job.remove()
+}
+
+/** The BullMQ job `id` when it is in one of the states `action` applies to. */
+async function requireJob(
+  reader: JobReader,
+  access: QueueAccess,
+  id: string,
+  action: 'cancel' | 'retry',
+  expected: readonly JobState[],
+): Promise<{ job: BullmqJob; state: JobState }> {
+  const found = await reader.raw(id)
+  if (found === undefined) {
+    if ((await access.cancelled.get(access.client, id)) === undefined) throw new JobNotFoundError(id)
+    throw new JobStateError({ jobId: id, state: 'cancelled', expected, action })
+  }
+  if (!expected.includes(found.state)) throw new JobStateError({ jobId: id, state: found.state, expected, action })
+  return found
+}
