@@ -8,7 +8,7 @@ import { report } from './support'
 import { handOverKit, handOverMicrotask, handOverPQueue, handOverSetTimeout } from './w1-hand-over'
 import { immediateKit, immediateMicrotask, immediatePQueue } from './w1-immediate'
 import { delayedKit, delayedSetTimeout } from './w2-delayed'
-import { pendingKit, pendingPQueue, pendingSetTimeout, pendingToad } from './w3-pending'
+import { pendingKit, pendingKitBulk, pendingPQueue, pendingSetTimeout, pendingToad } from './w3-pending'
 import { serveHttp } from './w4-http'
 
 type Run = (params: never) => Promise<Record<string, number>>
@@ -22,7 +22,13 @@ const RUNS: Record<string, Record<string, Run>> = {
     kit: handOverKit,
   },
   w2: { setTimeout: delayedSetTimeout, kit: delayedKit },
-  w3: { setTimeout: pendingSetTimeout, 'p-queue': pendingPQueue, 'toad-scheduler': pendingToad, kit: pendingKit },
+  w3: {
+    setTimeout: pendingSetTimeout,
+    'p-queue': pendingPQueue,
+    'toad-scheduler': pendingToad,
+    kit: pendingKit,
+    'kit-bulk': pendingKitBulk,
+  },
 }
 
 async function main(): Promise<void> {

@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const log = (message: string): void => void process.stderr.write(`${message}\n`)
   const timings: string[] = []
   log(
-    `express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY}`,
+    `express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY} (W1h: ${HAND_OVER_CONCURRENCY})`,
   )
 
   /** Runs `variants` alternately `config.runs` times; returns each variant's figures per run. */
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
       figureRow(runs, name, microtaskBaseline, 'kit', steady, 'steadyJobsPerSecond', 'jobs/s', 'median', {
         peers: peers('steadyJobsPerSecond'),
       }),
-      figureRow(runs, name, setTimeoutBaseline, 'kit', 'peak RSS', 'peakRssMb', 'MB', 'median', {
+      figureRow(runs, name, setTimeoutBaseline, 'kit', 'peak RSS, all rounds', 'peakRssMb', 'MB', 'median', {
         peers: peers('peakRssMb'),
       }),
       figureRow(runs, name, setTimeoutBaseline, 'kit', 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
 
   await timed('w3', async () => {
     const params = { jobs: config.pendingJobs }
-    const variants = ['setTimeout', 'p-queue', 'toad-scheduler', 'kit']
+    const variants = ['setTimeout', 'p-queue', 'toad-scheduler', 'kit', 'kit-bulk']
     const runs = await alternate('w3', variants, params)
     const name = `W3 pending (${format(params.jobs)} jobs due in 1 h, handed over one by one)`
     const baseline = ['setTimeout / clearTimeout', 'setTimeout'] as const
@@ -370,21 +370,35 @@ async function main(): Promise<void> {
         reference: 'p-queue',
         ...times(1),
       }),
+      row('schedule, enqueueMany(job, 1000 jobs)', 'scheduleUs', 'µs/job', 'median', times(0.7), 'kit-bulk'),
       row('cancel, cancel(id)', 'cancelUs', 'µs/job', 'median', times(3)),
+      row('cancel, cancelMany(1000 ids)', 'cancelUs', 'µs/job', 'median', times(1.5), 'kit-bulk'),
       row('held per pending job, enqueue', 'bytesPerPending', 'B/job', 'median', times(0.65)),
+      row('held per pending job, enqueueMany', 'bytesPerPending', 'B/job', 'median', {}, 'kit-bulk'),
       row('floor: a resolved promise handed over and awaited the same way', 'promiseFloorUs', 'µs/job', 'median'),
       row('retained after cancel-all', 'retainedBytesPerJob', 'B/job', 'median', {
         target: '<= 5 B/job',
         pass: (k) => k <= 5,
       }),
-      row('timers armed after cancel-all (worst run)', 'timersArmed', 'timers', 'max', zero),
+      row('timers armed after cancel-all, cancel(id) (worst run)', 'timersArmed', 'timers', 'max', zero),
+      row('timers armed after cancel-all, cancelMany (worst run)', 'timersArmed', 'timers', 'max', zero, 'kit-bulk'),
+      row('jobs left pending after cancel-all, cancel(id) (worst run)', 'stillPending', 'jobs', 'max', zero),
+      row(
+        'jobs left pending after cancel-all, cancelMany (worst run)',
+        'stillPending',
+        'jobs',
+        'max',
+        zero,
+        'kit-bulk',
+      ),
+      row('ids cancelMany skipped (worst run)', 'skipped', 'ids', 'max', zero, 'kit-bulk'),
       {
         workload: name,
-        metric: 'runs not exiting by themselves',
+        metric: 'runs not exiting by themselves (kit: enqueue and enqueueMany runs)',
         unit: 'runs',
         baseline: baseline[0],
         baselineRuns: cleanExit(runs.setTimeout),
-        kitRuns: cleanExit(runs.kit),
+        kitRuns: cleanExit([...(runs.kit ?? []), ...(runs['kit-bulk'] ?? [])]),
         peers: { 'p-queue': cleanExit(runs['p-queue']), 'toad-scheduler': cleanExit(runs['toad-scheduler']) },
         summary: 'max',
         ...zero,

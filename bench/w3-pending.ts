@@ -1,5 +1,6 @@
-import { handOver, handOverAsync } from './hand-over'
+import { handOver, handOverAsync, handOverBatches } from './hand-over'
 import { SimpleIntervalJob, Task, ToadScheduler, loadPQueue } from './peers'
+import type { BulkJob } from '../src/index'
 import {
   BENCH_CONCURRENCY,
   NoopJob,
@@ -152,4 +153,35 @@ export async function pendingKit({ jobs }: PendingParams): Promise<PendingFigure
     () => (ids = []),
   )
   return { ...figures, stillPending: (await manager.counts()).pending }
+}
+
+/**
+ * W3 on the kit's bulk API: `enqueueMany(Job, [{ args: { i }, delay: 1 h }, …])` of 1000 jobs per
+ * call, one promise per call, in the same yielding loop, the ids kept in an array; then
+ * `cancelMany(ids)` of 1000 ids per call. The jobs left pending (none) and the ids cancelMany
+ * skipped (none) are reported.
+ */
+export async function pendingKitBulk({ jobs }: PendingParams): Promise<PendingFigures> {
+  const { manager } = createKit([NoopJob], { maxPendingJobs: jobs * 2, unref: false })
+  // Warm the container and the code paths once, so the figures hold per-job costs only.
+  await manager.cancelMany(await manager.enqueueMany(NoopJob, [{ args: { i: -1 }, delay: HOUR_MS }]))
+  let ids: string[] = []
+  let skipped = 0
+  const figures = await measurePending(
+    jobs,
+    async () =>
+      (ids = await handOverBatches(jobs, (start, end) => {
+        const batch = new Array<BulkJob<BenchArgs>>(end - start)
+        for (let i = start; i < end; i++) batch[i - start] = { args: { i }, delay: HOUR_MS }
+        return manager.enqueueMany(NoopJob, batch)
+      })),
+    async () => {
+      const results = await handOverBatches(jobs, async (start, end) => [
+        await manager.cancelMany(ids.slice(start, end)),
+      ])
+      for (const result of results) skipped += result.skipped.length
+    },
+    () => (ids = []),
+  )
+  return { ...figures, stillPending: (await manager.counts()).pending, skipped }
 }
