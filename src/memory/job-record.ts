@@ -88,6 +88,14 @@ export class JobRecord extends TimerNode {
     return data instanceof JobHistory ? data.args : data
   }
 
+  /**
+   * Whether the record has a history: it has started (or been cancelled or come from a schedule).
+   * One without is known only to the store and the wheel.
+   */
+  get hasHistory(): boolean {
+    return this.#argsOrHistory instanceof JobHistory
+  }
+
   /** The job's state: `pending` until it has a history. */
   get state(): JobState {
     const data = this.#argsOrHistory
