@@ -193,24 +193,22 @@ export class BackgroundJobManager {
     const batch = new Array<NewJob>(count)
     for (let i = 0; i < count; i++) {
       const item: unknown = jobs[i]
-      if (item === null || typeof item !== 'object' || Array.isArray(item) || types.isDate(item)) {
-        throw new InvalidEnqueueOptionsError({
-          option: `jobs[${i}]`,
-          value: item,
-          expected: 'an object { args, delay?, runAt? }',
-          isWhole: true,
-        })
+      if (!isPlainObject(item) || !hasOnlyKnownKeys(item, BULK_JOB_KEYS)) {
+        if (item === null || typeof item !== 'object' || Array.isArray(item) || types.isDate(item)) {
+          throw new InvalidEnqueueOptionsError({
+            option: `jobs[${i}]`,
+            value: item,
+            expected: 'an object { args, delay?, runAt? }',
+            isWhole: true,
+          })
+        }
+        readOptions(item as BulkJob<unknown>, BULK_JOB_KEYS, `jobs[${i}]`, InvalidEnqueueOptionsError)
       }
-      const { args, delay, runAt } = readOptions(
-        item as BulkJob<unknown>,
-        BULK_JOB_KEYS,
-        `jobs[${i}]`,
-        InvalidEnqueueOptionsError,
-      )
+      const { args, delay, runAt } = item as BulkJob<unknown>
       batch[i] = {
         name,
         args: copyJobArgs(args, this.#maxArgsBytes, i),
-        runAt: dueAt(delay, runAt, enqueuedAt, `jobs[${i}]`),
+        runAt: dueAt(delay, runAt, enqueuedAt, i),
         enqueuedAt,
       }
     }
@@ -456,6 +454,10 @@ function checkEvent(event: unknown): void {
 /** When a job enqueued `now` with `options` may run, in ms since the epoch. */
 function runAtOf(options: unknown, now: number): number {
   if (options === undefined) return now
+  if (isPlainObject(options) && hasOnlyKnownKeys(options, ENQUEUE_KEYS)) {
+    const { delay, runAt } = options as EnqueueOptions
+    return dueAt(delay, runAt, now, -1)
+  }
   if (types.isDate(options)) {
     throw new InvalidEnqueueOptionsError({
       option: 'the enqueue options',
@@ -471,20 +473,38 @@ function runAtOf(options: unknown, now: number): number {
     'the enqueue options',
     InvalidEnqueueOptionsError,
   )
-  return dueAt(delay, runAt, now, undefined)
+  return dueAt(delay, runAt, now, -1)
+}
+
+/**
+ * Workload W3 (schedule): whether `value` is an object literal (its prototype `Object.prototype`),
+ * which needs none of the other checks an options object gets (array, Date).
+ */
+function isPlainObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype
+}
+
+/**
+ * Workload W3 (schedule): whether every enumerable key of `options` is one of `known`, found
+ * without the array `Object.keys` makes on every call. When it answers no, `readOptions` decides,
+ * and names the unknown key.
+ */
+function hasOnlyKnownKeys(options: object, known: readonly string[]): boolean {
+  for (const key in options) if (!known.includes(key)) return false
+  return true
 }
 
 /**
  * When a job given `delay` or `runAt` (at most one), enqueued `now`, may run, in ms since the
- * epoch. `where` names the job in a batch (`jobs[3]`) for the error's message.
+ * epoch. `index` is the job's in a batch, named in the error's message (`jobs[3]`), or -1.
  */
-function dueAt(delay: unknown, runAt: unknown, now: number, where: string | undefined): number {
+function dueAt(delay: unknown, runAt: unknown, now: number, index: number): number {
   if (delay !== undefined && runAt !== undefined) {
     throw new InvalidEnqueueOptionsError({
       option: 'runAt',
       value: runAt,
       expected: 'left out when `delay` is given',
-      where,
+      where: batchItem(index),
       hint: 'Give either `delay` or `runAt`, not both.',
     })
   }
@@ -497,7 +517,7 @@ function dueAt(delay: unknown, runAt: unknown, now: number, where: string | unde
         option: 'runAt',
         value: runAt,
         expected: 'a valid Date',
-        where,
+        where: batchItem(index),
         hint: 'Use new Date(...) or { delay: ms }.',
       })
     }
@@ -509,11 +529,16 @@ function dueAt(delay: unknown, runAt: unknown, now: number, where: string | unde
       option: 'delay',
       value: delay,
       expected: 'a finite number of milliseconds >= 0 that ends before the last time a Date can hold',
-      where,
+      where: batchItem(index),
       hint: 'For a fixed time, use { runAt: date }.',
     })
   }
   return now + delay
+}
+
+/** Where a job sits in a batch, for messages: `jobs[3]`; undefined for a job enqueued alone (-1). */
+function batchItem(index: number): string | undefined {
+  return index < 0 ? undefined : `jobs[${index}]`
 }
 
 /** Checks a job name given to `enqueue('name', args)`. */

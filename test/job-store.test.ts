@@ -59,6 +59,24 @@ describe('JobStore', () => {
     assert.deepEqual(store.list('cancelled', 0, 10), [])
   })
 
+  it('keeps a record pending with its args until its history is made, then keeps both in the history', () => {
+    const args = { n: 1 }
+    const r = new JobRecord(3, kind, args, 0)
+    assert.equal(r.state, 'pending')
+    assert.equal(r.args, args)
+    r.state = 'pending'
+    assert.equal(r.attempts, 0, 'writing pending to a record without history makes none')
+    r.written().attempts = 2
+    assert.equal(r.args, args, 'the args move to the history')
+    assert.equal(r.state, 'pending')
+    r.state = 'running'
+    assert.deepEqual([r.state, r.args, r.attempts], ['running', args, 2])
+    r.state = 'pending'
+    assert.equal(r.state, 'pending', 'a retried record is pending again, with its history')
+    assert.deepEqual(new JobRecord(4, kind, [1, 2], 0).toInfo().args, [1, 2])
+    assert.equal(new JobRecord(5, kind, 7, 0).args, 7)
+  })
+
   it('gives snapshots with Dates and a copy of the args', () => {
     const r = new JobRecord(7, kind, { id: 's' }, 0)
     const info = r.toInfo()

@@ -174,6 +174,66 @@ describe('MemoryJobEngine (processor)', () => {
   })
 })
 
+describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
+  let h: Harness | undefined
+
+  beforeEach(() => {
+    script = []
+    runs.length = 0
+  })
+
+  afterEach(async () => {
+    await h?.container.dispose()
+  })
+
+  it('keeps the newest keepCancelled, forgets the others and the older ones, and cancels due and retry-waiting jobs of the batch too', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 3, retry: { maxRetries: 1, initialDelayMs: 1000 } })
+    now = () => h!.clock.now()
+    const { manager } = h
+    const older = await manager.enqueue(FlakyJob, { n: -1 }, { delay: 5000 })
+    await manager.cancel(older)
+    script = [() => Promise.reject(new Error('fails once'))]
+    const retrying = await manager.enqueue(FlakyJob, { n: 0 })
+    await h.tick()
+    assert.equal((await manager.getJob(retrying))?.attempts, 1, 'waiting for its retry')
+    const delayed = await manager.enqueueMany(
+      FlakyJob,
+      Array.from({ length: 6 }, (_, i) => ({ args: { n: i + 1 }, delay: 5000 })),
+    )
+    const due = await manager.enqueue(FlakyJob, { n: 7 })
+    const ids = [retrying, ...delayed, due]
+    assert.deepEqual(await manager.cancelMany(ids), { cancelled: 8, skipped: [] })
+    const kept = await manager.listJobs({ state: 'cancelled' })
+    assert.deepEqual(
+      kept.items.map((job) => job.id),
+      [due, delayed[5], delayed[4]],
+      'the newest three, newest first',
+    )
+    assert.equal(await manager.getJob(older), undefined, 'the older cancelled job is forgotten')
+    assert.equal(await manager.getJob(delayed[0]!), undefined)
+    assert.deepEqual(await manager.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 3 })
+    await h.tick(10_000)
+    assert.deepEqual(
+      runs.map((run) => run.n),
+      [0],
+      'only the first attempt of the retrying job ran',
+    )
+    await manager.onIdle()
+  })
+
+  it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
+    const ids = await h.manager.enqueueMany(FlakyJob, [
+      { args: { n: 1 }, delay: 5000 },
+      { args: { n: 2 }, delay: 5000 },
+      { args: { n: 3 }, delay: 5000 },
+    ])
+    const settled = h.manager.onSettled(ids[0]!)
+    await h.manager.cancelMany(ids)
+    assert.equal((await settled).state, 'cancelled')
+  })
+})
+
 describe('MemoryJobEngine (debug entries)', () => {
   it('writes debug entries to a logger that cannot say which levels it drops', async () => {
     const h = createHarness((o) => o.addJob(FlakyJob))

@@ -2,7 +2,7 @@ import type { JobHandlerSource } from '../background-job-engine'
 import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobProgress, JobState } from '../types'
 import { cloneJobArgs } from '../policy/job-args'
 import type { JobAttempt } from './job-attempt'
-import { TimerNode } from './timer-wheel'
+import { TimerNode, asSmallInteger } from './timer-wheel'
 
 /**
  * What every job of one name in one engine shares: the name, the time its records' ticks count
@@ -21,9 +21,11 @@ export interface JobKind {
 
 /**
  * What a record holds only once it has started, finished or came from a schedule. Pending jobs
- * (possibly millions) never need it, so it lives apart and is made on first write.
+ * (possibly millions) never need it, so it lives apart and is made on first write; from then on
+ * it also holds the record's args and state (see {@link JobRecord}).
  */
 export class JobHistory {
+  state: JobState = 'pending'
   attempts = 0
   maxAttempts = 0
   // Times in ticks of the kind's origin (null: never), small integers V8 stores in place: an
@@ -32,31 +34,88 @@ export class JobHistory {
   finishedTick: number | null = null
   lastError: JobErrorInfo | undefined = undefined
   attempt: JobAttempt | undefined = undefined
-  /** The body of an attempt that timed out is still running (the next attempt waits for it). */
-  isBodyRunning = false
   /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
   indexed = 0
-  scheduleId: string | undefined = undefined
+  /**
+   * Workload W3 (cancel) and W1: what few jobs ever have (a schedule id, progress, logs, past
+   * attempts, a timed-out body still running) lives in a second object made on its first write,
+   * so each history, made for every job that runs or is cancelled, is 32 bytes smaller.
+   */
+  #extras: JobHistoryExtras | undefined = undefined
+
+  /** @param args the record's args, which move here when the history is made */
+  constructor(readonly args: unknown) {}
+
+  /** The body of an attempt that timed out is still running (the next attempt waits for it). */
+  get isBodyRunning(): boolean {
+    return this.#extras?.isBodyRunning ?? false
+  }
+  set isBodyRunning(value: boolean) {
+    if (value || this.#extras !== undefined) (this.#extras ??= new JobHistoryExtras()).isBodyRunning = value
+  }
+
+  get scheduleId(): string | undefined {
+    return this.#extras?.scheduleId
+  }
+  set scheduleId(value: string | undefined) {
+    if (value !== undefined || this.#extras !== undefined) (this.#extras ??= new JobHistoryExtras()).scheduleId = value
+  }
+
   /** What the job last passed to `ctx.updateProgress`. */
-  progress: JobProgress | undefined = undefined
+  get progress(): JobProgress | undefined {
+    return this.#extras?.progress
+  }
+  set progress(value: JobProgress | undefined) {
+    if (value !== undefined || this.#extras !== undefined) (this.#extras ??= new JobHistoryExtras()).progress = value
+  }
+
   /** Its log lines, `at` in ms since the epoch; made on the first `ctx.log`. */
-  logs: Array<{ at: number; message: string }> | undefined = undefined
+  get logs(): Array<{ at: number; message: string }> | undefined {
+    return this.#extras?.logs
+  }
+  set logs(value: Array<{ at: number; message: string }> | undefined) {
+    if (value !== undefined || this.#extras !== undefined) (this.#extras ??= new JobHistoryExtras()).logs = value
+  }
+
   /**
    * The attempts before the last one, made when one fails and the job goes back to pending (a
    * retry): the last attempt is read from the fields above, so a job that runs once stores none.
    */
+  get pastAttempts(): JobAttemptInfo[] | undefined {
+    return this.#extras?.pastAttempts
+  }
+  set pastAttempts(value: JobAttemptInfo[] | undefined) {
+    if (value !== undefined || this.#extras !== undefined)
+      (this.#extras ??= new JobHistoryExtras()).pastAttempts = value
+  }
+}
+
+/**
+ * The rarely written part of a {@link JobHistory}. (Made inline where written: a private method
+ * on JobHistory would give each history a hidden brand field.)
+ */
+class JobHistoryExtras {
+  isBodyRunning = false
+  scheduleId: string | undefined = undefined
+  progress: JobProgress | undefined = undefined
+  logs: Array<{ at: number; message: string }> | undefined = undefined
   pastAttempts: JobAttemptInfo[] | undefined = undefined
 }
 
 /**
  * One job as the memory engine holds it. It is its own timer-wheel node, so a pending job costs
- * one object of nine fields (and its args): its sequence number (the id), its kind, its args, its
- * creation and due ticks (small integers, see {@link TimerNode.dueTick}), its state, two wheel
- * links, and its history once it has one.
+ * one object of seven fields (and its args): its sequence number (the id), its kind, its creation
+ * and due ticks (small integers, see {@link TimerNode.dueTick}), two wheel links, and its args,
+ * which give way to its history once it has one.
+ *
+ * Workload W3 (bytes per pending job): `args`, `state` and the history share one field. A record
+ * without a history is pending, since every way out of pending (an attempt starting, a cancel)
+ * writes one, so its state needs no field of its own; once the history is made it holds the args
+ * and the state. Args are plain data made by `copyJobArgs`, never a {@link JobHistory}, so the
+ * field says which of the two it holds.
  */
 export class JobRecord extends TimerNode {
-  state: JobState = 'pending'
-  #history: JobHistory | undefined = undefined
+  #argsOrHistory: unknown
 
   /**
    * @param seq the job's number, unique in its store; its id is this number in decimal
@@ -65,10 +124,34 @@ export class JobRecord extends TimerNode {
   constructor(
     readonly seq: number,
     readonly kind: JobKind,
-    readonly args: unknown,
+    args: unknown,
     readonly createdTick: number,
   ) {
     super()
+    this.#argsOrHistory = args
+  }
+
+  /** The job's args, validated and copied at enqueue. */
+  get args(): unknown {
+    const data = this.#argsOrHistory
+    return data instanceof JobHistory ? data.args : data
+  }
+
+  /**
+   * Whether the record has a history: it has started (or been cancelled or come from a schedule).
+   * One without is known only to the store and the wheel.
+   */
+  get hasHistory(): boolean {
+    return this.#argsOrHistory instanceof JobHistory
+  }
+
+  /** The job's state: `pending` until it has a history. */
+  get state(): JobState {
+    const data = this.#argsOrHistory
+    return data instanceof JobHistory ? data.state : 'pending'
+  }
+  set state(value: JobState) {
+    if (value !== 'pending' || this.#argsOrHistory instanceof JobHistory) this.written().state = value
   }
 
   /** The job's id: its sequence number in decimal, as BullMQ and Hangfire number their jobs. */
@@ -82,12 +165,12 @@ export class JobRecord extends TimerNode {
 
   /** Attempts started (0 while the first is pending). */
   get attempts(): number {
-    return this.#history?.attempts ?? 0
+    return historyIn(this.#argsOrHistory)?.attempts ?? 0
   }
 
   /** The most attempts the job may make: its handler's, taken when an attempt starts. */
   get maxAttempts(): number {
-    const taken = this.#history?.maxAttempts ?? 0
+    const taken = historyIn(this.#argsOrHistory)?.maxAttempts ?? 0
     return taken > 0 ? taken : this.kind.maxAttempts
   }
 
@@ -98,56 +181,60 @@ export class JobRecord extends TimerNode {
 
   /** When the last attempt started, in ms since the epoch (0: never). */
   get lastRunAt(): number {
-    const tick = this.#history?.lastRunTick ?? null
+    const tick = historyIn(this.#argsOrHistory)?.lastRunTick ?? null
     return tick === null ? 0 : this.kind.origin + tick
   }
   set lastRunAt(value: number) {
-    this.written().lastRunTick = value === 0 ? null : value - this.kind.origin
+    this.written().lastRunTick = value === 0 ? null : asSmallInteger(value - this.kind.origin)
   }
 
   /** When the job reached a final state, in ms since the epoch (0: it has not). */
   get finishedAt(): number {
-    const tick = this.#history?.finishedTick ?? null
+    const tick = historyIn(this.#argsOrHistory)?.finishedTick ?? null
     return tick === null ? 0 : this.kind.origin + tick
   }
   set finishedAt(value: number) {
-    this.written().finishedTick = value === 0 ? null : value - this.kind.origin
+    this.written().finishedTick = value === 0 ? null : asSmallInteger(value - this.kind.origin)
   }
 
   /** The error of the last failed attempt. */
   get lastError(): JobErrorInfo | undefined {
-    return this.#history?.lastError
+    return historyIn(this.#argsOrHistory)?.lastError
   }
   set lastError(value: JobErrorInfo | undefined) {
-    if (value !== undefined || this.#history !== undefined) this.written().lastError = value
+    if (value !== undefined || historyIn(this.#argsOrHistory) !== undefined) this.written().lastError = value
   }
 
   /** Whether the body of a timed-out attempt is still running. */
   get isBodyRunning(): boolean {
-    return this.#history?.isBodyRunning ?? false
+    return historyIn(this.#argsOrHistory)?.isBodyRunning ?? false
   }
 
   /** The running attempt; set only while running. */
   get attempt(): JobAttempt | undefined {
-    return this.#history?.attempt
+    return historyIn(this.#argsOrHistory)?.attempt
   }
 
   /** The recurring schedule that created this job, if any. */
   get scheduleId(): string | undefined {
-    return this.#history?.scheduleId
+    return historyIn(this.#argsOrHistory)?.scheduleId
   }
 
   /** The store's index slot (see {@link JobHistory.indexed}). */
   get indexed(): number {
-    return this.#history?.indexed ?? 0
+    return historyIn(this.#argsOrHistory)?.indexed ?? 0
   }
   set indexed(value: number) {
-    if (value !== 0 || this.#history !== undefined) this.written().indexed = value
+    if (value !== 0 || historyIn(this.#argsOrHistory) !== undefined) this.written().indexed = value
   }
 
   /** The history, made on first call. */
   written(): JobHistory {
-    return (this.#history ??= new JobHistory())
+    const data = this.#argsOrHistory
+    if (data instanceof JobHistory) return data
+    const history = new JobHistory(data)
+    this.#argsOrHistory = history
+    return history
   }
 
   /** The wheel calls this when `runAt` has come. */
@@ -170,7 +257,7 @@ export class JobRecord extends TimerNode {
       createdAt: new Date(origin + this.createdTick),
       runAt: new Date(origin + this.dueTick),
     }
-    const history = this.#history
+    const history = historyIn(this.#argsOrHistory)
     if (history !== undefined) {
       if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
       if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
@@ -181,28 +268,11 @@ export class JobRecord extends TimerNode {
         info.logs = history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
       }
       if (history.lastRunTick !== null) {
-        const attempts = this.#attemptHistory(history, origin)
+        const attempts = attemptHistoryOf(this, history, origin)
         if (attempts.length > 0) info.history = attempts
       }
     }
     return info
-  }
-
-  /** The past attempts and, when it is running or ended the job, the last one. */
-  #attemptHistory(history: JobHistory, origin: number): JobAttemptInfo[] {
-    const entries = history.pastAttempts === undefined ? [] : [...history.pastAttempts]
-    const state = this.state
-    if (history.lastRunTick !== null && (state === 'running' || state === 'completed' || state === 'failed')) {
-      entries.push({
-        attempt: history.attempts,
-        startedAt: new Date(origin + history.lastRunTick),
-        ...(state !== 'running' &&
-          history.finishedTick !== null && { finishedAt: new Date(origin + history.finishedTick) }),
-        outcome: state,
-        ...(state === 'failed' && history.lastError !== undefined && { error: history.lastError }),
-      })
-    }
-    return entries
   }
 
   /** Keeps the attempt that just failed in the history, before the job goes back to pending. */
@@ -218,6 +288,35 @@ export class JobRecord extends TimerNode {
     }
     ;(history.pastAttempts ??= []).push(entry)
   }
+}
+
+/**
+ * The history a record's args-or-history field holds, if it holds one. A function, not a private
+ * getter: a private accessor, like a private method, gives every instance a hidden brand field.
+ */
+function historyIn(argsOrHistory: unknown): JobHistory | undefined {
+  return argsOrHistory instanceof JobHistory ? argsOrHistory : undefined
+}
+
+/**
+ * The past attempts of `record` and, when it is running or ended the job, the last one. A function,
+ * not a private method: a class with a private method gives each instance a hidden brand field,
+ * 8 bytes on every pending record (workload W3).
+ */
+function attemptHistoryOf(record: JobRecord, history: JobHistory, origin: number): JobAttemptInfo[] {
+  const entries = history.pastAttempts === undefined ? [] : [...history.pastAttempts]
+  const state = record.state
+  if (history.lastRunTick !== null && (state === 'running' || state === 'completed' || state === 'failed')) {
+    entries.push({
+      attempt: history.attempts,
+      startedAt: new Date(origin + history.lastRunTick),
+      ...(state !== 'running' &&
+        history.finishedTick !== null && { finishedAt: new Date(origin + history.finishedTick) }),
+      outcome: state,
+      ...(state === 'failed' && history.lastError !== undefined && { error: history.lastError }),
+    })
+  }
+  return entries
 }
 
 /**
@@ -249,3 +348,19 @@ export class EngineJobKind implements JobKind {
     return this.handlers.handler(this.name)?.maxAttempts ?? 1
   }
 }
+
+/**
+ * Workload W3 (bytes per pending job): makes V8 keep the records' tick fields `tagged`, which holds
+ * a small integer in place and anything else as a pointer, instead of letting them become boxed
+ * doubles. Ticks are small integers (see `asSmallInteger`) until a job is due more than 24.8 days
+ * after the wheel's origin (or a process has run that long); the first such tick stored in a
+ * field that has only ever held small integers would turn that field into a boxed double on every
+ * record, 16 bytes more each. A field that has once held a non-number (here `null`, on a record
+ * made only for this and dropped) stays tagged: only the records holding such a tick pay for it.
+ */
+function primeTickFields(): void {
+  const kind: JobKind = { name: '', origin: 0, maxAttempts: 1, due: () => {} }
+  const primer = new JobRecord(0, kind, null, null as unknown as number)
+  primer.dueTick = null as unknown as number
+}
+primeTickFields()

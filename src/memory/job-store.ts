@@ -148,6 +148,19 @@ export class JobStore {
     }
   }
 
+  /** The number of finished jobs of `state` kept at most. */
+  limit(state: 'completed' | 'failed' | 'cancelled'): number {
+    return this.#limits[state]
+  }
+
+  /**
+   * Forgets a pending `record` as though it had moved to a finished state and at once been the
+   * oldest past that state's bound: the counts end the same, without indexing it first.
+   */
+  drop(record: JobRecord): void {
+    if (record.state === 'pending' && this.#jobs.delete(record)) this.#counts.pending--
+  }
+
   /** Forgets `record`. */
   delete(record: JobRecord): void {
     if (!this.#jobs.delete(record)) return

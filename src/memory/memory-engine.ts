@@ -36,6 +36,9 @@ import { JobWaiters } from './waiters'
 const RESOLVED: Promise<void> = Promise.resolve()
 
 const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
+// Made once: an array literal in the call would be made on every cancel (workload W3).
+const PENDING: readonly JobState[] = ['pending']
+const FAILED: readonly JobState[] = ['failed']
 
 /**
  * Engines not yet stopped, for the one warning at exit about the jobs a process loses with them
@@ -151,17 +154,35 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   }
 
   cancelMany(ids: readonly string[]): Promise<CancelManyResult> {
+    const count = ids.length
+    const store = this.#store
+    // Workload W3 (bulk cancel): of a batch larger than `keepCancelled`, the first ones would be
+    // the oldest cancelled jobs, forgotten as soon as the last ones are kept. When nobody can see
+    // them (no `cancelled` listener, no waiter) and nothing else holds them (never started, so no
+    // history; delayed, so in the wheel and not the ready queue), they are dropped from the wheel
+    // and the store at once, without the history, index slot and eviction each would cost. A
+    // dropped job's id finds nothing afterwards, as an evicted one's does.
+    let dropping = 0
+    if (count > store.limit('cancelled') && !this.#events.has('cancelled') && !this.#waiters.hasSettledWaiters) {
+      dropping = distinctPending(store, ids) - store.limit('cancelled')
+    }
     let cancelled = 0
     const skipped: string[] = []
-    for (const id of ids) {
-      const record = this.#store.get(id)
+    for (let i = 0; i < count; i++) {
+      const record = store.get(ids[i]!)
       if (record === undefined || record.state !== 'pending') {
-        skipped.push(id)
+        skipped.push(ids[i]!)
       } else {
-        this.#processor.cancel(record)
+        // One of the oldest of the batch: dropped if nothing else holds it, else cancelled as
+        // usual and evicted from the kept ones by the newer ones that follow.
+        const isDropped = dropping > 0 && !record.hasHistory && this.#wheel.cancel(record)
+        if (isDropped) store.drop(record)
+        else this.#processor.cancel(record)
+        dropping--
         cancelled++
       }
     }
+    if (this.#waiters.hasIdleWaiters && this.#processor.isIdle) this.#waiters.resolveIdle()
     return Promise.resolve({ cancelled, skipped })
   }
 
@@ -180,7 +201,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
 
   cancel(id: string): Promise<void> {
     try {
-      this.#processor.cancel(this.#require(id, 'cancel', ['pending']))
+      this.#processor.cancel(this.#require(id, 'cancel', PENDING))
       return RESOLVED
     } catch (error) {
       return Promise.reject(error)
@@ -188,7 +209,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   }
 
   async retry(id: string): Promise<JobInfo> {
-    const record = this.#require(id, 'retry', ['failed'])
+    const record = this.#require(id, 'retry', FAILED)
     this.#assertRunning()
     this.#processor.retry(record)
     return record.toInfo()
@@ -284,6 +305,28 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   #assertRunning(): void {
     if (this.#stopPromise !== undefined) throw new ManagerStoppedError()
   }
+}
+
+/** How many distinct pending jobs `ids` name: one pass, and a second only when an id may repeat. */
+function distinctPending(store: JobStore, ids: readonly string[]): number {
+  let pending = 0
+  let lastSeq = 0
+  let isIncreasing = true
+  for (const id of ids) {
+    const record = store.get(id)
+    if (record === undefined || record.state !== 'pending') continue
+    pending++
+    // Ids in the order the jobs were made (what enqueueMany returns) cannot repeat.
+    if (record.seq <= lastSeq) isIncreasing = false
+    lastSeq = record.seq
+  }
+  if (isIncreasing) return pending
+  const seen = new Set<JobRecord>()
+  for (const id of ids) {
+    const record = store.get(id)
+    if (record !== undefined && record.state === 'pending') seen.add(record)
+  }
+  return seen.size
 }
 
 /**

@@ -29,6 +29,11 @@ export class JobWaiters {
     return new Promise((resolve, reject) => this.#idle.push({ resolve, reject }))
   }
 
+  /** Whether anyone waits for a job to settle (a bulk cancel skips snapshots nobody waits for). */
+  get hasSettledWaiters(): boolean {
+    return this.#settled.size > 0
+  }
+
   /** Whether anyone waits for idleness (checked before working out whether the engine is idle). */
   get hasIdleWaiters(): boolean {
     return this.#idle.length > 0

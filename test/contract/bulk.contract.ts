@@ -196,6 +196,42 @@ export function bulkContract(fixture: EngineFixture): void {
       assert.equal(counts.pending, 0)
     })
 
+    it('cancels a batch larger than keepCancelled: every job is cancelled and never runs, and keepCancelled of them are kept', async () => {
+      const runs: Run[] = []
+      const Job = recordingJob<{ n: number }>('ManyCancelledJob', runs, () => h)
+      const h = await create({ jobs: [Job], options: { keepCancelled: 2 } })
+      const batch = Array.from({ length: 6 }, (_, n) => ({ args: { n }, delay: 100 }))
+      const ids = await h.manager.enqueueMany(Job, batch)
+      const result = await h.manager.cancelMany([...ids, ids[0]!])
+      assert.deepEqual(result, { cancelled: 6, skipped: [ids[0]] })
+      const counts = await h.manager.counts()
+      assert.deepEqual([counts.pending, counts.cancelled], [0, 2])
+      const kept = await h.manager.listJobs({ state: 'cancelled' })
+      assert.equal(kept.total, 2)
+      for (const job of kept.items) assert.ok(ids.includes(job.id), 'the kept ones are from the batch')
+      await h.advance(200)
+      assert.deepEqual(runs, [], 'no cancelled job runs')
+      assert.equal((await h.manager.enqueueMany(Job, [{ args: { n: 9 } }])).length, 1, 'the engine goes on')
+    })
+
+    it('tells a cancelled listener of every job of a batch larger than keepCancelled', async () => {
+      const Job = defineJob<null>('HeardCancelledJob', () => {})
+      const h = await create({ jobs: [Job], options: { keepCancelled: 1 } })
+      const heard = recordEvents(h)
+      const ids = await h.manager.enqueueMany(
+        Job,
+        Array.from({ length: 4 }, () => ({ args: null, delay: FAR_DELAY_MS })),
+      )
+      assert.equal((await h.manager.cancelMany(ids)).cancelled, 4)
+      assert.deepEqual(
+        heard
+          .filter((e) => e.event === 'cancelled')
+          .map((e) => [e.job.id, e.job.state])
+          .sort(),
+        ids.map((id) => [id, 'cancelled']).sort(),
+      )
+    })
+
     it('skips the second mention of an id, and resolves an empty list with nothing cancelled', async () => {
       const Job = defineJob<null>('TwiceCancelledJob', () => {})
       const h = await create({ jobs: [Job] })
