@@ -416,7 +416,7 @@ export class JobProcessor {
     this.#store.transition(record, state)
     // Waiters first: their snapshot is the job as it settled, before a listener can retry it.
     this.#waiters.resolveSettled(record)
-    if (this.#events.has(state)) this.#events.emit(state, () => record.toInfo())
+    if (this.#events.has(state)) this.#events.emitEnded(state, () => record.toInfo(), record.name, record.finishedAt)
     if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
   }
 }
