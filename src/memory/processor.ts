@@ -214,7 +214,13 @@ export class JobProcessor {
     }
   }
 
-  #startReady(): void {
+  /**
+   * Starts due jobs while slots are free. `now`, when given, is a clock reading that no code but
+   * the engine's has run since; the first job started takes it as its start time (see
+   * {@link JobProcessor.#settle}).
+   */
+  #startReady(now?: number): void {
+    let startedAt = now
     const concurrency = this.#concurrency
     const ready = this.#ready
     while (this.#active < concurrency && !ready.isEmpty && !this.#isHalted) {
@@ -225,17 +231,19 @@ export class JobProcessor {
       const record = ready.shift()
       if (record !== undefined && record.state === 'pending' && !record.isScheduled && !record.isBodyRunning) {
         this.#startsThisTurn++
-        this.#start(record)
+        this.#start(record, startedAt)
+        // The job's constructor and body have run since: the next start reads the clock.
+        startedAt = undefined
       }
     }
     ready.compact()
   }
 
-  #start(record: JobRecord): void {
+  #start(record: JobRecord, startedAt: number | undefined): void {
     this.#store.transition(record, 'running')
     const history = record.written()
     history.attempts++
-    record.lastRunAt = this.#clock.now()
+    record.lastRunAt = startedAt ?? this.#clock.now()
     const handler = this.#handlers.handler(record.name)
     if (handler === undefined) {
       this.#fail(record, new UnknownJobError(record.name), undefined)
@@ -344,16 +352,28 @@ export class JobProcessor {
   #settle(record: JobRecord, handler: JobHandler, attempt: JobAttempt, error: unknown, failed: boolean): void {
     record.written().attempt = undefined
     this.#active--
-    if (!failed) this.#complete(record)
-    else if (this.#isHalted && JobAttempt.abortReason(attempt) instanceof ManagerStoppedError) this.#interrupt(record)
+    if (!failed) {
+      const now = this.#clock.now()
+      this.#complete(record, now)
+      // Speed trick (workload W1): a clock reading costs a tenth of a quick job, and the attempt
+      // that frees a slot is most often followed at once by the one that takes it. When no
+      // listener or logger (code not the engine's, which may take any time) ran since `now`, it
+      // is also the moment the next job starts. The obvious version reads the clock again.
+      this.#slotFreed(this.#isDebug || this.#events.has('completed') ? undefined : now)
+      return
+    }
+    if (this.#isHalted && JobAttempt.abortReason(attempt) instanceof ManagerStoppedError) this.#interrupt(record)
     else this.#fail(record, error, isUnrecoverable(error) ? undefined : handler)
     this.#slotFreed()
   }
 
-  /** An attempt gave its slot back: ends a drain waiting for the last one, and starts what is due. */
-  #slotFreed(): void {
+  /**
+   * An attempt gave its slot back: ends a drain waiting for the last one, and starts what is due
+   * (the first at `now`, a reading no code but the engine's has run since, when given).
+   */
+  #slotFreed(now?: number): void {
     if (this.#active === 0) this.#drained?.()
-    this.#startReady()
+    this.#startReady(now)
   }
 
   /**
@@ -369,8 +389,8 @@ export class JobProcessor {
     this.#waiters.rejectStranded(leftPending, this.#active === 0)
   }
 
-  #complete(record: JobRecord): void {
-    record.finishedAt = this.#clock.now()
+  #complete(record: JobRecord, now: number): void {
+    record.finishedAt = now
     record.lastError = undefined
     if (this.#isDebug)
       safeLog(this.#logger, 'debug', `Job ${record.name} completed`, { jobId: record.id, attempt: record.attempts })
