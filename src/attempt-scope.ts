@@ -12,11 +12,12 @@ import { Lifetime, type AwilixContainer } from 'awilix'
 export class AttemptScope {
   readonly #root: AwilixContainer
   #scope: AwilixContainer | undefined = undefined
+  /** The lazy cradle; this object is its proxy's target (one object less per attempt than a target of its own). */
   readonly cradle: object
 
   constructor(root: AwilixContainer) {
     this.#root = root
-    this.cradle = new Proxy(new CradleTarget(this), LAZY_CRADLE)
+    this.cradle = new Proxy(this, LAZY_CRADLE)
   }
 
   /** The real scope, created now if it was not yet. */
@@ -42,24 +43,20 @@ export class AttemptScope {
     }
     return Reflect.get(this.scope.cradle, name)
   }
-}
 
-/** The target of a lazy cradle. */
-class CradleTarget {
-  constructor(readonly attempt: AttemptScope) {}
   /** util.inspect reads this from the target and calls it on the proxy, as it does for awilix's cradle. */
   [inspect.custom](this: object): string {
     return Object.prototype.toString.call(this)
   }
 }
 
-const LAZY_CRADLE: ProxyHandler<CradleTarget> = {
-  get: (target, name) => target.attempt.resolve(name),
-  set: (target, name, value) => Reflect.set(target.attempt.scope.cradle, name, value),
-  has: (target, name) => Reflect.has(target.attempt.scope.cradle, name),
-  ownKeys: (target) => Reflect.ownKeys(target.attempt.scope.cradle),
-  getOwnPropertyDescriptor: (target, name) => Reflect.getOwnPropertyDescriptor(target.attempt.scope.cradle, name),
-  defineProperty: (target, name, descriptor) => Reflect.defineProperty(target.attempt.scope.cradle, name, descriptor),
-  deleteProperty: (target, name) => Reflect.deleteProperty(target.attempt.scope.cradle, name),
-  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.attempt.scope.cradle),
+const LAZY_CRADLE: ProxyHandler<AttemptScope> = {
+  get: (attempt, name) => attempt.resolve(name),
+  set: (attempt, name, value) => Reflect.set(attempt.scope.cradle, name, value),
+  has: (attempt, name) => Reflect.has(attempt.scope.cradle, name),
+  ownKeys: (attempt) => Reflect.ownKeys(attempt.scope.cradle),
+  getOwnPropertyDescriptor: (attempt, name) => Reflect.getOwnPropertyDescriptor(attempt.scope.cradle, name),
+  defineProperty: (attempt, name, descriptor) => Reflect.defineProperty(attempt.scope.cradle, name, descriptor),
+  deleteProperty: (attempt, name) => Reflect.deleteProperty(attempt.scope.cradle, name),
+  getPrototypeOf: (attempt) => Reflect.getPrototypeOf(attempt.scope.cradle),
 }

@@ -12,7 +12,7 @@ import { isDebugLogged, safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { cloneJobArgs } from '../policy/job-args'
 import { backoffDelay } from '../policy/retry-policy'
-import { AttemptTimeouts, RunningAttempt } from './attempt-timeouts'
+import { AttemptTimeouts, RunningAttempt, type AttemptHooks } from './attempt-timeouts'
 import { JobAttempt } from './job-attempt'
 import { EngineJobKind, type JobRecord } from './job-record'
 import type { JobStore } from './job-store'
@@ -67,7 +67,10 @@ export class JobProcessor {
   #interrupted = 0
   #drained: (() => void) | undefined
   readonly #onJobDue = (record: JobRecord): void => this.#makeReady(record)
-  readonly #onAttemptTimeout = (run: RunningAttempt): void => this.#timeOut(run)
+  readonly #attemptHooks: AttemptHooks = {
+    timedOut: (run) => this.#timeOut(run),
+    ended: (run, failed, error) => this.#ended(run, failed, error),
+  }
   readonly #pump = (): void => {
     this.#isPumpQueued = false
     this.#startsThisTurn = 0
@@ -259,28 +262,31 @@ export class JobProcessor {
     void this.#run(record, handler, attempt)
   }
 
-  /** Runs one attempt to its end or its timeout, whichever comes first, and settles it once. Never rejects. */
-  async #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): Promise<void> {
-    const run = new RunningAttempt(record, handler, attempt, this.#onAttemptTimeout)
-    let failed = false
-    let error: unknown
+  /**
+   * Runs one attempt to its end or its timeout, whichever comes first; {@link JobProcessor.#ended}
+   * settles it once. Not `async`: `then` on the body's promise is one promise per attempt where an
+   * async function awaiting it is two (workload W1).
+   */
+  #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): void {
+    const run = new RunningAttempt(record, handler, attempt, this.#attemptHooks)
+    let running: unknown
     try {
-      let running: unknown
-      try {
-        // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
-        this.#timeouts.start(run)
-        // A copy per attempt: a job that changes its args must not change what its retries get,
-        // as a distributed store, which hands each attempt the stored JSON, would not.
-        running = handler.run(cloneJobArgs(record.args), attempt)
-      } catch (thrown) {
-        // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
-        running = Promise.reject(thrown)
-      }
-      await running
+      // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
+      this.#timeouts.start(run)
+      // A copy per attempt: a job that changes its args must not change what its retries get,
+      // as a distributed store, which hands each attempt the stored JSON, would not.
+      running = handler.run(cloneJobArgs(record.args), attempt)
     } catch (thrown) {
-      failed = true
-      error = thrown
+      // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
+      running = Promise.reject(thrown)
     }
+    // What `await running` does: a promise as it is, a thenable or a plain value adopted.
+    void Promise.resolve(running).then(run.fulfilled, run.rejected)
+  }
+
+  /** The body of `run`'s attempt ended: settles the attempt, unless its timeout settled it already. */
+  #ended(run: RunningAttempt, failed: boolean, error: unknown): void {
+    const { record, handler, context: attempt } = run
     if (run.isSettled) {
       if (run.isOverrun) this.#endOverrun(run)
       return
