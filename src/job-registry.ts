@@ -1,6 +1,6 @@
 import { InjectionMode, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
 import { AttemptScope } from './attempt-scope'
-import type { JobHandler, JobHandlerSource } from './background-job-engine'
+import type { BegunAttempt, JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
 import {
   DuplicateJobError,
@@ -10,18 +10,19 @@ import {
   describeValue,
 } from './errors'
 import { MAX_NAME_LENGTH, MAX_TIMER_MS } from './limits'
-import { safeLog, type JobLogger } from './logger'
-import { describeThrown } from './policy/error-info'
+import type { JobLogger } from './logger'
 import { executeJob } from './job-execution'
 import type { JobPolicy } from './policy/job-policy'
 import { resolveRetryOptions } from './policy/retry-policy'
 import { jobRegistration } from './registrations'
+import type { JobContext } from './types'
 import { checkInteger } from './validation'
 
 /** A registered job: its class, name, container registration and run policy. */
 export interface RegisteredJob extends JobHandler {
   readonly name: string
   readonly jobClass: JobClass
+  begin(args: unknown, context: JobContext): BegunAttempt
 }
 
 /**
@@ -94,21 +95,25 @@ export class JobRegistry implements JobHandlerSource {
       maxAttempts: retry.maxRetries + 1,
       timeoutMs,
       retry,
-      run: (args, context) => {
+      begin: (args, context) => {
         const jobArgs = argsType === undefined ? args : argsInstance(name, argsType, args)
-        const scope = new AttemptScope(this.#container)
-        let running: Promise<unknown>
+        const scope = new AttemptScope(this.#container, this.#logger, context)
         try {
-          running = executeJob(this.#resolveJob(scope, jobClass, registration, resolver), jobArgs, context)
+          scope.body = executeJob(this.#resolveJob(scope, jobClass, registration, resolver), jobArgs, context)
         } catch (error) {
-          running = Promise.reject(error)
+          scope.body = Promise.reject(error)
         }
-        // Not `async` with try/finally: one promise per attempt instead of two (workload W1).
-        return running.then(
-          () => (scope.created === undefined ? undefined : this.#dispose(scope.created, name, context.jobId)),
+        return scope
+      },
+      run: (args, context) => {
+        // The obvious version, for engines that do not call `begin` themselves.
+        const attempt = job.begin(args, context)
+        return attempt.body.then(
+          () => attempt.end(),
           (error: unknown) => {
-            if (scope.created === undefined) throw error
-            return this.#dispose(scope.created, name, context.jobId).then(() => {
+            const ending = attempt.end()
+            if (ending === undefined) throw error
+            return ending.then(() => {
               throw error
             })
           },
@@ -119,18 +124,6 @@ export class JobRegistry implements JobHandlerSource {
     this.#byClass.set(jobClass, job)
     if (argsType !== undefined) this.#byArgsType.set(argsType, job)
     return job
-  }
-
-  /** Disposes the scope of an attempt; a failure is logged, never thrown. */
-  async #dispose(scope: AwilixContainer, name: string, jobId: string): Promise<void> {
-    try {
-      await scope.dispose()
-    } catch (error) {
-      safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, {
-        jobId,
-        error: describeThrown(error),
-      })
-    }
   }
 
   /**

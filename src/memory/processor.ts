@@ -275,7 +275,15 @@ export class JobProcessor {
       this.#timeouts.start(run)
       // A copy per attempt: a job that changes its args must not change what its retries get,
       // as a distributed store, which hands each attempt the stored JSON, would not.
-      running = handler.run(cloneJobArgs(record.args), attempt)
+      const args = cloneJobArgs(record.args)
+      if (handler.begin === undefined) {
+        running = handler.run(args, attempt)
+      } else {
+        // Settled from the body's own promise, its scope released in #ended (workload W1).
+        const begun = handler.begin(args, attempt)
+        run.begun = begun
+        running = begun.body
+      }
     } catch (thrown) {
       // Settle on a later turn like any rejection, so a run of synchronous throws cannot recurse.
       running = Promise.reject(thrown)
@@ -286,6 +294,26 @@ export class JobProcessor {
 
   /** The body of `run`'s attempt ended: settles the attempt, unless its timeout settled it already. */
   #ended(run: RunningAttempt, failed: boolean, error: unknown): void {
+    let ending: Promise<void> | undefined
+    try {
+      ending = run.begun?.end()
+    } catch (endError) {
+      safeLog(this.#logger, 'error', 'Releasing what an attempt held failed', {
+        jobId: run.record.id,
+        error: describeThrown(endError),
+      })
+    }
+    if (ending !== undefined) {
+      // The attempt ends once what it held is released, as `run`'s promise would settle.
+      const release = (): void => this.#released(run, failed, error)
+      void ending.then(release, release)
+      return
+    }
+    this.#released(run, failed, error)
+  }
+
+  /** `run`'s body ended and its attempt released what it held: settles it, unless its timeout did. */
+  #released(run: RunningAttempt, failed: boolean, error: unknown): void {
     const { record, handler, context: attempt } = run
     if (run.isSettled) {
       if (run.isOverrun) this.#endOverrun(run)
