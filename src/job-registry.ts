@@ -145,8 +145,9 @@ export class JobRegistry implements JobHandlerSource {
       (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
       container.getRegistration(registration) === resolver
     ) {
-      // What awilix's class resolver does in PROXY mode: construct with the cradle.
-      return Reflect.construct(jobClass, [scope.cradle]) as BackgroundJobBase<unknown>
+      // What awilix's class resolver does in PROXY mode: construct with the cradle (`new`, not
+      // `Reflect.construct`, which takes an array made per attempt: workload W1).
+      return new (jobClass as unknown as new (cradle: object) => BackgroundJobBase<unknown>)(scope.cradle)
     }
     return scope.scope.resolve<BackgroundJobBase<unknown>>(registration)
   }
