@@ -20,7 +20,7 @@ const endedListeners = new WeakMap<object, JobEndedListener>()
 
 /**
  * @internal An event listener for an ending event that needs only the job's name and end time,
- * such as a counter. It works on any hub and engine, taking both from the snapshot; an engine
+ * such as a counter; it must be quick (see {@link JobEventHub.hasSnapshotListeners}). It works on any hub and engine, taking both from the snapshot; an engine
  * that emits with {@link JobEventHub.emitEnded} calls `listener` with the two values instead and
  * builds no snapshot for it (workload W1: a snapshot per job cost a metrics counter most of its
  * throughput).
@@ -80,6 +80,17 @@ export class JobEventHub {
   /** Whether `event` has listeners (so payloads are built only when someone listens). */
   has(event: JobEventName): boolean {
     return (this.#listeners.get(event)?.size ?? 0) > 0
+  }
+
+  /**
+   * @internal Whether `event` has listeners other than those made by {@link jobEndedListener},
+   * which are counters, quick enough that the engine may treat their time as its own.
+   */
+  hasSnapshotListeners(event: JobEndedEventName): boolean {
+    const set = this.#listeners.get(event)
+    if (set === undefined) return false
+    for (const listener of set) if (!endedListeners.has(listener)) return true
+    return false
   }
 
   /**

@@ -72,6 +72,21 @@ describe('JobEventHub', () => {
     })
   })
 
+  it('tells whether an ending event has listeners other than jobEndedListener ones', () => {
+    const hub = new JobEventHub(recordingLogger())
+    assert.equal(hub.hasSnapshotListeners('completed'), false)
+    const offCounter = hub.on(
+      'completed',
+      jobEndedListener(() => {}),
+    )
+    assert.deepEqual([hub.has('completed'), hub.hasSnapshotListeners('completed')], [true, false])
+    const offFull = hub.on('completed', () => {})
+    assert.equal(hub.hasSnapshotListeners('completed'), true)
+    offFull()
+    offCounter()
+    assert.deepEqual([hub.has('completed'), hub.hasSnapshotListeners('completed')], [false, false])
+  })
+
   it('gives a jobEndedListener the name and finishedAt of the snapshot on a plain emit (any engine)', () => {
     const hub = new JobEventHub(recordingLogger())
     const heard: unknown[] = []
