@@ -1,5 +1,11 @@
 import { inspect } from 'node:util'
 import { Lifetime, type AwilixContainer } from 'awilix'
+import type { BegunAttempt } from './background-job-engine'
+import { safeLog, type JobLogger } from './logger'
+import { describeThrown } from './policy/error-info'
+import type { JobContext } from './types'
+
+const SETTLED: Promise<unknown> = Promise.resolve()
 
 /**
  * The awilix scope of one attempt, created the first time the attempt needs it. Creating and
@@ -9,24 +15,44 @@ import { Lifetime, type AwilixContainer } from 'awilix'
  * answer, and creates the real scope on the first other lookup; everything else about the cradle
  * (`in`, `Object.keys`, setting, inspecting) goes to the real scope's cradle too.
  */
-export class AttemptScope {
+export class AttemptScope implements BegunAttempt {
   readonly #root: AwilixContainer
+  readonly #logger: () => JobLogger
+  readonly #context: JobContext
   #scope: AwilixContainer | undefined = undefined
+  /** The lazy cradle; this object is its proxy's target (one object less per attempt than a target of its own). */
   readonly cradle: object
+  /** The attempt's body, once begun (the job's registry sets it). */
+  body: Promise<unknown> = SETTLED
 
-  constructor(root: AwilixContainer) {
+  /**
+   * @param logger where a failed dispose is reported
+   * @param context the attempt's, to name its job in that report
+   */
+  constructor(root: AwilixContainer, logger: () => JobLogger, context: JobContext) {
     this.#root = root
-    this.cradle = new Proxy(new CradleTarget(this), LAZY_CRADLE)
+    this.#logger = logger
+    this.#context = context
+    this.cradle = new Proxy(this, LAZY_CRADLE)
+  }
+
+  /** The attempt ended: disposes the scope if one was created; a failure is logged, never thrown. */
+  end(): Promise<void> | undefined {
+    const scope = this.#scope
+    if (scope === undefined) return undefined
+    return scope.dispose().then(
+      () => undefined,
+      (error: unknown) =>
+        safeLog(this.#logger(), 'error', `Disposing the scope of job ${this.#context.jobName} failed`, {
+          jobId: this.#context.jobId,
+          error: describeThrown(error),
+        }),
+    )
   }
 
   /** The real scope, created now if it was not yet. */
   get scope(): AwilixContainer {
     return (this.#scope ??= this.#root.createScope())
-  }
-
-  /** The scope if it was created, to dispose it. */
-  get created(): AwilixContainer | undefined {
-    return this.#scope
   }
 
   /** `cradle[name]`: a cached singleton of the root, or the real scope's answer. */
@@ -42,24 +68,20 @@ export class AttemptScope {
     }
     return Reflect.get(this.scope.cradle, name)
   }
-}
 
-/** The target of a lazy cradle. */
-class CradleTarget {
-  constructor(readonly attempt: AttemptScope) {}
   /** util.inspect reads this from the target and calls it on the proxy, as it does for awilix's cradle. */
   [inspect.custom](this: object): string {
     return Object.prototype.toString.call(this)
   }
 }
 
-const LAZY_CRADLE: ProxyHandler<CradleTarget> = {
-  get: (target, name) => target.attempt.resolve(name),
-  set: (target, name, value) => Reflect.set(target.attempt.scope.cradle, name, value),
-  has: (target, name) => Reflect.has(target.attempt.scope.cradle, name),
-  ownKeys: (target) => Reflect.ownKeys(target.attempt.scope.cradle),
-  getOwnPropertyDescriptor: (target, name) => Reflect.getOwnPropertyDescriptor(target.attempt.scope.cradle, name),
-  defineProperty: (target, name, descriptor) => Reflect.defineProperty(target.attempt.scope.cradle, name, descriptor),
-  deleteProperty: (target, name) => Reflect.deleteProperty(target.attempt.scope.cradle, name),
-  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.attempt.scope.cradle),
+const LAZY_CRADLE: ProxyHandler<AttemptScope> = {
+  get: (attempt, name) => attempt.resolve(name),
+  set: (attempt, name, value) => Reflect.set(attempt.scope.cradle, name, value),
+  has: (attempt, name) => Reflect.has(attempt.scope.cradle, name),
+  ownKeys: (attempt) => Reflect.ownKeys(attempt.scope.cradle),
+  getOwnPropertyDescriptor: (attempt, name) => Reflect.getOwnPropertyDescriptor(attempt.scope.cradle, name),
+  defineProperty: (attempt, name, descriptor) => Reflect.defineProperty(attempt.scope.cradle, name, descriptor),
+  deleteProperty: (attempt, name) => Reflect.deleteProperty(attempt.scope.cradle, name),
+  getPrototypeOf: (attempt) => Reflect.getPrototypeOf(attempt.scope.cradle),
 }

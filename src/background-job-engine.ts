@@ -28,6 +28,23 @@ export interface JobHandler {
   readonly retry: ResolvedRetryOptions
   /** Runs one attempt; resolves on success, rejects (or throws) on failure. */
   run(args: unknown, context: JobContext): Promise<void>
+  /**
+   * Optional: what `run` does, in two steps, so that an engine can settle the attempt from the
+   * body's own promise instead of one chained after it (workload W1): begins the attempt and
+   * returns it; the engine calls its `end()` once its `body` settled. Throws as `run` may.
+   */
+  begin?(args: unknown, context: JobContext): BegunAttempt
+}
+
+/** One attempt begun by {@link JobHandler.begin}. */
+export interface BegunAttempt {
+  /** Fulfils when the job's body succeeded; rejects with what it threw or rejected with. */
+  readonly body: Promise<unknown>
+  /**
+   * Releases what the attempt holds (its awilix scope, when it made one); called once, after
+   * `body` settled. Returns a promise when that is still under way, which never rejects.
+   */
+  end(): Promise<void> | undefined
 }
 
 /** Looks up job handlers by job name; the job registry implements it. */

@@ -1,6 +1,6 @@
 import { InjectionMode, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
 import { AttemptScope } from './attempt-scope'
-import type { JobHandler, JobHandlerSource } from './background-job-engine'
+import type { BegunAttempt, JobHandler, JobHandlerSource } from './background-job-engine'
 import { BackgroundJobBase, type JobClass } from './background-job-base'
 import {
   DuplicateJobError,
@@ -10,17 +10,19 @@ import {
   describeValue,
 } from './errors'
 import { MAX_NAME_LENGTH, MAX_TIMER_MS } from './limits'
-import { safeLog, type JobLogger } from './logger'
-import { describeThrown } from './policy/error-info'
+import type { JobLogger } from './logger'
+import { executeJob } from './job-execution'
 import type { JobPolicy } from './policy/job-policy'
 import { resolveRetryOptions } from './policy/retry-policy'
 import { jobRegistration } from './registrations'
+import type { JobContext } from './types'
 import { checkInteger } from './validation'
 
 /** A registered job: its class, name, container registration and run policy. */
 export interface RegisteredJob extends JobHandler {
   readonly name: string
   readonly jobClass: JobClass
+  begin(args: unknown, context: JobContext): BegunAttempt
 }
 
 /**
@@ -93,24 +95,29 @@ export class JobRegistry implements JobHandlerSource {
       maxAttempts: retry.maxRetries + 1,
       timeoutMs,
       retry,
-      run: async (args, context) => {
+      begin: (args, context) => {
         const jobArgs = argsType === undefined ? args : argsInstance(name, argsType, args)
-        const scope = new AttemptScope(this.#container)
+        const scope = new AttemptScope(this.#container, this.#logger, context)
         try {
-          await this.#resolveJob(scope, jobClass, registration, resolver).execute(jobArgs, context)
-        } finally {
-          const created = scope.created
-          if (created !== undefined) {
-            try {
-              await created.dispose()
-            } catch (error) {
-              safeLog(this.#logger(), 'error', `Disposing the scope of job ${name} failed`, {
-                jobId: context.jobId,
-                error: describeThrown(error),
-              })
-            }
-          }
+          scope.body = executeJob(this.#resolveJob(scope, jobClass, registration, resolver), jobArgs, context)
+        } catch (error) {
+          scope.body = Promise.reject(error)
         }
+        return scope
+      },
+      run: (args, context) => {
+        // The obvious version, for engines that do not call `begin` themselves.
+        const attempt = job.begin(args, context)
+        return attempt.body.then(
+          () => attempt.end(),
+          (error: unknown) => {
+            const ending = attempt.end()
+            if (ending === undefined) throw error
+            return ending.then(() => {
+              throw error
+            })
+          },
+        )
       },
     }
     this.#byName.set(name, job)
@@ -138,8 +145,9 @@ export class JobRegistry implements JobHandlerSource {
       (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
       container.getRegistration(registration) === resolver
     ) {
-      // What awilix's class resolver does in PROXY mode: construct with the cradle.
-      return Reflect.construct(jobClass, [scope.cradle]) as BackgroundJobBase<unknown>
+      // What awilix's class resolver does in PROXY mode: construct with the cradle (`new`, not
+      // `Reflect.construct`, which takes an array made per attempt: workload W1).
+      return new (jobClass as unknown as new (cradle: object) => BackgroundJobBase<unknown>)(scope.cradle)
     }
     return scope.scope.resolve<BackgroundJobBase<unknown>>(registration)
   }

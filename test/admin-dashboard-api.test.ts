@@ -8,6 +8,7 @@ import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/expre
 import { runBulkAction } from '../src/express/admin-bulk'
 import { JobMetricsRing, escapeLabelValue } from '../src/express/admin-metrics'
 import { MAX_SCANNED_JOBS, scanJobs } from '../src/express/admin-search'
+import { JobRecord } from '../src/memory/job-record'
 import { readLogMessage, readProgress } from '../src/policy/job-progress'
 import type { JobContext, JobInfo, JobPage, ListJobsQuery } from '../src/types'
 import { createHarness, type Harness } from './support/harness'
@@ -441,6 +442,30 @@ describe('the admin API of the dashboard', () => {
         'an hour later the ring is empty',
       )
       assert.deepEqual(later.totals, { completed: 3, failed: 3 })
+    })
+
+    it('builds no job snapshot for its counters on the memory engine', async () => {
+      const { h, app } = setup()
+      const toInfo = Reflect.get<JobRecord, 'toInfo'>(JobRecord.prototype, 'toInfo')
+      let snapshots = 0
+      JobRecord.prototype.toInfo = function (this: JobRecord) {
+        snapshots++
+        return toInfo.call(this)
+      }
+      try {
+        for (let i = 0; i < 5; i++) await h.manager.enqueue(SendMailJob, { to: `user${i}@example.com` })
+        for (let i = 0; i < 3; i++) await h.manager.enqueue(ResizeImageJob, { file: `photo${i}.png` })
+        await h.manager.onIdle()
+      } finally {
+        JobRecord.prototype.toInfo = toInfo
+      }
+      assert.equal(snapshots, 0)
+      const body = (await request(app).get('/admin/api/metrics').expect(200)).body as {
+        minutes: { completed: number; failed: number }[]
+        totals: { completed: number; failed: number }
+      }
+      assert.deepEqual(body.totals, { completed: 5, failed: 3 })
+      assert.deepEqual([body.minutes.at(-1)?.completed, body.minutes.at(-1)?.failed], [5, 3])
     })
 
     it('reuses a bucket when its minute comes round again', () => {

@@ -35,12 +35,46 @@ class PlainJob extends BackgroundJobBase<null> {
   }
 }
 
+/** Overrides the steps with class fields, which live on the instance rather than the prototype. */
+class FieldStepsJob extends BackgroundJobBase<null> {
+  protected override preExecute = async (): Promise<void> => {
+    steps.push('field pre')
+  }
+  protected override async executing(): Promise<void> {
+    steps.push('field executing')
+  }
+  protected override postExecute = async (): Promise<void> => {
+    steps.push('field post')
+  }
+}
+
+/** Overrides `execute` itself, which the docs advise against but a subclass may do. */
+class OwnExecuteJob extends BackgroundJobBase<null> {
+  override async execute(args: null, ctx: JobContext): Promise<void> {
+    steps.push('own execute')
+    await super.execute(args, ctx)
+  }
+  protected override async executing(): Promise<void> {
+    steps.push('own executing')
+  }
+}
+
+/** A plain-JavaScript job whose `executing` returns no promise and one that throws synchronously. */
+class SyncJob extends BackgroundJobBase<{ readonly fail: boolean }> {
+  static override retry = { maxRetries: 0 }
+  protected override executing(args: { readonly fail: boolean }): Promise<void> {
+    steps.push('sync')
+    if (args.fail) throw new Error('sync failure')
+    return undefined as unknown as Promise<void>
+  }
+}
+
 describe('BackgroundJobBase preExecute and postExecute (MASA PreExecuteAsync / PostExecuteAsync)', () => {
   let h: Harness
 
   beforeEach(() => {
     steps.length = 0
-    h = createHarness((o) => o.addJob(HookedJob, PlainJob))
+    h = createHarness((o) => o.addJob(HookedJob, PlainJob, FieldStepsJob, OwnExecuteJob, SyncJob))
   })
 
   afterEach(async () => {
@@ -83,5 +117,26 @@ describe('BackgroundJobBase preExecute and postExecute (MASA PreExecuteAsync / P
     const id = await h.manager.enqueue(PlainJob, null)
     assert.equal((await h.manager.onSettled(id)).state, 'completed')
     assert.deepEqual(steps, ['plain'])
+  })
+
+  it('runs preExecute and postExecute that a subclass sets as class fields', async () => {
+    const id = await h.manager.enqueue(FieldStepsJob, null)
+    assert.equal((await h.manager.onSettled(id)).state, 'completed')
+    assert.deepEqual(steps, ['field pre', 'field executing', 'field post'])
+  })
+
+  it('runs the execute of a subclass that overrides it', async () => {
+    const id = await h.manager.enqueue(OwnExecuteJob, null)
+    assert.equal((await h.manager.onSettled(id)).state, 'completed')
+    assert.deepEqual(steps, ['own execute', 'own executing'])
+  })
+
+  it('completes an executing that returns no promise and fails one that throws synchronously', async () => {
+    const ok = await h.manager.enqueue(SyncJob, { fail: false })
+    const bad = await h.manager.enqueue(SyncJob, { fail: true })
+    assert.equal((await h.manager.onSettled(ok)).state, 'completed')
+    const failed = await h.manager.onSettled(bad)
+    assert.equal(failed.state, 'failed')
+    assert.equal(failed.lastError?.message, 'sync failure')
   })
 })

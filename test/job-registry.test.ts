@@ -92,6 +92,41 @@ describe('JobRegistry', () => {
     assert.equal(container.resolve('lazySingleton'), container.resolve('lazySingleton'))
   })
 
+  it('disposes a scope the body created after an await before the job settles, and logs a disposer that fails', async () => {
+    container = createContainer()
+    const disposed: number[] = []
+    let built = 0
+    class Unit {
+      readonly n = ++built
+    }
+    class LateLookup extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 0 }
+      constructor(readonly deps: { unit: Unit }) {
+        super()
+      }
+      protected override async executing(): Promise<void> {
+        await new Promise((resolve) => setImmediate(resolve))
+        assert.ok(this.deps.unit instanceof Unit)
+      }
+    }
+    container.register({
+      unit: asClass(Unit)
+        .scoped()
+        .disposer((unit) => {
+          disposed.push(unit.n)
+          if (unit.n === 2) throw new Error('disposer broke')
+        }),
+    })
+    const { manager } = setUp(container, (o) => o.addJob(LateLookup))
+    const first = await manager.onSettled(await manager.enqueue(LateLookup, null))
+    assert.deepEqual([first.state, disposed], ['completed', [1]])
+    const second = await manager.onSettled(await manager.enqueue(LateLookup, null))
+    assert.deepEqual([second.state, disposed], ['completed', [1, 2]])
+    const logger = container.resolve<CapturingLogger>('logger')
+    const entry = logger.entries.find((e) => e.message === 'Disposing the scope of job LateLookup failed')
+    assert.equal(entry?.meta?.['jobId'], second.id)
+  })
+
   it('gives the job a cradle that answers `in`, keys and inspection like awilix', async () => {
     container = createContainer()
     const seen: unknown[] = []

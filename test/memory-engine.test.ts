@@ -39,6 +39,16 @@ describe('MemoryJobEngine (processor)', () => {
     await h?.container.dispose()
   })
 
+  it('starts the job that takes a freed slot at the time it starts, after what completed listeners spent', async () => {
+    setup({ concurrency: 1 })
+    h.manager.on('completed', () => h.clock.advance(7))
+    const first = await h.manager.enqueue(FlakyJob, { n: 1 })
+    const second = await h.manager.enqueue(FlakyJob, { n: 2 })
+    await h.manager.onIdle()
+    const [a, b] = [await h.manager.getJob(first), await h.manager.getJob(second)]
+    assert.equal(b?.lastRunAt?.getTime(), (a?.finishedAt?.getTime() ?? NaN) + 7)
+  })
+
   it('retries with exponential backoff (MASA defaults: 60 s, factor 2) and then succeeds', async () => {
     setup()
     const fail = async (): Promise<void> => {

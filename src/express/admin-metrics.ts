@@ -1,5 +1,6 @@
 import type { BackgroundJobManager } from '../background-job-manager'
 import type { Clock } from '../clock'
+import { jobEndedListener } from '../job-events'
 import { JOB_STATES, type JobCounts, type JobInfo } from '../types'
 
 const MINUTE_MS = 60_000
@@ -61,10 +62,20 @@ export class JobMetricsRing {
     this.#since = clock.now()
   }
 
-  /** Starts counting the jobs `manager` reports as ended; returns a function that stops it. */
+  /**
+   * Starts counting the jobs `manager` reports as ended; returns a function that stops it. Its
+   * listeners read only a job's name and end time, so an engine that can tell them those builds
+   * no job snapshot for them (see {@link jobEndedListener}).
+   */
   listen(manager: Pick<BackgroundJobManager, 'on'>): () => void {
-    const offCompleted = manager.on('completed', (job) => this.record('completed', job))
-    const offFailed = manager.on('failed', (job) => this.record('failed', job))
+    const offCompleted = manager.on(
+      'completed',
+      jobEndedListener((name, finishedAt) => this.count('completed', name, finishedAt)),
+    )
+    const offFailed = manager.on(
+      'failed',
+      jobEndedListener((name, finishedAt) => this.count('failed', name, finishedAt)),
+    )
     return () => {
       offCompleted()
       offFailed()
@@ -73,7 +84,12 @@ export class JobMetricsRing {
 
   /** Counts one job that ended, in the minute of its `finishedAt` (or now). */
   record(outcome: keyof Totals, job: Pick<JobInfo, 'name' | 'finishedAt'>): void {
-    const at = job.finishedAt?.getTime() ?? this.#clock.now()
+    this.count(outcome, job.name, job.finishedAt?.getTime())
+  }
+
+  /** Counts one job named `name` that ended at `finishedAt` (ms since the epoch; now when undefined). */
+  count(outcome: keyof Totals, name: string, finishedAt: number | undefined): void {
+    const at = finishedAt ?? this.#clock.now()
     const minute = Math.floor(at / MINUTE_MS)
     const slot = ((minute % METRICS_MINUTES) + METRICS_MINUTES) % METRICS_MINUTES
     if (this.#minute[slot] !== minute) {
@@ -89,13 +105,13 @@ export class JobMetricsRing {
       figures[slot] = (figures[slot] ?? 0) + 1
     }
     this.#totals[outcome] += 1
-    let name = this.#byName.get(job.name)
-    if (name === undefined) {
-      const key = this.#byName.size < MAX_METRIC_NAMES ? job.name : OTHER_NAME
-      name = this.#byName.get(key) ?? { completed: 0, failed: 0 }
-      this.#byName.set(key, name)
+    let totals = this.#byName.get(name)
+    if (totals === undefined) {
+      const key = this.#byName.size < MAX_METRIC_NAMES ? name : OTHER_NAME
+      totals = this.#byName.get(key) ?? { completed: 0, failed: 0 }
+      this.#byName.set(key, totals)
     }
-    name[outcome] += 1
+    totals[outcome] += 1
   }
 
   /** The figures of the last hour, ending with the current minute, and the totals. */

@@ -1,4 +1,4 @@
-import type { JobHandler } from '../background-job-engine'
+import type { BegunAttempt, JobHandler } from '../background-job-engine'
 import { monotonicView, type Clock } from '../clock'
 import { MAX_TIMER_MS } from '../limits'
 import { safeLog, type JobLogger } from '../logger'
@@ -15,19 +15,31 @@ export class RunningAttempt extends TimerNode {
   isSettled = false
   /** Timed out while its body still runs. */
   isOverrun = false
+  /** The attempt as its handler's `begin` returned it, when the handler has `begin`. */
+  begun: BegunAttempt | undefined = undefined
+  /** The body's promise fulfilled. */
+  readonly fulfilled = (): void => this.hooks.ended(this, false, undefined)
+  /** The body's promise rejected (or the body threw) with `error`. */
+  readonly rejected = (error: unknown): void => this.hooks.ended(this, true, error)
 
   constructor(
     readonly record: JobRecord,
     readonly handler: JobHandler,
     readonly context: JobAttempt,
-    readonly onTimeout: (run: RunningAttempt) => void,
+    readonly hooks: AttemptHooks,
   ) {
     super()
   }
 
   override expire(): void {
-    this.onTimeout(this)
+    this.hooks.timedOut(this)
   }
+}
+
+/** What the processor does when a running attempt times out or its body ends. */
+export interface AttemptHooks {
+  timedOut(run: RunningAttempt): void
+  ended(run: RunningAttempt, failed: boolean, error: unknown): void
 }
 
 /**
