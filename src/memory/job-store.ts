@@ -173,7 +173,7 @@ export class JobStore {
 
   /** The number of finished jobs of `state` kept at most. */
   limit(state: 'completed' | 'failed' | 'cancelled'): number {
-    return this.#limits[state]
+    return this.#entry(state).limit
   }
 
   /**
@@ -181,7 +181,7 @@ export class JobStore {
    * oldest past that state's bound: the counts end the same, without indexing it first.
    */
   drop(record: JobRecord): void {
-    if (record.state === 'pending' && this.#jobs.delete(record)) this.#counts.pending--
+    if (record.state === 'pending' && this.#jobs.delete(record)) this.#pending.count--
   }
 
   /** Forgets `record`. */
