@@ -200,6 +200,25 @@ describe('bullmqEngine on Redis', () => {
     assert.equal((await worker.getJob(id))?.state, 'completed')
   })
 
+  it('accepts a burst of enqueues made before its connection is up, with no listener-leak warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`)
+    process.on('warning', onWarning)
+    try {
+      const manager = start({ worker: false })
+      const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => manager.enqueue(GreetJob, { name: `n${i}` })))
+      assert.equal(new Set(ids).size, 50)
+      assert.equal((await manager.counts()).pending, 50)
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(
+        warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning')),
+        [],
+      )
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('gives ids that go on from the queue’s counter in a new process instead of restarting at 1', async () => {
     const first = start({ worker: false })
     const ids = [await first.enqueue(GreetJob, { name: 'a' }), await first.enqueue(GreetJob, { name: 'b' })]
