@@ -1,11 +1,11 @@
 import { Queue, Worker } from 'bullmq'
 import {
   BENCH_QUEUE,
-  RAW_KEEP_COMPLETED,
   benchConnection,
   benchPrefix,
   benchRedis,
   deleteKeys,
+  rawJobOptions,
   redisFacts,
 } from './bullmq-support'
 import { BackgroundJobBase } from '../src/index'
@@ -96,7 +96,7 @@ export async function delayedRaw(params: DelayedParams): Promise<Record<string, 
   )
   const redis = benchRedis()
   const add = (i: number, delay: number): Promise<unknown> =>
-    queue.add('StampJob', { i }, { delay, removeOnComplete: { count: RAW_KEEP_COMPLETED } })
+    queue.add('StampJob', { i }, { ...rawJobOptions(), delay })
   try {
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()])
     await warmUp(

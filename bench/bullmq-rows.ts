@@ -269,8 +269,9 @@ export function bullmqDescription(isQuick: boolean): string {
   const config = isQuick ? QUICK : FULL
   const n = (value: number): string => value.toLocaleString('en-US')
   return `- **B1–B5, BullMQ** (Redis at \`REDIS_URL\`, else 127.0.0.1:6379; skipped without one): the kit on
-  \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, keeping
-  the same 1000 completed jobs) on the same Redis, alternating fresh children. Both variants enqueue
+  \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, each job
+  with the options the kit gives its jobs: 11 attempts, a backoff, 1000 completed and 10,000 failed kept)
+  on the same Redis, alternating fresh children. Both variants enqueue
   one call per job (\`Queue.add\` against \`manager.enqueue\`; the kit has no bulk enqueue, so raw
   \`addBulk\` would time another producer), and run warm-up jobs to their end before any clock starts.
   **B1**: ${n(config.throughputJobs)} no-op jobs, one process, after 1000 warm-up jobs, clock from the first enqueue (1000 in
