@@ -21,7 +21,7 @@ export const DELAYED_CONCURRENCY = 50
  * Redis first, so lateness measures the engine's timing of delayed jobs, not how long the
  * producer took to hand over jobs that were due already.
  */
-export const DELAYED_LEAD_MS = 1000
+export const DELAYED_LEAD_MS = 3000
 
 /** Jobs run through the whole path before the timed ones, so connections and scripts are warm. */
 const WARMUP_JOBS = 200
