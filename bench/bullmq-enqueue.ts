@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq'
-import { BENCH_QUEUE, RAW_KEEP_COMPLETED, benchConnection, benchPrefix, benchRedis, deleteKeys } from './bullmq-support'
+import { BENCH_QUEUE, benchConnection, benchPrefix, benchRedis, cpuSince, deleteKeys, rawAdd } from './bullmq-support'
 import { createBullmqKit } from './bullmq-kit'
 import { NoopJob, type BenchArgs } from './support'
 
@@ -12,29 +12,41 @@ export interface EnqueueParams {
 /** Adds in flight at once in the second half of B2. */
 export const IN_FLIGHT = 1000
 
-/** Jobs added before timing, so both variants time warm connections and compiled scripts. */
-const WARMUP_JOBS = 200
+/**
+ * Jobs added before timing, in both shapes (one by one, then in flight), so both variants time
+ * warm connections, loaded scripts and compiled code.
+ */
+const WARMUP_JOBS = 1000
 
 /**
  * Times `add(i)` for `awaitedJobs` jobs each awaited before the next, then for `inFlightJobs`
- * jobs {@link IN_FLIGHT} at a time (awaited together); µs per job for each.
+ * jobs {@link IN_FLIGHT} at a time (awaited together); µs per job for each, wall clock and this
+ * process's CPU time (less noisy on a shared machine; Redis's own time is not in it).
  */
 export async function timeEnqueues(
   { awaitedJobs, inFlightJobs }: EnqueueParams,
   add: (i: number) => Promise<unknown>,
-): Promise<{ awaitedUs: number; inFlightUs: number }> {
+): Promise<Record<string, number>> {
+  const inFlight = async (count: number): Promise<void> => {
+    for (let start = 0; start < count; start += IN_FLIGHT) {
+      const batch: Promise<unknown>[] = []
+      for (let i = start; i < Math.min(count, start + IN_FLIGHT); i++) batch.push(add(i))
+      await Promise.all(batch)
+    }
+  }
   for (let i = 0; i < WARMUP_JOBS; i++) await add(i)
+  await inFlight(WARMUP_JOBS)
+  let cpu = process.cpuUsage()
   let started = performance.now()
   for (let i = 0; i < awaitedJobs; i++) await add(i)
   const awaitedUs = ((performance.now() - started) * 1000) / awaitedJobs
+  const awaitedCpuUs = cpuSince(cpu) / awaitedJobs
+  cpu = process.cpuUsage()
   started = performance.now()
-  for (let start = 0; start < inFlightJobs; start += IN_FLIGHT) {
-    const batch: Promise<unknown>[] = []
-    for (let i = start; i < Math.min(inFlightJobs, start + IN_FLIGHT); i++) batch.push(add(i))
-    await Promise.all(batch)
-  }
+  await inFlight(inFlightJobs)
   const inFlightUs = ((performance.now() - started) * 1000) / inFlightJobs
-  return { awaitedUs, inFlightUs }
+  const inFlightCpuUs = cpuSince(cpu) / inFlightJobs
+  return { awaitedUs, inFlightUs, awaitedCpuUs, inFlightCpuUs }
 }
 
 /** B2 baseline: `queue.add('NoopJob', { i })` on a plain BullMQ `Queue`; no worker runs. */
@@ -44,9 +56,7 @@ export async function enqueueRaw(params: EnqueueParams): Promise<Record<string, 
   const redis = benchRedis()
   try {
     await queue.waitUntilReady()
-    return await timeEnqueues(params, (i) =>
-      queue.add('NoopJob', { i }, { removeOnComplete: { count: RAW_KEEP_COMPLETED } }),
-    )
+    return await timeEnqueues(params, (i) => rawAdd(queue, i))
   } finally {
     await queue.close()
     await deleteKeys(redis, prefix)

@@ -12,7 +12,7 @@ import express from 'express'
 import { backgroundJobsMiddleware } from '../src/index'
 import { createBullmqKit } from './bullmq-kit'
 import { B5_ROUTES, RAW_HTTP_QUEUE, type HttpServerParams } from './bullmq-http'
-import { RAW_KEEP_COMPLETED, benchConnection } from './bullmq-support'
+import { benchConnection, rawJobOptions } from './bullmq-support'
 import { NoopJob, type BenchArgs } from './support'
 import { READY_PREFIX } from './w4-http'
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     res.json({ ok: true })
   })
   app.get(B5_ROUTES.raw, async (_req, res) => {
-    await queue.add('NoopJob', { i: i++ }, { removeOnComplete: { count: RAW_KEEP_COMPLETED } })
+    await queue.add('NoopJob', { i: i++ }, rawJobOptions())
     res.json({ ok: true })
   })
   const server = app.listen(0, '127.0.0.1')

@@ -2,15 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { Queue } from 'bullmq'
 import { createBullmqKit } from './bullmq-kit'
-import {
-  BENCH_QUEUE,
-  RAW_KEEP_COMPLETED,
-  benchConnection,
-  benchPrefix,
-  benchRedis,
-  deleteKeys,
-  until,
-} from './bullmq-support'
+import { BENCH_QUEUE, benchConnection, benchPrefix, benchRedis, deleteKeys, rawAdd, until } from './bullmq-support'
 import { ENQUEUE_BATCH } from './bullmq-throughput'
 import type { WorkerProcessMessage, WorkerProcessParams } from './bullmq-worker-process'
 import { NoopJob, inBatches, type BenchArgs } from './support'
@@ -24,6 +16,9 @@ export interface ProcessesParams {
 
 /** The compiled worker process, next to this compiled file. */
 const WORKER_PROCESS = path.join(__dirname, `bullmq-worker-process${path.extname(__filename)}`)
+
+/** Warm-up jobs per worker process, run to their end before the clock starts. */
+const WARMUP_JOBS_PER_PROCESS = 200
 
 /** How long one B4 run may take before it counts as failed. */
 const RUN_TIMEOUT_MS = 180_000
@@ -61,11 +56,12 @@ function spawnWorker(variant: 'raw' | 'kit', params: WorkerProcessParams): Worke
 
 /**
  * B4, one run: `processes` fresh worker processes (raw BullMQ `Worker`s or the kit's engine, each
- * at `concurrency`) on one queue; once all are ready, this process enqueues `jobs` no-op jobs (raw:
- * `addBulk` in chunks of {@link ENQUEUE_BATCH}; kit: `manager.enqueue` on a `worker: false`
- * engine, {@link ENQUEUE_BATCH} in flight) and the clock runs until the workers' completion counts
- * add up to `jobs`. Then each worker process stops and sends the ids it started: starts, unique
- * ids and duplicates are counted across processes.
+ * at `concurrency`) on one queue; once all are ready, this process (raw: a plain `Queue`, kit: a
+ * `worker: false` engine, {@link ENQUEUE_BATCH} enqueues in flight, one call per job in both)
+ * first runs {@link WARMUP_JOBS_PER_PROCESS} warm-up jobs per process to their end, then enqueues
+ * `jobs` no-op jobs, and the clock runs from that first enqueue until the workers' completion
+ * counts add up. Then each worker process stops and sends the ids it started (warm-up jobs not
+ * among them): starts, unique ids and duplicates are counted across processes.
  */
 export async function processesRun(
   variant: 'raw' | 'kit',
@@ -74,14 +70,29 @@ export async function processesRun(
   const prefix = benchPrefix()
   const redis = benchRedis()
   const workers: WorkerHandle[] = []
+  let seconds = NaN
+  const warmup = WARMUP_JOBS_PER_PROCESS * processes
   try {
     for (let n = 0; n < processes; n++) workers.push(spawnWorker(variant, { prefix, concurrency }))
     await Promise.all(workers.map((worker) => worker.ready))
     const completed = (): number => workers.reduce((sum, worker) => sum + worker.completed, 0)
-    const started = performance.now()
-    await enqueue(variant, prefix, jobs)
-    await until(() => completed() >= jobs, RUN_TIMEOUT_MS, `${jobs} completions across ${processes} processes`, 1)
-    const seconds = (performance.now() - started) / 1000
+    const producer = await openProducer(variant, prefix)
+    try {
+      // Warm-up jobs (i below 0, not noted as starts) first, so every worker is connected and warm.
+      await inBatches(warmup, ENQUEUE_BATCH, (i) => producer.add(-1 - i))
+      await until(() => completed() >= warmup, RUN_TIMEOUT_MS, `${warmup} warm-up completions`, 1)
+      const started = performance.now()
+      await inBatches(jobs, ENQUEUE_BATCH, (i) => producer.add(i))
+      await until(
+        () => completed() >= warmup + jobs,
+        RUN_TIMEOUT_MS,
+        `${jobs} completions across ${processes} processes`,
+        1,
+      )
+      seconds = (performance.now() - started) / 1000
+    } finally {
+      await producer.close()
+    }
     for (const worker of workers) worker.child.send('finish')
     await Promise.all(workers.map((worker) => worker.exited))
     const ids = workers.flatMap((worker) => worker.starts?.ids ?? [])
@@ -92,7 +103,7 @@ export async function processesRun(
       starts: ids.length,
       unique,
       duplicates: ids.length - unique,
-      completions: workers.reduce((sum, worker) => sum + (worker.starts?.completed ?? 0), 0),
+      completions: workers.reduce((sum, worker) => sum + (worker.starts?.completed ?? 0), 0) - warmup,
       missing: jobs - unique,
       smallestShare: Math.min(...shares),
       reportedProcesses: workers.filter((worker) => worker.starts !== undefined).length,
@@ -104,29 +115,22 @@ export async function processesRun(
   }
 }
 
-/** Enqueues `jobs` no-op jobs `{ i }` on the run's queue, the variant's way. */
-async function enqueue(variant: 'raw' | 'kit', prefix: string, jobs: number): Promise<void> {
+/** The coordinator's producer: `add(i)` enqueues no-op job `{ i }` the variant's way. */
+interface Producer {
+  add(i: number): Promise<unknown>
+  close(): Promise<void>
+}
+
+/** Raw: a plain `Queue` and `queue.add` per job; kit: a `worker: false` engine and `manager.enqueue`. */
+async function openProducer(variant: 'raw' | 'kit', prefix: string): Promise<Producer> {
   if (variant === 'raw') {
     const queue = new Queue<BenchArgs>(BENCH_QUEUE, { connection: benchConnection(), prefix })
-    try {
-      for (let start = 0; start < jobs; start += ENQUEUE_BATCH) {
-        const chunk = []
-        for (let i = start; i < Math.min(jobs, start + ENQUEUE_BATCH); i++) {
-          chunk.push({ name: 'NoopJob', data: { i }, opts: { removeOnComplete: { count: RAW_KEEP_COMPLETED } } })
-        }
-        await queue.addBulk(chunk)
-      }
-    } finally {
-      await queue.close()
-    }
-    return
+    await queue.waitUntilReady()
+    return { add: (i) => rawAdd(queue, i), close: () => queue.close() }
   }
   const kit = createBullmqKit([NoopJob], { prefix, worker: false })
-  try {
-    await inBatches(jobs, ENQUEUE_BATCH, (i) => kit.manager.enqueue(NoopJob, { i }))
-  } finally {
-    await kit.dispose()
-  }
+  await kit.manager.counts()
+  return { add: (i) => kit.manager.enqueue(NoopJob, { i }), close: () => kit.dispose() }
 }
 
 /** B4 baseline variant: raw BullMQ workers. */

@@ -6,7 +6,7 @@
  * Without a Redis answering, the BullMQ rows are skipped with the reason printed.
  */
 import { REDIS_URL, benchRedis, deleteLeftovers, redisFacts, redisMissing } from './bullmq-support'
-import { DELAYED_CONCURRENCY } from './bullmq-delayed'
+import { DELAYED_CONCURRENCY, DELAYED_LEAD_MS } from './bullmq-delayed'
 import type { ChildRun, Row } from './run'
 
 /** What the runner lends the BullMQ workloads. */
@@ -126,6 +126,15 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
           target: '>= 0.8x',
           pass: (k, b) => k >= 0.8 * b,
         }),
+        against(
+          name,
+          'raw BullMQ',
+          runs,
+          'CPU per job (producer and worker, one process)',
+          'cpuUsPerJob',
+          'µs/job',
+          'median',
+        ),
         against(name, 'raw BullMQ', runs, 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
       )
     }
@@ -139,13 +148,15 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
     rows.push(
       against(name, 'raw Queue.add', runs, 'awaited single enqueue', 'awaitedUs', 'µs/job', 'median', cost),
       against(name, 'raw Queue.add', runs, 'enqueue, 1000 in flight', 'inFlightUs', 'µs/job', 'median', cost),
+      against(name, 'raw Queue.add', runs, 'CPU per awaited enqueue', 'awaitedCpuUs', 'µs/job', 'median'),
+      against(name, 'raw Queue.add', runs, 'CPU per enqueue in flight', 'inFlightCpuUs', 'µs/job', 'median'),
     )
   }
 
   if (tools.wants('b3')) {
     const params = { jobs: config.delayedJobs, maxDelayMs: 2000, seed: 20240601 }
     const runs = await tools.alternate('b3', ['raw', 'kit'], params)
-    const name = `B3 BullMQ delayed (${params.jobs.toLocaleString('en-US')} jobs, 0-${params.maxDelayMs} ms, concurrency ${DELAYED_CONCURRENCY}, Redis ${version} hz ${hz})`
+    const name = `B3 BullMQ delayed (${params.jobs.toLocaleString('en-US')} jobs due ${DELAYED_LEAD_MS} ms + 0-${params.maxDelayMs} ms after the producer starts, concurrency ${DELAYED_CONCURRENCY}, Redis ${version} hz ${hz})`
     const row = (metric: string, key: string, unit: string, summary: Row['summary'], check?: Check): Row =>
       against(name, 'raw BullMQ', runs, metric, key, unit, summary, check)
     rows.push(
@@ -159,6 +170,14 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
       row('misses (worst run)', 'misses', 'jobs', 'max', zero),
       row('early starts (worst run)', 'early', 'jobs', 'max', zero),
       row('Redis hz during the runs', 'redisHz', 'Hz', 'max'),
+      row('time to enqueue all jobs', 'productionMs', 'ms', 'median'),
+      row(
+        `jobs due before all were enqueued (worst run; lead ${DELAYED_LEAD_MS} ms)`,
+        'dueBeforeEnqueued',
+        'jobs',
+        'max',
+        zero,
+      ),
     )
   }
 
@@ -250,16 +269,22 @@ export function bullmqDescription(isQuick: boolean): string {
   const config = isQuick ? QUICK : FULL
   const n = (value: number): string => value.toLocaleString('en-US')
   return `- **B1–B5, BullMQ** (Redis at \`REDIS_URL\`, else 127.0.0.1:6379; skipped without one): the kit on
-  \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, keeping
-  the same 1000 completed jobs) on the same Redis, alternating fresh children. **B1**: ${n(config.throughputJobs)} no-op jobs,
-  one process, worker ready first, clock from the first enqueue (raw \`addBulk\` of 1000, kit 1000
-  \`enqueue\`s in flight) to the last \`completed\` event, at concurrency ${B1_CONCURRENCY.join(' and ')}. **B2**: µs per
-  enqueue on a producer without a worker, ${n(config.awaitedJobs)} awaited one by one and ${n(config.inFlightJobs)} 1000 in flight,
-  after 200 warm-up adds. **B3**: W2's producer and lateness figures, ${n(config.delayedJobs)} jobs over 0–2000 ms, worker at
-  concurrency ${DELAYED_CONCURRENCY} in the producing process; lateness depends on Redis's \`hz\`, printed. **B4**: 1, 2
-  and 4 fresh worker processes (concurrency ${B4_CONCURRENCY} each) on one queue, ${n(config.processJobs)} jobs enqueued by the
-  coordinator once all are ready; every start noted as (job id, process) and counted across processes
-  after the last completion. **B5**: W4's routes on an enqueue-only (\`worker: false\`) web process,
+  \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, each job
+  with the options the kit gives its jobs: 11 attempts, a backoff, 1000 completed and 10,000 failed kept)
+  on the same Redis, alternating fresh children. Both variants enqueue
+  one call per job (\`Queue.add\` against \`manager.enqueue\`; the kit has no bulk enqueue, so raw
+  \`addBulk\` would time another producer), and run warm-up jobs to their end before any clock starts.
+  **B1**: ${n(config.throughputJobs)} no-op jobs, one process, after 1000 warm-up jobs, clock from the first enqueue (1000 in
+  flight) to the last \`completed\` event, at concurrency ${B1_CONCURRENCY.join(' and ')}; CPU per job is the process's
+  (producer and worker) over the timed part. **B2**: µs per enqueue on a producer without a worker,
+  ${n(config.awaitedJobs)} awaited one by one and ${n(config.inFlightJobs)} 1000 in flight, after 1000 warm-up adds of each shape; wall
+  clock and CPU. **B3**: ${n(config.delayedJobs)} jobs, each with an intended run time fixed first (the producer's start
+  + ${DELAYED_LEAD_MS} ms + a seeded 0–2000 ms), all enqueued at once with the delay left until it; lateness is the first
+  start minus the intended time; worker at concurrency ${DELAYED_CONCURRENCY} in the producing process, after 200 warm-up
+  jobs; Redis's \`hz\` printed. **B4**: 1, 2
+  and 4 fresh worker processes (concurrency ${B4_CONCURRENCY} each) on one queue; once all are ready the
+  coordinator runs 200 warm-up jobs per process, then enqueues ${n(config.processJobs)} jobs; every start noted as (job id,
+  process) and counted across processes after the last completion. **B5**: W4's routes on an enqueue-only (\`worker: false\`) web process,
   \`/enqueue\` through \`req.backgroundJobs\` against \`/raw\` (the same handler calling \`Queue.add\`)
   and \`/plain\`, interleaved one-second slices.`
 }

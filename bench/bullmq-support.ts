@@ -1,4 +1,6 @@
+import type { JobsOptions, Queue } from 'bullmq'
 import { Redis } from 'ioredis'
+import type { BenchArgs } from './support'
 
 /** The Redis the BullMQ workloads use: `REDIS_URL`, else the machine's on 127.0.0.1:6379. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -94,3 +96,33 @@ export async function until(done: () => boolean, timeoutMs: number, what: string
  * kit's default `keepCompleted`, so both variants trim the completed set alike.
  */
 export const RAW_KEEP_COMPLETED = 1000
+
+/**
+ * The options of every raw-baseline job: those the kit's engine gives each job by default, in
+ * BullMQ's own terms, so both variants store, send and parse the same job: 11 attempts (the
+ * kit's 10 retries), an exponential backoff from 60 s (the kit's default policy; the kit's is a
+ * custom strategy of the same shape), and the kit's keep bounds (`keepCompleted` 1000,
+ * `keepFailed` 10,000). No bench job fails, so the retry policy is stored, never used.
+ */
+export function rawJobOptions(): JobsOptions {
+  return {
+    attempts: 11,
+    backoff: { type: 'exponential', delay: 60_000 },
+    removeOnComplete: { count: RAW_KEEP_COMPLETED },
+    removeOnFail: { count: 10_000 },
+  }
+}
+
+/**
+ * The raw baselines' enqueue of no-op job `i`: one `Queue.add`, as the kit's `enqueue` is one
+ * call per job (the kit has no bulk enqueue, so `addBulk` would time a different producer).
+ */
+export function rawAdd(queue: Queue<BenchArgs>, i: number): Promise<unknown> {
+  return queue.add('NoopJob', { i }, rawJobOptions())
+}
+
+/** CPU time (user + system) this process spent since `since` (a `process.cpuUsage()`), in µs. */
+export function cpuSince(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since)
+  return user + system
+}

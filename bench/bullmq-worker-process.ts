@@ -1,7 +1,8 @@
 /**
  * One worker process of B4, spawned by the B4 coordinator with an IPC channel:
  * `node bench/.build/bench/bullmq-worker-process.js <raw|kit> '<params JSON>'`. It works the
- * coordinator's queue with no-op jobs, noting the id of every job it starts; it sends `ready` once
+ * coordinator's queue with no-op jobs, noting the id of every job it starts (but warm-up jobs,
+ * whose `i` is below 0); it sends `ready` once
  * its worker listens, its completion count every {@link PROGRESS_EVERY_MS}, and on `finish` stops
  * its worker, sends the ids it started and lets the process end.
  */
@@ -39,7 +40,7 @@ async function startRawWorker({ prefix, concurrency }: WorkerProcessParams): Pro
   const worker = new Worker<BenchArgs>(
     BENCH_QUEUE,
     async (job) => {
-      started.push(job.id ?? '(no id)')
+      if (job.data.i >= 0) started.push(job.id ?? '(no id)')
       await noopJob(job.data)
     },
     { connection: benchConnection(), prefix, concurrency },

@@ -28,9 +28,19 @@ export interface AttemptRunnerParts {
   readonly WaitingError: new () => Error
 }
 
-/** The context of one attempt; only the runner aborts its signal. */
+/**
+ * The context of one attempt; only the runner aborts its signal, and BullMQ's signal for the
+ * attempt (lock lost, forced close) aborts it too. The signal is made on its first read: most
+ * bodies never read it, and an `AbortController` plus a listener on BullMQ's signal cost more
+ * than the rest of the attempt's bookkeeping (workload B1). Until then an abort is only noted,
+ * and the signal is made already aborted, with the first reason, as it would have been.
+ */
 class BullmqAttempt implements JobContext {
-  readonly controller = new AbortController()
+  readonly #outer: AbortSignal | undefined
+  #controller: AbortController | undefined
+  #isAborted = false
+  #reason: unknown = undefined
+  #onOuterAbort: (() => void) | undefined = undefined
   /** Ends the grace a timed-out body gets before its retry (stop ends it early). */
   endGrace: (() => void) | undefined = undefined
 
@@ -39,15 +49,60 @@ class BullmqAttempt implements JobContext {
     readonly jobName: string,
     readonly attempt: number,
     readonly maxAttempts: number,
-  ) {}
+    outer: AbortSignal | undefined,
+  ) {
+    this.#outer = outer
+  }
 
   get signal(): AbortSignal {
-    return this.controller.signal
+    if (this.#controller === undefined) {
+      this.#noteOuterAbort()
+      const controller = new AbortController()
+      this.#controller = controller
+      if (this.#isAborted) controller.abort(this.#reason)
+      else if (this.#outer !== undefined) {
+        const outer = this.#outer
+        this.#onOuterAbort = () => this.abort(outer.reason)
+        outer.addEventListener('abort', this.#onOuterAbort, { once: true })
+      }
+    }
+    return this.#controller.signal
+  }
+
+  /** Why the attempt was aborted first (undefined when it was not). */
+  get abortReason(): unknown {
+    this.#noteOuterAbort()
+    return this.#reason
+  }
+
+  /**
+   * Aborts the attempt with `reason`, unless it was aborted already. Listeners of the signal run
+   * now, and what they throw is thrown here, as from `AbortController.abort`.
+   */
+  abort(reason: unknown): void {
+    this.#noteOuterAbort()
+    if (this.#isAborted) return
+    this.#isAborted = true
+    this.#reason = reason
+    this.#controller?.abort(reason)
+  }
+
+  /** The attempt has ended: BullMQ's signal is followed no longer. */
+  release(): void {
+    if (this.#onOuterAbort !== undefined) this.#outer?.removeEventListener('abort', this.#onOuterAbort)
   }
 
   /** What `JSON.stringify(context)` shows, as on the memory engine. */
   toJSON(): Omit<JobContext, 'signal'> {
     return { jobId: this.jobId, jobName: this.jobName, attempt: this.attempt, maxAttempts: this.maxAttempts }
+  }
+
+  /** BullMQ's signal aborted while nobody followed it: that abort came first. */
+  #noteOuterAbort(): void {
+    if (!this.#isAborted && this.#controller === undefined && this.#outer?.aborted === true) {
+      this.#isAborted = true
+      this.#reason = this.#outer.reason
+    }
   }
 }
 
@@ -105,14 +160,12 @@ export class AttemptRunner {
     }
     const handler = this.#handlers.handler(job.name)
     if (handler === undefined) throw new UnknownJobError(job.name)
-    const attempt = new BullmqAttempt(job.id ?? '', job.name, job.attemptsMade + 1, handler.maxAttempts)
-    const onAbort = (): void => attempt.controller.abort(signal?.reason)
-    signal?.addEventListener('abort', onAbort, { once: true })
+    const attempt = new BullmqAttempt(job.id ?? '', job.name, job.attemptsMade + 1, handler.maxAttempts, signal)
     this.#running.add(attempt)
     try {
       await this.#attempt(job, handler, attempt)
     } catch (error) {
-      if (attempt.signal.reason instanceof ManagerStoppedError) {
+      if (attempt.abortReason instanceof ManagerStoppedError) {
         // An attempt that ends on stop's abort is not a failure of the job: back to waiting, not counted.
         this.#interrupted++
         await job.moveToWait(token)
@@ -123,7 +176,7 @@ export class AttemptRunner {
       }
       throw AttemptFailure.of(error)
     } finally {
-      signal?.removeEventListener('abort', onAbort)
+      attempt.release()
       this.#running.delete(attempt)
       if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
         const waiters = this.#idleWaiters
@@ -153,7 +206,7 @@ export class AttemptRunner {
       clearTimeout(timer)
     }
     const error = timeoutError(attempt, handler, false)
-    attempt.controller.abort(error)
+    attempt.abort(error)
     const retryDelay = attempt.attempt < handler.maxAttempts ? backoffDelay(handler.retry, attempt.attempt) : -1
     // No retry follows, or the body ended on its abort: the attempt fails now.
     if (retryDelay < 0 || (await settlesWithin(ended, 0))) throw error
@@ -231,7 +284,7 @@ export class AttemptRunner {
   abortAll(reason: () => Error): void {
     for (const attempt of this.#running) {
       try {
-        attempt.controller.abort(reason())
+        attempt.abort(reason())
       } catch (error) {
         safeLog(this.#logger, 'error', 'An abort listener of a running job threw', {
           jobId: attempt.jobId,

@@ -35,8 +35,8 @@ export class RedisConnections {
   #wasReady = false
   /** Whether one wait for the first connection already ran out: later calls fail at once. */
   #hasWaitedInVain = false
-  /** The wait for the first connection, once a call has begun it. */
-  #firstConnect: Promise<boolean> | undefined
+  /** The wait for the first connection under way, shared by every caller ({@link #firstConnection}). */
+  #firstWait: Promise<boolean> | undefined
   #isClosing = false
 
   constructor(modules: BullmqModules, connection: RedisOptions | string) {
@@ -81,43 +81,27 @@ export class RedisConnections {
     if (this.#wasReady || this.#hasWaitedInVain || client.status === 'end' || client.status === 'close') {
       throw this.unavailable(operation, `the connection is ${client.status}`)
     }
-    if (!(await (this.#firstConnect ??= this.#waitForFirstConnect()))) {
+    if (!(await this.#firstConnection())) {
       throw this.unavailable(operation, `no connection within ${FIRST_CONNECT_WAIT_MS} ms`)
     }
-  }
-
-  /**
-   * One wait for the producer's first connection, shared by every call made before it: one
-   * `ready` listener and one timer however many calls wait (a listener each would pass the
-   * emitter's limit of 16 with a burst of enqueues at start). Resolves false when it ran out.
-   */
-  #waitForFirstConnect(): Promise<boolean> {
-    const client = this.producer
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        client.off('ready', onReady)
-        this.#hasWaitedInVain = true
-        resolve(false)
-      }, FIRST_CONNECT_WAIT_MS)
-      const onReady = (): void => {
-        clearTimeout(timer)
-        resolve(true)
-      }
-      client.once('ready', onReady)
-    })
   }
 
   /**
    * Runs `call` once the producer is ready; a connection failure during it becomes a
    * {@link BackendUnavailableError}, any other error is thrown as it is.
    */
-  async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    await this.ready(operation)
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    // Not `async`, and no wait when the connection is up: every enqueue comes through here (B2).
+    if (this.producer.status !== 'ready') return this.ready(operation).then(() => this.run(operation, call))
+    let running: Promise<T>
     try {
-      return await call()
+      running = call()
     } catch (error) {
-      throw this.isUnavailable(error) ? this.unavailable(operation, reasonOf(error), error) : error
+      return Promise.reject(this.#failure(operation, error))
     }
+    return running.then(undefined, (error: unknown) => {
+      throw this.#failure(operation, error)
+    })
   }
 
   /** Whether `error` says that Redis could not be reached. */
@@ -129,6 +113,33 @@ export class RedisConnections {
       (typeof message === 'string' && UNAVAILABLE.test(message)) ||
       (typeof code === 'string' && UNAVAILABLE.test(code))
     )
+  }
+
+  /** What `operation` rejects with after `error`: the named error when Redis could not be reached. */
+  #failure(operation: string, error: unknown): unknown {
+    return this.isUnavailable(error) ? this.unavailable(operation, reasonOf(error), error) : error
+  }
+
+  /**
+   * One wait for the first connection, whoever asks meanwhile: true once it is ready, false after
+   * {@link FIRST_CONNECT_WAIT_MS}. Shared, so that a burst of enqueues at start-up adds one
+   * listener to the client, not one each (Node warns past ten).
+   */
+  #firstConnection(): Promise<boolean> {
+    this.#firstWait ??= new Promise<boolean>((resolve) => {
+      const client = this.producer
+      const done = (isReady: boolean): void => {
+        clearTimeout(timer)
+        client.off('ready', onReady)
+        this.#firstWait = undefined
+        if (!isReady) this.#hasWaitedInVain = true
+        resolve(isReady)
+      }
+      const onReady = (): void => done(true)
+      const timer = setTimeout(() => done(false), FIRST_CONNECT_WAIT_MS)
+      client.on('ready', onReady)
+    })
+    return this.#firstWait
   }
 
   /** The error for `operation` failing because Redis is unavailable. */
