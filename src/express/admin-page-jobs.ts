@@ -7,7 +7,7 @@ import { previewJson } from './json-preview'
  * A job as a list shows it: `args` when their JSON is short enough, else `argsPreview`, the first
  * characters of that JSON (the job's own view has the whole); the error's text clipped alike.
  */
-export interface AdminJobListItem extends Omit<JobInfo, 'args'> {
+export interface AdminJobListItem extends Omit<JobInfo, 'args' | 'logs' | 'history'> {
   /** The args (or what `redactArgs` shows), when their JSON fits the list's bound. */
   readonly args?: unknown
   /** The first characters of the args' JSON, ending in `…`, when they do not fit. */
@@ -116,7 +116,7 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
         ? `<h3>Progress</h3><p class="progress"><progress id="job-progress" max="100" value="${e(String(job.progress))}">${e(String(job.progress))}%</progress> <span>${e(String(Math.round(job.progress)))}%</span></p>`
         : `<h3>Progress</h3><pre class="json" id="job-progress">${e(toJson(job.progress, 2))}</pre>`
   const attempts =
-    job.history === undefined || job.history.length === 0
+    job.history.length === 0
       ? ''
       : `<h3>Attempts</h3><ol class="attempts">${job.history
           .map((entry) => {
@@ -132,7 +132,7 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
           })
           .join('')}</ol>`
   const logs =
-    job.logs === undefined || job.logs.length === 0
+    job.logs.length === 0
       ? ''
       : `<h3>Log</h3><ol class="log" id="job-log">${job.logs
           .map((line) => `<li>${timeElement(timeOf(line.at), now)} <code>${e(line.message)}</code></li>`)

@@ -1,8 +1,14 @@
 import type { JobHandlerSource } from '../background-job-engine'
-import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobProgress, JobState } from '../types'
+import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobLogLine, JobProgress, JobState } from '../types'
 import { cloneJobArgs } from '../policy/job-args'
 import type { JobAttempt } from './job-attempt'
 import { TimerNode } from './timer-wheel'
+
+/** The `logs` of a snapshot of a job that logged nothing: one shared, frozen empty list. */
+const NO_LOGS: readonly JobLogLine[] = Object.freeze([])
+
+/** The `history` of a snapshot of a job that has not started: one shared, frozen empty list. */
+const NO_ATTEMPTS: readonly JobAttemptInfo[] = Object.freeze([])
 
 /**
  * What every job of one name in one engine shares: the name, the time its records' ticks count
@@ -169,6 +175,8 @@ export class JobRecord extends TimerNode {
       maxAttempts: this.maxAttempts,
       createdAt: new Date(origin + this.createdTick),
       runAt: new Date(origin + this.dueTick),
+      logs: NO_LOGS,
+      history: NO_ATTEMPTS,
     }
     const history = this.#history
     if (history !== undefined) {
