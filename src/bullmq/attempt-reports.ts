@@ -8,7 +8,8 @@ import { NO_REPORTS, encodeLogLine, type JobReports } from './job-reports'
  * reported before it, for the snapshots this process makes of the job (its events and its
  * `onSettled`) without reading Redis again:
  * - each report is sent at once through BullMQ (`job.updateProgress`, `job.log`), on the worker's
- *   connection, in the order made; {@link AttemptReports.settled} resolves once all are stored, and
+ *   connection, in the order made (not one round trip after another: a body that logs 100 lines
+ *   sends them together); {@link AttemptReports.settled} resolves once all are stored, and
  *   the runner waits for it before the attempt ends, so that the job's end never overtakes them;
  * - what earlier attempts stored is read once, at the start, only when there were earlier
  *   attempts ({@link hasEarlierAttempts}); the first attempt of a job, the common case, reads
@@ -22,7 +23,12 @@ export class AttemptReports {
   #progress: JobProgress | undefined = undefined
   #logs: { at: number; message: string }[] | undefined = undefined
   readonly #past: JobAttemptInfo[] = []
-  /** The chain of this attempt's writes (and, first, the read of what came before). */
+  /** The read of what came before, which this attempt's writes wait for; undefined when none. */
+  readonly #read: Promise<void> | undefined
+  /**
+   * The last write sent (or the read): one connection answers in order, so once it has settled
+   * every earlier one has.
+   */
   #writes: Promise<void> | undefined
 
   /**
@@ -37,12 +43,13 @@ export class AttemptReports {
     this.#job = job
     this.#onWriteError = onWriteError
     if (read !== undefined) {
-      this.#writes = read().then(
+      this.#read = read().then(
         (earlier) => {
           this.#earlier = earlier
         },
         (error: unknown) => onWriteError('reading its earlier progress, log and attempts', error),
       )
+      this.#writes = this.#read
     }
   }
 
@@ -67,14 +74,17 @@ export class AttemptReports {
     this.#past.push(entry)
   }
 
-  /** Resolves once every report made so far is stored (or failed, and was told); never rejects. */
-  async settled(): Promise<void> {
-    let writes: Promise<void> | undefined
-    // A write made while waiting extends the chain: wait for that one too.
-    while (writes !== this.#writes) {
-      writes = this.#writes
-      await writes
-    }
+  /**
+   * Resolves once every report made so far is stored (or failed, and was told); never rejects.
+   * Reports made later (by a timed-out body that still runs) are not waited for.
+   */
+  settled(): Promise<void> {
+    return this.#writes ?? SETTLED
+  }
+
+  /** Whether nothing was sent or read: {@link AttemptReports.settled} has nothing to wait for. */
+  get isIdle(): boolean {
+    return this.#writes === undefined
   }
 
   /** The job's reports as this process knows them: what came before, then this attempt's. */
@@ -92,15 +102,17 @@ export class AttemptReports {
     }
   }
 
+  /** Sends `write` now (after the read, if one is under way): writes go out in the order made. */
   #send(what: string, write: () => Promise<unknown>): void {
-    const previous = this.#writes
-    const next = (previous === undefined ? write() : previous.then(write)).then(
+    const sent = this.#read === undefined ? write() : this.#read.then(write)
+    this.#writes = sent.then(
       () => undefined,
       (error: unknown) => this.#onWriteError(what, error),
     )
-    this.#writes = next
   }
 }
+
+const SETTLED: Promise<void> = Promise.resolve()
 
 /**
  * Whether `job`, about to run an attempt, ran attempts before (retried, retried by hand, stalled,

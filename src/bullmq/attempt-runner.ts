@@ -140,12 +140,12 @@ export class AttemptRunner {
     try {
       try {
         // A retry's snapshot shows what its earlier attempts stored: read before it is told.
-        if (hasEarlierAttempts(job)) await reports.settled()
+        if (!reports.isIdle) await reports.settled()
         this.#hooks.started(job)
         await this.#attempt(job, handler, attempt)
       } finally {
-        // Its reports are stored before BullMQ moves the job on.
-        await reports.settled()
+        // Its reports are stored before BullMQ moves the job on (nothing to wait for when none).
+        if (!reports.isIdle) await reports.settled()
       }
     } catch (error) {
       if (attempt.signal.reason instanceof ManagerStoppedError) {

@@ -41,7 +41,8 @@ export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number, repor
   // attemptsMade counts ended attempts (failed or completed), not those cut off by a stop or a
   // crash: the kit's count of attempts, plus the one running.
   const attempts = job.attemptsMade + (state === 'running' ? 1 : 0)
-  const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
+  // In the documented field order; `logs` and `history`, last in it, are set at the end.
+  const info = {
     id: job.id ?? '',
     name: job.name,
     args: job.data,
@@ -50,9 +51,7 @@ export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number, repor
     maxAttempts: job.opts.attempts ?? 1,
     createdAt: new Date(job.timestamp),
     runAt: new Date(dueAt ?? runAtOf(job)),
-    logs: reports.logs,
-    history: reports.past,
-  }
+  } as { -readonly [K in keyof JobInfo]: JobInfo[K] }
   const startedAt = job.processedOn ?? 0
   const finishedAt = job.finishedOn ?? 0
   if (startedAt > 0 && attempts > 0) info.lastRunAt = new Date(startedAt)
@@ -62,6 +61,7 @@ export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number, repor
   if (job.repeatJobKey !== undefined && job.repeatJobKey !== '') info.scheduleId = job.repeatJobKey
   const progress = reports.progress
   if (progress !== undefined) info.progress = typeof progress === 'number' ? progress : structuredClone(progress)
+  info.logs = reports.logs
   info.history = attemptHistory(reports.past, { state, attempts, startedAt, finishedAt, lastError })
   return info
 }

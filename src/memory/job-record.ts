@@ -163,10 +163,10 @@ export class JobRecord extends TimerNode {
 
   /** A snapshot for callers; they cannot change the record through it. */
   toInfo(): JobInfo {
-    // Plain assignments in the documented field order: the conditional spreads this replaces cost
-    // more than the rest of the snapshot.
+    // Plain assignments in the documented field order (`logs` and `history`, last in it, at the
+    // end): the conditional spreads this replaces cost more than the rest of the snapshot.
     const origin = this.kind.origin
-    const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
+    const info = {
       id: this.id,
       name: this.kind.name,
       args: cloneJobArgs(this.args),
@@ -175,24 +175,23 @@ export class JobRecord extends TimerNode {
       maxAttempts: this.maxAttempts,
       createdAt: new Date(origin + this.createdTick),
       runAt: new Date(origin + this.dueTick),
-      logs: NO_LOGS,
-      history: NO_ATTEMPTS,
-    }
+    } as { -readonly [K in keyof JobInfo]: JobInfo[K] }
     const history = this.#history
-    if (history !== undefined) {
-      if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
-      if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
-      if (history.lastError !== undefined) info.lastError = history.lastError
-      if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
-      if (history.progress !== undefined) info.progress = structuredClone(history.progress)
-      if (history.logs !== undefined) {
-        info.logs = history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
-      }
-      if (history.lastRunTick !== null) {
-        const attempts = this.#attemptHistory(history, origin)
-        if (attempts.length > 0) info.history = attempts
-      }
+    if (history === undefined) {
+      info.logs = NO_LOGS
+      info.history = NO_ATTEMPTS
+      return info
     }
+    if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
+    if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
+    if (history.lastError !== undefined) info.lastError = history.lastError
+    if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
+    if (history.progress !== undefined) info.progress = structuredClone(history.progress)
+    info.logs =
+      history.logs === undefined
+        ? NO_LOGS
+        : history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
+    info.history = history.lastRunTick === null ? NO_ATTEMPTS : this.#attemptHistory(history, origin)
     return info
   }
 
