@@ -88,10 +88,10 @@ export interface JobInfo<TArgs = unknown> {
   readonly scheduleId?: string
   /** The last progress the job reported with `ctx.updateProgress`; absent when it reported none. */
   readonly progress?: JobProgress
-  /** The last lines (at most 100) the job logged with `ctx.log`, oldest first; absent when none. */
-  readonly logs?: readonly JobLogLine[]
-  /** One entry per attempt started, oldest first; absent before the first attempt. */
-  readonly history?: readonly JobAttemptInfo[]
+  /** The last lines (at most 100) the job logged with `ctx.log`, oldest first; empty when none. */
+  readonly logs: readonly JobLogLine[]
+  /** One entry per attempt started, oldest first; empty before the first attempt. */
+  readonly history: readonly JobAttemptInfo[]
 }
 
 /** Options for one enqueue. Give at most one of `delay` and `runAt`. */
@@ -159,17 +159,17 @@ export interface JobContext {
   readonly signal: AbortSignal
   /**
    * Stores the job's progress (a number from 0 to 100, or a small JSON object), shown in
-   * `JobInfo.progress` and on the admin page. Optional in the type until every engine has it (the
-   * memory engine does): call it as `ctx.updateProgress?.(50)`.
+   * `JobInfo.progress` and on the admin page; the last call wins, across attempts. On a durable
+   * engine (BullMQ) the write is sent at once and is stored before the attempt ends.
    * @throws InvalidArgumentError for another value
    */
-  readonly updateProgress?: (value: JobProgress) => void
+  readonly updateProgress: (value: JobProgress) => void
   /**
-   * Adds a line to the job's log (`JobInfo.logs`, the last 100 lines kept; a line longer than 2000
-   * characters is cut). Optional in the type until every engine has it: `ctx.log?.('step 2')`.
+   * Adds a line to the job's log (`JobInfo.logs`, the last 100 lines kept, across attempts; a line
+   * longer than 2000 characters is cut). On a durable engine it is stored before the attempt ends.
    * @throws InvalidArgumentError when `message` is not a string
    */
-  readonly log?: (message: string) => void
+  readonly log: (message: string) => void
 }
 
 /** Retry policy: how often and how long to wait before retrying a failed attempt. */

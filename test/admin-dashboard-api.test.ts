@@ -34,10 +34,10 @@ class QuoteJob extends BackgroundJobBase<{ n: number }> {
 class ReportingJob extends BackgroundJobBase<{ file: string }> {
   static override retry = { maxRetries: 1, initialDelayMs: 0 }
   protected async executing(args: { file: string }, ctx: JobContext): Promise<void> {
-    ctx.log?.(`attempt ${ctx.attempt}: reading ${args.file}`)
-    ctx.updateProgress?.(ctx.attempt === 1 ? 30 : 100)
+    ctx.log(`attempt ${ctx.attempt}: reading ${args.file}`)
+    ctx.updateProgress(ctx.attempt === 1 ? 30 : 100)
     if (ctx.attempt === 1) throw new Error(`${args.file} is locked`)
-    ctx.log?.('done')
+    ctx.log('done')
   }
 }
 
@@ -144,18 +144,18 @@ describe('the admin API of the dashboard', () => {
       assert.equal(readLogMessage('y'.repeat(3000)).length, 2000)
       class ChattyJob extends BackgroundJobBase<null> {
         protected async executing(_args: null, ctx: JobContext): Promise<void> {
-          for (let i = 1; i <= 150; i++) ctx.log?.(`line ${i}`)
-          ctx.updateProgress?.({ done: 150, of: 150 })
+          for (let i = 1; i <= 150; i++) ctx.log(`line ${i}`)
+          ctx.updateProgress({ done: 150, of: 150 })
         }
       }
       const other = createHarness((o) => o.addJob(ChattyJob))
       containers.push(other.container)
       const id = await other.manager.enqueue(ChattyJob, null)
       const job = await other.manager.onSettled(id)
-      assert.equal(job.logs?.length, 100)
-      assert.equal(job.logs?.[0]?.message, 'line 51')
+      assert.equal(job.logs.length, 100)
+      assert.equal(job.logs[0]?.message, 'line 51')
       assert.deepEqual(job.progress, { done: 150, of: 150 })
-      assert.equal(job.history?.length, 1)
+      assert.equal(job.history.length, 1)
       assert.equal((await h.manager.counts()).failed, 0)
     })
 
@@ -163,10 +163,10 @@ describe('the admin API of the dashboard', () => {
       const { h } = setup()
       const id = await h.manager.enqueue(SendMailJob, { to: 'a' })
       const job = await h.manager.onSettled(id)
-      assert.equal(job.logs, undefined)
+      assert.deepEqual(job.logs, [])
       assert.equal(job.progress, undefined)
       assert.deepEqual(
-        job.history?.map((entry) => entry.outcome),
+        job.history.map((entry) => entry.outcome),
         ['completed'],
       )
     })

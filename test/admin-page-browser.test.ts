@@ -36,8 +36,8 @@ class ImportJob extends BackgroundJobBase<{ rows: number }> {
   static finish: Deferred = deferred()
   protected override async executing(args: { rows: number }, ctx: JobContext): Promise<void> {
     await ImportJob.step.promise
-    ctx.log?.(`imported 40 of ${args.rows} rows <b>so far</b>`)
-    ctx.updateProgress?.(40)
+    ctx.log(`imported 40 of ${args.rows} rows <b>so far</b>`)
+    ctx.updateProgress(40)
     await ImportJob.finish.promise
   }
 }

@@ -5,6 +5,8 @@ import request from 'supertest'
 import { BackgroundJobBase } from '../src/background-job-base'
 import { backgroundJobsAdminRouter, type AdminRouterOptions } from '../src/express/admin-router'
 import { formatAbsolute, formatDuration, formatRelative } from '../src/express/admin-page-format'
+import { renderJobView } from '../src/express/admin-page-jobs'
+import type { JobContext, JobInfo } from '../src/types'
 import { createHarness, type Harness } from './support/harness'
 
 const XSS = '<script>alert(1)</script>'
@@ -47,6 +49,49 @@ describe('the admin page, as the server renders it', () => {
     assert.ok(html.includes('{\n  &quot;text&quot;: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;\n}'))
     assert.match(html, /title="2030-01-01 00:00:00 UTC">2 min 5 s ago<\/time>/)
     assert.equal(html.split('<script').length - 1, 1, 'only the page script')
+  })
+
+  it('shows a failed job’s last error once on its view, in its attempt history, with the stack as lines', async () => {
+    class TwiceFailJob extends BackgroundJobBase<null> {
+      static override retry = { maxRetries: 1, initialDelayMs: 0 }
+      protected async executing(_args: null, ctx: JobContext): Promise<void> {
+        throw new RangeError(`attempt ${ctx.attempt} broke`)
+      }
+    }
+    const h = createHarness((o) => o.addJob(TwiceFailJob))
+    containers.push(h.container)
+    const app = express().use('/admin', backgroundJobsAdminRouter(h.container, { clock: h.clock }))
+    const id = await h.manager.enqueue(TwiceFailJob, null)
+    await h.tick(10)
+    assert.equal((await h.manager.onSettled(id)).state, 'failed')
+    const html = (await request(app).get(`/admin/?job=${id}`).expect(200)).text
+    const view = html.slice(html.indexOf('<section id="job-view"'))
+    assert.equal(view.split('attempt 2 broke').length - 1, 1, 'the last error once')
+    assert.equal(view.split('attempt 1 broke').length - 1, 1, 'the first attempt’s error once')
+    assert.ok(!view.includes('<h3>Last error</h3>'))
+    assert.match(
+      view,
+      /<ol class="attempts">.*<strong>#2<\/strong>.*<ol class="stack"><li><code>RangeError: attempt 2 broke<\/code><\/li><li><code> {4}at /s,
+    )
+  })
+
+  it('keeps a "Last error" block for a job whose history does not hold its last error', () => {
+    const job: JobInfo = {
+      id: '7',
+      name: 'OldJob',
+      args: null,
+      state: 'failed',
+      attempts: 1,
+      maxAttempts: 1,
+      createdAt: new Date(0),
+      runAt: new Date(0),
+      lastError: { name: 'Error', message: 'lost <b>history</b>' },
+      logs: [],
+      history: [],
+    }
+    const view = renderJobView(job, 0, false, '?')
+    assert.ok(view.includes('<h3>Last error</h3>'))
+    assert.equal(view.split('lost &lt;b&gt;history&lt;/b&gt;').length - 1, 1)
   })
 
   it('answers 404 with a page that says so for an unknown ?job', async () => {

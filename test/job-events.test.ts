@@ -19,6 +19,8 @@ function snapshot(name: string, finishedAt: number): JobInfo {
     createdAt: new Date(0),
     runAt: new Date(0),
     finishedAt: new Date(finishedAt),
+    logs: [],
+    history: [],
   }
 }
 

@@ -99,6 +99,8 @@ describe('JobStore', () => {
       'maxAttempts',
       'createdAt',
       'runAt',
+      'logs',
+      'history',
     ])
     assert.equal(r.toInfo().maxAttempts, 3, "a job that has not started shows its kind's attempts")
     r.written().scheduleId = 'nightly'
@@ -119,6 +121,8 @@ describe('JobStore', () => {
       'finishedAt',
       'lastError',
       'scheduleId',
+      'logs',
+      'history',
     ])
     assert.deepEqual(info.runAt, new Date(2000))
     assert.deepEqual(info.lastRunAt, new Date(3000))

@@ -4,8 +4,10 @@ import { safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { cloneJobArgs } from '../policy/job-args'
 import { backoffDelay } from '../policy/retry-policy'
-import type { JobContext } from '../types'
+import type { JobAttemptInfo, JobContext, JobProgress } from '../types'
+import { AttemptReports, hasEarlierAttempts } from './attempt-reports'
 import type { BullmqJob } from './job-mapping'
+import type { JobReports } from './job-reports'
 
 /** What the runner asks of the engine around an attempt. */
 export interface AttemptHooks {
@@ -17,6 +19,12 @@ export interface AttemptHooks {
   recordScheduleRun(job: BullmqJob): Promise<void>
   /** An attempt that stop aborted ended without completing; its job is waiting again. */
   interrupted(job: BullmqJob, at: number): void
+  /** An attempt of `job` starts (its body is called next). */
+  started(job: BullmqJob): void
+  /** Reads what `job`'s earlier attempts stored: progress, log lines, past attempts. */
+  readReports(job: BullmqJob): Promise<JobReports>
+  /** Stores `entry`, an attempt of `job` that failed and is retried, in its past attempts. */
+  recordAttempt(job: BullmqJob, entry: JobAttemptInfo): Promise<void>
 }
 
 /** What the runner is built with. */
@@ -49,6 +57,7 @@ class BullmqAttempt implements JobContext {
     readonly jobName: string,
     readonly attempt: number,
     readonly maxAttempts: number,
+    readonly reports: AttemptReports,
     outer: AbortSignal | undefined,
   ) {
     this.#outer = outer
@@ -92,8 +101,16 @@ class BullmqAttempt implements JobContext {
     if (this.#onOuterAbort !== undefined) this.#outer?.removeEventListener('abort', this.#onOuterAbort)
   }
 
+  updateProgress(value: JobProgress): void {
+    this.reports.updateProgress(value)
+  }
+
+  log(message: string): void {
+    this.reports.log(message)
+  }
+
   /** What `JSON.stringify(context)` shows, as on the memory engine. */
-  toJSON(): Omit<JobContext, 'signal'> {
+  toJSON(): Pick<JobContext, 'jobId' | 'jobName' | 'attempt' | 'maxAttempts'> {
     return { jobId: this.jobId, jobName: this.jobName, attempt: this.attempt, maxAttempts: this.maxAttempts }
   }
 
@@ -122,6 +139,8 @@ export class AttemptRunner {
   readonly #hooks: AttemptHooks
   readonly #WaitingError: new () => Error
   readonly #running = new Set<BullmqAttempt>()
+  /** What each job run here reported, by the BullMQ job object its events carry. */
+  readonly #reports = new WeakMap<BullmqJob, AttemptReports>()
   #idleWaiters: (() => void)[] = []
   /** When each job failing now is due again, by id, from the backoff strategy to the `failed` event. */
   readonly #retryAt = new Map<string, number>()
@@ -159,11 +178,35 @@ export class AttemptRunner {
       this.#hooks.recordScheduleRun(job).catch((error: unknown) => this.#warn(job, 'recording a schedule run', error))
     }
     const handler = this.#handlers.handler(job.name)
-    if (handler === undefined) throw new UnknownJobError(job.name)
-    const attempt = new BullmqAttempt(job.id ?? '', job.name, job.attemptsMade + 1, handler.maxAttempts, signal)
+    if (handler === undefined) {
+      this.#hooks.started(job)
+      throw new UnknownJobError(job.name)
+    }
+    const reports = new AttemptReports(
+      job,
+      hasEarlierAttempts(job) ? () => this.#hooks.readReports(job) : undefined,
+      (what, error) => this.#warn(job, what, error),
+    )
+    this.#reports.set(job, reports)
+    const attempt = new BullmqAttempt(
+      job.id ?? '',
+      job.name,
+      job.attemptsMade + 1,
+      handler.maxAttempts,
+      reports,
+      signal,
+    )
     this.#running.add(attempt)
     try {
-      await this.#attempt(job, handler, attempt)
+      try {
+        // A retry's snapshot shows what its earlier attempts stored: read before it is told.
+        if (!reports.isIdle) await reports.settled()
+        this.#hooks.started(job)
+        await this.#attempt(job, handler, attempt)
+      } finally {
+        // Its reports are stored before BullMQ moves the job on (nothing to wait for when none).
+        if (!reports.isIdle) await reports.settled()
+      }
     } catch (error) {
       if (attempt.abortReason instanceof ManagerStoppedError) {
         // An attempt that ends on stop's abort is not a failure of the job: back to waiting, not counted.
@@ -252,6 +295,7 @@ export class AttemptRunner {
       return -1
     }
     const delay = backoffDelay(handler.retry, attemptsMade)
+    if (job !== undefined) await this.#keepFailedAttempt(job, attemptsMade, error)
     const id = job?.id
     if (id !== undefined) {
       const at = Date.now() + delay
@@ -260,6 +304,26 @@ export class AttemptRunner {
       if (delay === 0) await this.#hooks.recordDue(id, at).catch(() => {})
     }
     return delay
+  }
+
+  /** What `job` (the object BullMQ ran and tells its events with) reported, as this process knows it. */
+  reportsOf(job: BullmqJob): JobReports | undefined {
+    return this.#reports.get(job)?.snapshot()
+  }
+
+  /** Stores failed attempt `attemptsMade` of `job`, which is retried, in its past attempts. */
+  async #keepFailedAttempt(job: BullmqJob, attemptsMade: number, error: unknown): Promise<void> {
+    const entry: JobAttemptInfo = {
+      attempt: attemptsMade,
+      startedAt: new Date(job.processedOn ?? Date.now()),
+      finishedAt: new Date(),
+      outcome: 'failed',
+      error: toErrorInfo(error),
+    }
+    this.#reports.get(job)?.addPast(entry)
+    await this.#hooks
+      .recordAttempt(job, entry)
+      .catch((thrown: unknown) => this.#warn(job, 'recording an attempt', thrown))
   }
 
   /** When job `id`, which just failed an attempt, is due again (read once). */

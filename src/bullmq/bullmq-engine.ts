@@ -110,7 +110,16 @@ export class BullmqJobEngine implements BackgroundJobEngine {
       handlers: context.handlers,
       logger: context.logger,
       WaitingError: modules.bullmq.WaitingError,
-      hooks: createAttemptHooks({ access: this.#access, schedules: this.#schedules, events: this.#events }),
+      hooks: createAttemptHooks({
+        access: this.#access,
+        schedules: this.#schedules,
+        events: this.#events,
+        started: (job) => {
+          if (this.#stopPromise === undefined && this.#events.has('started'))
+            this.#events.emit('started', () => toJobInfo(job, 'running', undefined, this.#runner.reportsOf(job)))
+        },
+        reportsOf: (job) => this.#runner.reportsOf(job),
+      }),
     })
     this.#worker = options.worker
       ? startWorker({
@@ -121,13 +130,10 @@ export class BullmqJobEngine implements BackgroundJobEngine {
           listeners: {
             error: (error) => this.#reporter.report('worker', error),
             ready: () => this.#reporter.recovered('worker'),
-            started: (job) => {
-              if (this.#stopPromise === undefined && this.#events.has('started'))
-                this.#events.emit('started', () => toJobInfo(job, 'running'))
-            },
             settled: (job, state) => this.#settled(job, state),
             retrying: (job, dueAt) => {
-              if (this.#events.has('retrying')) this.#events.emit('retrying', () => toJobInfo(job, 'pending', dueAt))
+              if (this.#events.has('retrying'))
+                this.#events.emit('retrying', () => toJobInfo(job, 'pending', dueAt, this.#runner.reportsOf(job)))
             },
           },
         })
@@ -282,7 +288,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
 
   /** A job ran to its end in this process's worker: its waiters first, then its listeners. */
   #settled(job: BullmqJob, state: 'completed' | 'failed'): void {
-    const info = toJobInfo(job, state)
+    const info = toJobInfo(job, state, undefined, this.#runner.reportsOf(job))
     this.#waiters.resolveSettled(info)
     if (this.#events.has(state)) this.#events.emit(state, () => info)
   }

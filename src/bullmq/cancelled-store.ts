@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
-import type { JobErrorInfo, JobInfo } from '../types'
+import type { JobErrorInfo, JobInfo, JobProgress } from '../types'
+import { reviveAttempt } from './job-reports'
 
 /**
  * The cancelled jobs, which BullMQ has no state for: the engine removes a cancelled job from
@@ -86,5 +87,12 @@ function revive(text: string): JobInfo {
     ...(raw.finishedAt !== undefined && { finishedAt: date(raw.finishedAt) }),
     ...(raw.lastError !== undefined && { lastError: raw.lastError as JobErrorInfo }),
     ...(raw.scheduleId !== undefined && { scheduleId: raw.scheduleId as string }),
+    ...(raw.progress !== undefined && { progress: raw.progress as JobProgress }),
+    // Kept by versions that stored neither: read as none.
+    logs: ((raw.logs ?? []) as { at: string; message: string }[]).map((line) => ({
+      at: date(line.at),
+      message: line.message,
+    })),
+    history: ((raw.history ?? []) as Record<string, unknown>[]).map(reviveAttempt),
   }
 }

@@ -1,8 +1,9 @@
 import { JobNotFoundError, JobStateError } from '../errors'
 import { toErrorInfo } from '../policy/error-info'
 import type { JobInfo, JobState } from '../types'
-import { toJobInfo, type BullmqJob } from './job-mapping'
+import { lastErrorOf, toJobInfo, type BullmqJob } from './job-mapping'
 import { DUE_AT_FIELD, type JobReader, type QueueAccess } from './job-reader'
+import { appendAttempt, readJobReports } from './job-reports'
 
 /** The states a job may be deleted in. */
 export const FINISHED: readonly JobState[] = ['completed', 'failed', 'cancelled']
@@ -48,11 +49,24 @@ export async function cancelJob(reader: JobReader, access: QueueAccess, id: stri
 }
 
 /**
- * Retries failed job `id` with a fresh attempt budget, due now. Resolves with its pending snapshot.
+ * Retries failed job `id` with a fresh attempt budget, due now; its last attempt joins its past
+ * attempts, as on the memory engine. Resolves with its pending snapshot.
  * @throws JobNotFoundError, JobStateError (not failed, or retried or deleted by another process first)
  */
 export async function retryJob(reader: JobReader, access: QueueAccess, id: string): Promise<JobInfo> {
   const { job } = await requireJob(reader, access, id, 'retry', ['failed'])
+  const key = access.queue.toKey(id)
+  // Read while it is failed, before BullMQ's retry clears the fields its last attempt is read from.
+  const reports = await readJobReports(access.client, key, job.processedOn ?? job.timestamp)
+  const lastError = lastErrorOf(job)
+  const hasRun = (job.processedOn ?? 0) > 0
+  const last = {
+    attempt: job.attemptsMade,
+    startedAt: new Date(job.processedOn ?? job.timestamp),
+    ...(job.finishedOn !== undefined && job.finishedOn > 0 && { finishedAt: new Date(job.finishedOn) }),
+    outcome: 'failed' as const,
+    ...(lastError !== undefined && { error: lastError }),
+  }
   try {
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
   } catch (error) {
@@ -63,8 +77,13 @@ export async function retryJob(reader: JobReader, access: QueueAccess, id: strin
     throw error
   }
   const now = Date.now()
-  await access.client.hset(access.queue.toKey(id), DUE_AT_FIELD, String(now))
-  return toJobInfo(job, 'pending', now)
+  // After the retry, by the one process whose retry took: kept once. Entries are read in the
+  // order they started, so an attempt of the retry that ends first is not put before it.
+  await Promise.all([
+    access.client.hset(key, DUE_AT_FIELD, String(now)),
+    hasRun ? appendAttempt(access.client, key, last) : undefined,
+  ])
+  return toJobInfo(job, 'pending', now, { ...reports, past: hasRun ? [...reports.past, last] : reports.past })
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Job, JobType } from 'bullmq'
 import type { JobErrorInfo, JobInfo, JobState } from '../types'
+import { NO_REPORTS, attemptHistory, type JobReports } from './job-reports'
 
 /** A BullMQ job as this engine stores it: the kit's args as its data. */
 export type BullmqJob = Job<unknown, unknown, string>
@@ -34,12 +35,14 @@ export function kitState(state: BullmqState): JobState | undefined {
  * The kit's snapshot of a BullMQ job in `state`.
  * @param dueAt when a delayed job is due, read from its score in the delayed set (ms); BullMQ
  *   keeps it nowhere else once a retry has been scheduled
+ * @param reports its progress, log lines and past attempts, read with it (none when not given)
  */
-export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number): JobInfo {
+export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number, reports: JobReports = NO_REPORTS): JobInfo {
   // attemptsMade counts ended attempts (failed or completed), not those cut off by a stop or a
   // crash: the kit's count of attempts, plus the one running.
   const attempts = job.attemptsMade + (state === 'running' ? 1 : 0)
-  const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
+  // In the documented field order; `logs` and `history`, last in it, are set at the end.
+  const info = {
     id: job.id ?? '',
     name: job.name,
     args: job.data,
@@ -48,13 +51,18 @@ export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number): JobI
     maxAttempts: job.opts.attempts ?? 1,
     createdAt: new Date(job.timestamp),
     runAt: new Date(dueAt ?? runAtOf(job)),
-  }
-  if (job.processedOn !== undefined && job.processedOn > 0 && attempts > 0) info.lastRunAt = new Date(job.processedOn)
-  if (job.finishedOn !== undefined && job.finishedOn > 0 && (state === 'completed' || state === 'failed'))
-    info.finishedAt = new Date(job.finishedOn)
+  } as { -readonly [K in keyof JobInfo]: JobInfo[K] }
+  const startedAt = job.processedOn ?? 0
+  const finishedAt = job.finishedOn ?? 0
+  if (startedAt > 0 && attempts > 0) info.lastRunAt = new Date(startedAt)
+  if (finishedAt > 0 && (state === 'completed' || state === 'failed')) info.finishedAt = new Date(finishedAt)
   const lastError = lastErrorOf(job)
   if (lastError !== undefined && state !== 'completed') info.lastError = lastError
   if (job.repeatJobKey !== undefined && job.repeatJobKey !== '') info.scheduleId = job.repeatJobKey
+  const progress = reports.progress
+  if (progress !== undefined) info.progress = typeof progress === 'number' ? progress : structuredClone(progress)
+  info.logs = reports.logs
+  info.history = attemptHistory(reports.past, { state, attempts, startedAt, finishedAt, lastError })
   return info
 }
 

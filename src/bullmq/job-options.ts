@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq'
 import type { JobHandlerSource } from '../background-job-engine'
+import { MAX_JOB_LOG_LINES } from '../policy/job-progress'
 import type { ResolvedBullmqEngineOptions } from './bullmq-options'
 
 /** The BullMQ backoff type of every job: the kit's policy, through the worker's `backoffStrategy`. */
@@ -11,7 +12,10 @@ export const KIT_BACKOFF = 'express-background-jobs'
  */
 const ATTEMPTS_CEILING = 1001
 
-/** The BullMQ options of every job named `name`: attempts, the kit's backoff, the keep bounds. */
+/**
+ * The BullMQ options of every job named `name`: attempts, the kit's backoff, the keep bounds, and
+ * the log lines BullMQ keeps (`keepLogs`: it trims the job's log list as lines are added).
+ */
 export function kitJobOptions(
   handlers: JobHandlerSource,
   options: Pick<ResolvedBullmqEngineOptions, 'keepCompleted' | 'keepFailed'>,
@@ -23,5 +27,6 @@ export function kitJobOptions(
     backoff: { type: KIT_BACKOFF },
     removeOnComplete: keepCompleted === 0 ? true : { count: keepCompleted },
     removeOnFail: keepFailed === 0 ? true : { count: keepFailed },
+    keepLogs: MAX_JOB_LOG_LINES,
   }
 }

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis'
 import type { JobCounts, JobInfo, JobPage, JobState, ListJobsQuery } from '../types'
 import type { CancelledStore } from './cancelled-store'
 import { PENDING_TYPES, kitState, toJobInfo, type BullmqJob } from './job-mapping'
+import { HISTORY_FIELD, PROGRESS_FIELD, decodeReports, logsKeyOf } from './job-reports'
+import { MAX_JOB_LOG_LINES } from '../policy/job-progress'
 
 /** A BullMQ queue holding the kit's jobs. */
 export type KitQueue = Queue<unknown, unknown, string>
@@ -59,24 +61,30 @@ export class JobReader {
     return info
   }
 
-  /** Snapshots of `jobs`, all in `state`, with their due times read in one round trip. */
+  /**
+   * Snapshots of `jobs`, all in `state`, with their due times, progress, log lines and past
+   * attempts read in one round trip.
+   */
   async snapshots(jobs: readonly BullmqJob[], state: JobState): Promise<JobInfo[]> {
     if (jobs.length === 0) return []
     const { queue, client } = this.#access
     const pipeline = client.pipeline()
     for (const job of jobs) {
       const id = job.id ?? ''
+      const key = queue.toKey(id)
       pipeline.zscore(queue.keys.delayed ?? '', id)
-      pipeline.hget(queue.toKey(id), DUE_AT_FIELD)
+      pipeline.hmget(key, DUE_AT_FIELD, PROGRESS_FIELD, HISTORY_FIELD)
+      pipeline.lrange(logsKeyOf(key), -MAX_JOB_LOG_LINES, -1)
     }
     const replies = (await pipeline.exec()) ?? []
     return jobs.map((job, i) => {
-      const score = replies[2 * i]?.[1]
-      const dueAt = replies[2 * i + 1]?.[1]
+      const score = replies[3 * i]?.[1]
+      const [dueAt, progress, history] = (replies[3 * i + 1]?.[1] ?? []) as (string | null)[]
+      const logs = replies[3 * i + 2]?.[1] as string[] | undefined
       let due: number | undefined
       if (typeof score === 'string') due = Math.floor(Number(score) / DELAYED_SCORE_FACTOR)
       else if (typeof dueAt === 'string' && state === 'pending') due = Number(dueAt)
-      return toJobInfo(job, state, due)
+      return toJobInfo(job, state, due, decodeReports(progress, history, logs, job.processedOn ?? job.timestamp))
     })
   }
 

@@ -15,8 +15,6 @@ export interface WorkerListeners {
   error(error: unknown): void
   /** The worker is connected (again). */
   ready(): void
-  /** An attempt of `job` started. */
-  started(job: BullmqJob): void
   /** `job` ran to its end in this worker. */
   settled(job: BullmqJob, state: 'completed' | 'failed'): void
   /** An attempt of `job` failed and its retry waits until `dueAt`. */
@@ -34,7 +32,8 @@ export interface WorkerParts {
 
 /**
  * Starts the BullMQ worker of the engine: its processor is the runner, its backoff the kit's
- * policy (through the runner), its repeat strategy the kit's cron, and its events go to `listeners`.
+ * policy (through the runner), its repeat strategy the kit's cron, and its events go to `listeners`
+ * (the runner tells when an attempt starts: after reading what a retry's earlier attempts stored).
  */
 export function startWorker({ modules, options, connections, runner, listeners }: WorkerParts): KitWorker {
   const worker = new modules.bullmq.Worker<unknown, unknown, string>(
@@ -57,7 +56,6 @@ export function startWorker({ modules, options, connections, runner, listeners }
   )
   worker.on('error', (error: unknown) => listeners.error(error))
   worker.on('ready', () => listeners.ready())
-  worker.on('active', (job: BullmqJob) => listeners.started(job))
   worker.on('completed', (job: BullmqJob) => listeners.settled(job, 'completed'))
   worker.on('failed', (job: BullmqJob | undefined) => {
     if (job === undefined) return

@@ -1,4 +1,4 @@
-import type { JobInfo, JobState } from '../types'
+import type { JobErrorInfo, JobInfo, JobState } from '../types'
 import { escapeHtml, queryHref, timeElement } from './admin-html'
 import { clip, formatDuration, timeOf, toJson } from './admin-page-format'
 import { previewJson } from './json-preview'
@@ -7,7 +7,7 @@ import { previewJson } from './json-preview'
  * A job as a list shows it: `args` when their JSON is short enough, else `argsPreview`, the first
  * characters of that JSON (the job's own view has the whole); the error's text clipped alike.
  */
-export interface AdminJobListItem extends Omit<JobInfo, 'args'> {
+export interface AdminJobListItem extends Omit<JobInfo, 'args' | 'logs' | 'history'> {
   /** The args (or what `redactArgs` shows), when their JSON fits the list's bound. */
   readonly args?: unknown
   /** The first characters of the args' JSON, ending in `…`, when they do not fit. */
@@ -70,8 +70,26 @@ export function renderJobActions(job: Pick<JobInfo, 'id' | 'state'>, allowMutati
 }
 
 /**
- * A job's own view: state, times and durations, the last error with its stack as lines, the args
- * as indented JSON (the first {@link JOB_VIEW_ARGS_CHARS} characters), and its actions.
+ * An error as the job view shows it: its stack as lines when it has one whose first line names
+ * it (the name and message once, as that first line), else `name: message` and the stack below.
+ */
+function renderError(error: JobErrorInfo, isOwnLine: boolean): string {
+  const e = escapeHtml
+  const header = `${error.name}: ${error.message}`
+  const lines = (stack: string): string =>
+    `<ol class="stack">${stack
+      .split('\n')
+      .map((line) => `<li><code>${e(line)}</code></li>`)
+      .join('')}</ol>`
+  if (error.stack !== undefined && error.stack.startsWith(header)) return lines(error.stack)
+  const text = `<span class="error-text"><strong>${e(error.name)}</strong>: ${e(error.message)}</span>`
+  return `${isOwnLine ? `<p class="error-text">${text}</p>` : `<br>${text}`}${error.stack === undefined ? '' : lines(error.stack)}`
+}
+
+/**
+ * A job's own view: state, times and durations, its attempts (the last error with its stack as
+ * lines, once), progress and log lines, the args as indented JSON (the first
+ * {@link JOB_VIEW_ARGS_CHARS} characters), and its actions.
  */
 export function renderJobView(job: JobInfo, now: number, allowMutations: boolean, backHref: string): string {
   const e = escapeHtml
@@ -96,18 +114,21 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
   } catch {
     argsText = ''
   }
-  const error = job.lastError
-  const errorBlock =
-    error === undefined
-      ? ''
-      : `<h3>Last error</h3><p class="error-text"><strong>${e(error.name)}</strong>: ${e(error.message)}</p>${
-          error.stack === undefined
-            ? ''
-            : `<ol class="stack">${error.stack
-                .split('\n')
-                .map((line) => `<li><code>${e(line)}</code></li>`)
-                .join('')}</ol>`
-        }`
+  // The last error is shown once: in the attempt that failed with it, with its stack as lines.
+  // Only a job whose history does not hold it (none kept) gets a "Last error" block instead.
+  const lastError = job.lastError
+  let lastFailed = -1
+  if (lastError !== undefined)
+    for (let i = job.history.length - 1; i >= 0 && lastFailed < 0; i--) {
+      if (job.history[i]?.error !== undefined) lastFailed = i
+    }
+  const lastEntryError = lastFailed < 0 ? undefined : job.history[lastFailed]?.error
+  const isInHistory =
+    lastError !== undefined &&
+    lastEntryError !== undefined &&
+    lastEntryError.name === lastError.name &&
+    lastEntryError.message === lastError.message
+  const errorBlock = lastError === undefined || isInHistory ? '' : `<h3>Last error</h3>${renderError(lastError, true)}`
   const actions = renderJobActions(job, allowMutations)
   const progress =
     job.progress === undefined
@@ -116,10 +137,10 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
         ? `<h3>Progress</h3><p class="progress"><progress id="job-progress" max="100" value="${e(String(job.progress))}">${e(String(job.progress))}%</progress> <span>${e(String(Math.round(job.progress)))}%</span></p>`
         : `<h3>Progress</h3><pre class="json" id="job-progress">${e(toJson(job.progress, 2))}</pre>`
   const attempts =
-    job.history === undefined || job.history.length === 0
+    job.history.length === 0
       ? ''
       : `<h3>Attempts</h3><ol class="attempts">${job.history
-          .map((entry) => {
+          .map((entry, i) => {
             const started = timeOf(entry.startedAt)
             const finished = timeOf(entry.finishedAt)
             const took =
@@ -127,12 +148,14 @@ export function renderJobView(job: JobInfo, now: number, allowMutations: boolean
             const error =
               entry.error === undefined
                 ? ''
-                : `<br><span class="error-text">${e(`${entry.error.name}: ${entry.error.message}`)}</span>`
+                : i === lastFailed && isInHistory
+                  ? renderError(entry.error, false)
+                  : `<br><span class="error-text">${e(`${entry.error.name}: ${entry.error.message}`)}</span>`
             return `<li><strong>#${e(String(entry.attempt))}</strong> <span class="outcome-${e(entry.outcome)}">${e(entry.outcome)}</span> · started ${timeElement(started, now)}${e(took)}${error}</li>`
           })
           .join('')}</ol>`
   const logs =
-    job.logs === undefined || job.logs.length === 0
+    job.logs.length === 0
       ? ''
       : `<h3>Log</h3><ol class="log" id="job-log">${job.logs
           .map((line) => `<li>${timeElement(timeOf(line.at), now)} <code>${e(line.message)}</code></li>`)

@@ -326,16 +326,12 @@ export function backgroundJobsAdminRouter(container: AwilixContainer, options?: 
       args: presentArgs(job, undefined).args,
       ...(lastError !== undefined && { lastError }),
       // Log lines are the job's own text and quote its args as often as errors do.
-      ...(logs !== undefined && {
-        logs: redactErrors === false ? logs : logs.map((line) => ({ at: line.at, message: REDACTED })),
-      }),
-      ...(history !== undefined && {
-        history: history.map((entry) => {
-          const { error, ...facts } = entry
-          // The last attempt's error is the job's lastError: presented (and a redactor called) once.
-          const shown = error === job.lastError ? lastError : presentError(job, undefined, error)
-          return shown === undefined ? facts : { ...facts, error: shown }
-        }),
+      logs: redactErrors === false ? logs : logs.map((line) => ({ at: line.at, message: REDACTED })),
+      history: history.map((entry) => {
+        const { error, ...facts } = entry
+        // The last attempt's error is the job's lastError: presented (and a redactor called) once.
+        const shown = error === job.lastError ? lastError : presentError(job, undefined, error)
+        return shown === undefined ? facts : { ...facts, error: shown }
       }),
     }
   }

@@ -56,7 +56,7 @@ export class JobAttempt implements JobContext {
   }
 
   /** What `JSON.stringify(context)` shows, as for a plain object of the context's fields. */
-  toJSON(): Omit<JobContext, 'signal'> {
+  toJSON(): Pick<JobContext, 'jobId' | 'jobName' | 'attempt' | 'maxAttempts'> {
     return { jobId: this.jobId, jobName: this.jobName, attempt: this.attempt, maxAttempts: this.maxAttempts }
   }
 

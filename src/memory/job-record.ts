@@ -1,8 +1,14 @@
 import type { JobHandlerSource } from '../background-job-engine'
-import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobProgress, JobState } from '../types'
+import type { JobAttemptInfo, JobErrorInfo, JobInfo, JobLogLine, JobProgress, JobState } from '../types'
 import { cloneJobArgs } from '../policy/job-args'
 import type { JobAttempt } from './job-attempt'
 import { TimerNode, asSmallInteger } from './timer-wheel'
+
+/** The `logs` of a snapshot of a job that logged nothing: one shared, frozen empty list. */
+const NO_LOGS: readonly JobLogLine[] = Object.freeze([])
+
+/** The `history` of a snapshot of a job that has not started: one shared, frozen empty list. */
+const NO_ATTEMPTS: readonly JobAttemptInfo[] = Object.freeze([])
 
 /**
  * What every job of one name in one engine shares: the name, the time its records' ticks count
@@ -244,10 +250,10 @@ export class JobRecord extends TimerNode {
 
   /** A snapshot for callers; they cannot change the record through it. */
   toInfo(): JobInfo {
-    // Plain assignments in the documented field order: the conditional spreads this replaces cost
-    // more than the rest of the snapshot.
+    // Plain assignments in the documented field order (`logs` and `history`, last in it, at the
+    // end): the conditional spreads this replaces cost more than the rest of the snapshot.
     const origin = this.kind.origin
-    const info: { -readonly [K in keyof JobInfo]: JobInfo[K] } = {
+    const info = {
       id: this.id,
       name: this.kind.name,
       args: cloneJobArgs(this.args),
@@ -256,22 +262,23 @@ export class JobRecord extends TimerNode {
       maxAttempts: this.maxAttempts,
       createdAt: new Date(origin + this.createdTick),
       runAt: new Date(origin + this.dueTick),
-    }
+    } as { -readonly [K in keyof JobInfo]: JobInfo[K] }
     const history = historyIn(this.#argsOrHistory)
-    if (history !== undefined) {
-      if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
-      if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
-      if (history.lastError !== undefined) info.lastError = history.lastError
-      if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
-      if (history.progress !== undefined) info.progress = structuredClone(history.progress)
-      if (history.logs !== undefined) {
-        info.logs = history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
-      }
-      if (history.lastRunTick !== null) {
-        const attempts = attemptHistoryOf(this, history, origin)
-        if (attempts.length > 0) info.history = attempts
-      }
+    if (history === undefined) {
+      info.logs = NO_LOGS
+      info.history = NO_ATTEMPTS
+      return info
     }
+    if (history.lastRunTick !== null) info.lastRunAt = new Date(origin + history.lastRunTick)
+    if (history.finishedTick !== null) info.finishedAt = new Date(origin + history.finishedTick)
+    if (history.lastError !== undefined) info.lastError = history.lastError
+    if (history.scheduleId !== undefined) info.scheduleId = history.scheduleId
+    if (history.progress !== undefined) info.progress = structuredClone(history.progress)
+    info.logs =
+      history.logs === undefined
+        ? NO_LOGS
+        : history.logs.map((line) => ({ at: new Date(line.at), message: line.message }))
+    info.history = history.lastRunTick === null ? NO_ATTEMPTS : attemptHistoryOf(this, history, origin)
     return info
   }
 

@@ -3,6 +3,7 @@ import { JobTimeoutError, ManagerStoppedError, type JobContext } from 'express-b
 import type { JobHandler } from '../../src/background-job-engine'
 import { AttemptRunner } from '../../src/bullmq/attempt-runner'
 import type { BullmqJob } from '../../src/bullmq/job-mapping'
+import { NO_REPORTS } from '../../src/bullmq/job-reports'
 import { DEFAULT_RETRY } from '../../src/policy/retry-policy'
 import { CapturingLogger } from '../support/harness'
 import { deferred } from '../support/deferred'
@@ -43,6 +44,9 @@ function runnerOf(body: (context: JobContext) => Promise<void>, timeoutMs = 0): 
       recordDue: async () => {},
       recordScheduleRun: async () => {},
       interrupted: () => {},
+      started: () => {},
+      readReports: async () => NO_REPORTS,
+      recordAttempt: async () => {},
     },
   })
 }

@@ -17,7 +17,7 @@ import {
 /** One attempt as a job saw it. */
 interface Run {
   readonly args: unknown
-  readonly ctx: Omit<JobContext, 'signal'>
+  readonly ctx: Pick<JobContext, 'jobId' | 'jobName' | 'attempt' | 'maxAttempts'>
   /** The engine's time when the attempt started. */
   readonly at: number
 }

@@ -195,7 +195,7 @@ export async function createJobsInEveryState(
 
 /** One attempt as a job made by {@link flakyJob} saw it, with the engine's times. */
 export interface Attempt {
-  readonly ctx: Omit<JobContext, 'signal'>
+  readonly ctx: Pick<JobContext, 'jobId' | 'jobName' | 'attempt' | 'maxAttempts'>
   readonly startedAt: number
   /** When the attempt threw, if it did. */
   failedAt?: number

@@ -7,6 +7,7 @@ import type { Contract } from './fixture'
 import { jobControlContract } from './job-control.contract'
 import { jobPolicyContract } from './job-policy.contract'
 import { listingContract } from './listing.contract'
+import { progressContract } from './progress.contract'
 import { retentionContract } from './retention.contract'
 import { retriesContract } from './retries.contract'
 import { schedulesContract } from './schedules.contract'
@@ -21,6 +22,7 @@ export const CONTRACTS: readonly Contract[] = [
   bulkContract,
   attemptsContract,
   retriesContract,
+  progressContract,
   jobPolicyContract,
   timeoutsContract,
   unknownJobContract,
