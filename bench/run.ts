@@ -518,8 +518,9 @@ a peer has no such job, its column says so, or the row says what its users write
 - **W3 pending**: ${n(config.pendingJobs)} jobs due in one hour, handed over in W1h's loop, the handles (timers or job ids)
   kept in an array; bytes are heap used + external after forced GC, per job, including that array. p-queue has no
   delayed jobs: its row is what its users write, a \`setTimeout\` that then calls \`add()\`, cancelled with
-  \`clearTimeout\`. toad-scheduler has no one-shot jobs: its row is a \`SimpleIntervalJob\` of one hour (with an id)
-  whose task removes its job first, cancelled with \`removeById(id)\`. The kit's bulk rows hand over 1000 jobs per
+  \`clearTimeout\`. toad-scheduler has no one-shot jobs: its row is a \`SimpleIntervalJob\` of one hour whose task stops its job
+  first, the jobs kept and cancelled with \`job.stop()\` (cheaper than ids and \`removeById(id)\`); its engine keeps
+  every job it was given, stopped or not, hence its bytes retained after cancel-all. The kit's bulk rows hand over 1000 jobs per
   \`enqueueMany(Job, [{ args: { i }, delay }, …])\` call in the same loop (one promise per call, awaited after the loop)
   and cancel 1000 ids per \`cancelMany(ids)\` call. The "floor" row times resolved promises handed
   over and awaited the same way: no promise-returning call can cost less. The kit's store is created with
