@@ -350,15 +350,12 @@ function cloneData(value: unknown, depth: number): unknown {
     return out
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value)
-  // Speed trick (workload W1: every attempt clones its job's args): a spread copy keeps the
-  // source's layout, as in `copy`, and costs a fraction of building the object key by key; only
-  // the values that are objects are then replaced by their clones. An own `__proto__` data
-  // property (spread defines one) shadows the setter, so assigning it writes the property.
-  // The obvious version builds `out` from `{}`, defining `__proto__` explicitly.
-  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
-  for (const key of Object.keys(out)) {
-    const item = out[key]
-    if (item !== null && typeof item === 'object') out[key] = cloneData(item, depth + 1)
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const copied = cloneData((value as Record<string, unknown>)[key], depth + 1)
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
+    else out[key] = copied
   }
   return out
 }
