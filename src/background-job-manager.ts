@@ -346,7 +346,12 @@ export class BackgroundJobManager {
           expected: 'an array of job ids',
         })
       }
-      for (let i = 0; i < ids.length; i++) checkId(ids[i], `job id at ids[${i}]`)
+      // Checked inline, its label written only for a bad id: a template string per id was a fifth
+      // of a bulk cancel (workload W3). The obvious version is checkId(ids[i], label) per id.
+      for (let i = 0; i < ids.length; i++) {
+        const id: unknown = ids[i]
+        if (!isIdShaped(id)) checkId(id, `job id at ids[${i}]`)
+      }
       if (ids.length === 0) return Promise.resolve({ cancelled: 0, skipped: [] })
       return this.#engine.cancelMany(ids)
     } catch (error) {
@@ -564,8 +569,13 @@ function checkScheduleId(id: unknown): asserts id is string {
 }
 
 /** Checks a job id: an opaque string of the engine's making. */
+/** Whether `id` is a string a job or schedule id may be: 1 to {@link MAX_ID_LENGTH} characters. */
+function isIdShaped(id: unknown): id is string {
+  return typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH
+}
+
 function checkId(id: unknown, what: string): asserts id is string {
-  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
+  if (!isIdShaped(id)) {
     throw new InvalidArgumentError({
       argument: `the ${what}`,
       value: id,

@@ -77,6 +77,23 @@ describe('JobStore', () => {
     assert.equal(new JobRecord(5, kind, 7, 0).args, 7)
   })
 
+  it('keeps a cancelled job that never started in a small ending, which a later write turns into a full history', () => {
+    const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 10 })
+    const args = { n: 1 }
+    const r = store.create(kind, args, 0)
+    r.finishedAt = 1234
+    assert.equal(r.state, 'pending', 'pending until the store moves it')
+    store.transition(r, 'cancelled')
+    const info = r.toInfo()
+    assert.deepEqual([info.state, info.finishedAt?.getTime(), info.args, info.attempts], ['cancelled', 1234, args, 0])
+    assert.deepEqual(store.list('cancelled', 0, 10), [r])
+    r.written().progress = 50
+    assert.deepEqual([r.state, r.finishedAt, r.args, r.toInfo().progress], ['cancelled', 1234, args, 50])
+    assert.deepEqual(store.list('cancelled', 0, 10), [r], 'its index slot moves to the history')
+    store.delete(r)
+    assert.deepEqual([store.count('cancelled'), store.list('cancelled', 0, 10)], [0, []])
+  })
+
   it('gives snapshots with Dates and a copy of the args', () => {
     const r = new JobRecord(7, kind, { id: 's' }, 0)
     const info = r.toInfo()

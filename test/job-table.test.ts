@@ -60,6 +60,20 @@ describe('JobTable', () => {
     )
   })
 
+  it('finds every entry while the oldest are forgotten in order, pages dissolving as they thin out', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(1, 640)
+    for (const entry of all.slice(0, 100)) table.add(entry)
+    for (let i = 0; i < 540; i++) {
+      table.add(all[100 + i]!)
+      assert.equal(table.delete(all[i]!), true)
+      assert.equal(table.get(all[i]!.seq), undefined, `entry ${i + 1} is gone`)
+      for (const seq of [i + 2, i + 9, i + 64, i + 101]) assert.equal(table.get(seq), all[seq - 1], `entry ${seq}`)
+    }
+    assert.equal(table.size, 100)
+    assert.deepEqual([...table.values()], all.slice(540))
+  })
+
   it('agrees with a Map under random adds and deletes', () => {
     const rand = random(7)
     const table = new JobTable<Entry>()

@@ -231,6 +231,27 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     await manager.onIdle()
   })
 
+  it('cancels a batch at one moment: every job of it gets the same finishedAt, read once', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob))
+    const { manager, clock } = h
+    const ids = await manager.enqueueMany(
+      FlakyJob,
+      Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
+    )
+    // A clock that moves at every reading shows how many times the batch read it.
+    let readings = 0
+    const read = clock.now.bind(clock)
+    clock.now = () => {
+      readings++
+      clock.advance(1)
+      return read()
+    }
+    await manager.cancelMany(ids)
+    const finished = await Promise.all(ids.map(async (id) => (await manager.getJob(id))?.finishedAt?.getTime()))
+    assert.equal(readings, 1)
+    assert.equal(new Set(finished).size, 1, `one finishedAt, got ${finished.join(', ')}`)
+  })
+
   it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
     const ids = await h.manager.enqueueMany(FlakyJob, [

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { InvalidJobArgsError, InvalidOptionError, InvalidScheduleError } from '../src/errors'
 import { MAX_RETRIES, MAX_TIMER_MS } from '../src/limits'
 import { CronSchedule } from '../src/policy/cron-schedule'
-import { copyJobArgs, jsonStringBytes } from '../src/policy/job-args'
+import { cloneJobArgs, copyJobArgs, jsonStringBytes } from '../src/policy/job-args'
 import {
   DEFAULT_RETRY,
   MAX_BACKOFF_FACTOR,
@@ -125,6 +125,35 @@ describe('CronSchedule', () => {
         /^Schedule "nightly" has a cron expression that never fires: no date matches both the day-of-month and the month fields of "0 0 31 4 \*"/,
       )
     }
+  })
+})
+
+describe('cloneJobArgs', () => {
+  it('gives a deep copy of copied args that shares no object with them, for any JSON data', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const args = copyJobArgs(value, Infinity)
+        const clone = cloneJobArgs(args)
+        assert.deepEqual(clone, args)
+        const objects = (v: unknown, into: Set<unknown>): Set<unknown> => {
+          if (v !== null && typeof v === 'object') {
+            into.add(v)
+            for (const item of Object.values(v)) objects(item, into)
+          }
+          return into
+        }
+        const shared = [...objects(clone, new Set())].filter((o) => objects(args, new Set()).has(o))
+        assert.deepEqual(shared, [])
+      }),
+    )
+  })
+
+  it('keeps an own __proto__ key as data, not as the prototype', () => {
+    const args = copyJobArgs(JSON.parse('{"__proto__": {"x": 1}, "a": [{"b": 2}]}') as object, 1000)
+    const clone = cloneJobArgs(args) as Record<string, unknown>
+    assert.equal(Object.getPrototypeOf(clone), Object.prototype)
+    assert.deepEqual(Object.keys(clone), ['__proto__', 'a'])
+    assert.deepEqual(Object.getOwnPropertyDescriptor(clone, '__proto__')?.value, { x: 1 })
   })
 })
 

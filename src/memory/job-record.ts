@@ -26,22 +26,36 @@ export interface JobKind {
 }
 
 /**
+ * Speed trick (workload W3, cancel): what a job that ends without ever starting (a cancelled one)
+ * keeps: its args, state, end time and index slot, four fields where a full {@link JobHistory}
+ * has ten. Cancelling a million pending jobs made a million histories, most of them forgotten a
+ * keepCancelled later, and their allocation was much of the cancel's garbage collection. A record
+ * whose ending is written anything else gets a full history in its place (`JobRecord.written`).
+ * The obvious version makes a {@link JobHistory} for every cancelled job.
+ */
+export class JobEnding {
+  state: JobState = 'pending'
+  // Times in ticks of the kind's origin (null: never), small integers V8 stores in place: an
+  // absolute time in ms would be a double, boxed in a heap number made with every history.
+  finishedTick: number | null = null
+  /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
+  indexed = 0
+
+  /** @param args the record's args, which move here when the ending is made */
+  constructor(readonly args: unknown) {}
+}
+
+/**
  * What a record holds only once it has started, finished or came from a schedule. Pending jobs
  * (possibly millions) never need it, so it lives apart and is made on first write; from then on
  * it also holds the record's args and state (see {@link JobRecord}).
  */
-export class JobHistory {
-  state: JobState = 'pending'
+export class JobHistory extends JobEnding {
   attempts = 0
   maxAttempts = 0
-  // Times in ticks of the kind's origin (null: never), small integers V8 stores in place: an
-  // absolute time in ms would be a double, boxed in a heap number made with every history.
   lastRunTick: number | null = null
-  finishedTick: number | null = null
   lastError: JobErrorInfo | undefined = undefined
   attempt: JobAttempt | undefined = undefined
-  /** 1 + the record's slot in the store's index of its state (running and finished), 0 when in none. */
-  indexed = 0
   /**
    * Workload W3 (cancel) and W1: what few jobs ever have (a schedule id, progress, logs, past
    * attempts, a timed-out body still running) lives in a second object made on its first write,
@@ -49,8 +63,14 @@ export class JobHistory {
    */
   #extras: JobHistoryExtras | undefined = undefined
 
-  /** @param args the record's args, which move here when the history is made */
-  constructor(readonly args: unknown) {}
+  /** The history of a record that had only `ending`, which it takes over. */
+  static of(ending: JobEnding): JobHistory {
+    const history = new JobHistory(ending.args)
+    history.state = ending.state
+    history.finishedTick = ending.finishedTick
+    history.indexed = ending.indexed
+    return history
+  }
 
   /** The body of an attempt that timed out is still running (the next attempt waits for it). */
   get isBodyRunning(): boolean {
@@ -116,9 +136,10 @@ class JobHistoryExtras {
  *
  * Workload W3 (bytes per pending job): `args`, `state` and the history share one field. A record
  * without a history is pending, since every way out of pending (an attempt starting, a cancel)
- * writes one, so its state needs no field of its own; once the history is made it holds the args
- * and the state. Args are plain data made by `copyJobArgs`, never a {@link JobHistory}, so the
- * field says which of the two it holds.
+ * writes one (a cancel only a {@link JobEnding}, the smaller part of a history), so its state
+ * needs no field of its own; once the history or ending is made it holds the args and the state.
+ * Args are plain data made by `copyJobArgs`, never a {@link JobEnding}, so the field says which
+ * it holds.
  */
 export class JobRecord extends TimerNode {
   #argsOrHistory: unknown
@@ -140,7 +161,7 @@ export class JobRecord extends TimerNode {
   /** The job's args, validated and copied at enqueue. */
   get args(): unknown {
     const data = this.#argsOrHistory
-    return data instanceof JobHistory ? data.args : data
+    return data instanceof JobEnding ? data.args : data
   }
 
   /**
@@ -148,16 +169,19 @@ export class JobRecord extends TimerNode {
    * One without is known only to the store and the wheel.
    */
   get hasHistory(): boolean {
-    return this.#argsOrHistory instanceof JobHistory
+    return this.#argsOrHistory instanceof JobEnding
   }
 
-  /** The job's state: `pending` until it has a history. */
+  /** The job's state: `pending` until it has a history (or an ending). */
   get state(): JobState {
     const data = this.#argsOrHistory
-    return data instanceof JobHistory ? data.state : 'pending'
+    return data instanceof JobEnding ? data.state : 'pending'
   }
   set state(value: JobState) {
-    if (value !== 'pending' || this.#argsOrHistory instanceof JobHistory) this.written().state = value
+    const data = this.#argsOrHistory
+    // An ending takes a final state in place; a job that runs again needs its full history.
+    if (data instanceof JobEnding && (data instanceof JobHistory || isFinal(value))) data.state = value
+    else if (value !== 'pending' || data instanceof JobEnding) this.written().state = value
   }
 
   /** The job's id: its sequence number in decimal, as BullMQ and Hangfire number their jobs. */
@@ -196,11 +220,20 @@ export class JobRecord extends TimerNode {
 
   /** When the job reached a final state, in ms since the epoch (0: it has not). */
   get finishedAt(): number {
-    const tick = historyIn(this.#argsOrHistory)?.finishedTick ?? null
+    const tick = endingIn(this.#argsOrHistory)?.finishedTick ?? null
     return tick === null ? 0 : this.kind.origin + tick
   }
+  /** A job that never started gets a {@link JobEnding} here, not a full history. */
   set finishedAt(value: number) {
-    this.written().finishedTick = value === 0 ? null : asSmallInteger(value - this.kind.origin)
+    const data = this.#argsOrHistory
+    const tick = value === 0 ? null : asSmallInteger(value - this.kind.origin)
+    if (data instanceof JobEnding) {
+      data.finishedTick = tick
+    } else if (tick !== null) {
+      const ending = new JobEnding(data)
+      ending.finishedTick = tick
+      this.#argsOrHistory = ending
+    }
   }
 
   /** The error of the last failed attempt. */
@@ -228,17 +261,19 @@ export class JobRecord extends TimerNode {
 
   /** The store's index slot (see {@link JobHistory.indexed}). */
   get indexed(): number {
-    return historyIn(this.#argsOrHistory)?.indexed ?? 0
+    return endingIn(this.#argsOrHistory)?.indexed ?? 0
   }
   set indexed(value: number) {
-    if (value !== 0 || historyIn(this.#argsOrHistory) !== undefined) this.written().indexed = value
+    const data = this.#argsOrHistory
+    if (data instanceof JobEnding) data.indexed = value
+    else if (value !== 0) this.written().indexed = value
   }
 
-  /** The history, made on first call. */
+  /** The history, made on first call (from the record's {@link JobEnding}, if it has one). */
   written(): JobHistory {
     const data = this.#argsOrHistory
     if (data instanceof JobHistory) return data
-    const history = new JobHistory(data)
+    const history = data instanceof JobEnding ? JobHistory.of(data) : new JobHistory(data)
     this.#argsOrHistory = history
     return history
   }
@@ -263,8 +298,12 @@ export class JobRecord extends TimerNode {
       createdAt: new Date(origin + this.createdTick),
       runAt: new Date(origin + this.dueTick),
     } as { -readonly [K in keyof JobInfo]: JobInfo[K] }
-    const history = historyIn(this.#argsOrHistory)
+    const data = this.#argsOrHistory
+    const history = historyIn(data)
     if (history === undefined) {
+      if (data instanceof JobEnding && data.finishedTick !== null) {
+        info.finishedAt = new Date(origin + data.finishedTick)
+      }
       info.logs = NO_LOGS
       info.history = NO_ATTEMPTS
       return info
@@ -303,6 +342,16 @@ export class JobRecord extends TimerNode {
  */
 function historyIn(argsOrHistory: unknown): JobHistory | undefined {
   return argsOrHistory instanceof JobHistory ? argsOrHistory : undefined
+}
+
+/** The ending (or full history, which is one) the field holds, if any; see {@link historyIn}. */
+function endingIn(argsOrHistory: unknown): JobEnding | undefined {
+  return argsOrHistory instanceof JobEnding ? argsOrHistory : undefined
+}
+
+/** Whether `state` is one a job ends in. */
+function isFinal(state: JobState): boolean {
+  return state === 'completed' || state === 'failed' || state === 'cancelled'
 }
 
 /**

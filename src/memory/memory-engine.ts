@@ -7,6 +7,7 @@ import {
   type NewJob,
   type NewSchedule,
 } from '../background-job-engine'
+import type { Clock } from '../clock'
 import { JobNotFoundError, JobStateError, ManagerStoppedError, PendingJobsLimitError } from '../errors'
 import { JobEventHub, type JobEventListener } from '../job-events'
 import { safeLog, type JobLogger } from '../logger'
@@ -74,6 +75,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
   readonly #processor: JobProcessor
   readonly #schedules: MemorySchedules
   readonly #maxPendingJobs: number
+  readonly #clock: Clock
   #stopPromise: Promise<StopResult> | undefined
 
   constructor(parts: MemoryEngineParts) {
@@ -82,6 +84,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     this.#wheel = wheel
     this.#logger = context.logger
     this.#maxPendingJobs = options.maxPendingJobs
+    this.#clock = options.clock
     this.#events = new JobEventHub(context.logger)
     this.#processor = new JobProcessor({
       store,
@@ -168,6 +171,10 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     }
     let cancelled = 0
     const skipped: string[] = []
+    // Speed trick (workload W3, bulk cancel): the batch is cancelled at one moment, one clock
+    // reading for all its jobs; a clock reading per job was a seventh of the cancel. The obvious
+    // version is `this.#processor.cancel(record)`, which reads the clock per job.
+    const cancelledAt = this.#clock.now()
     for (let i = 0; i < count; i++) {
       const record = store.get(ids[i]!)
       if (record === undefined || record.state !== 'pending') {
@@ -177,7 +184,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
         // usual and evicted from the kept ones by the newer ones that follow.
         const isDropped = dropping > 0 && !record.hasHistory && this.#wheel.cancel(record)
         if (isDropped) store.drop(record)
-        else this.#processor.cancel(record)
+        else this.#processor.cancel(record, cancelledAt)
         dropping--
         cancelled++
       }

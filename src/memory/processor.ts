@@ -118,11 +118,14 @@ export class JobProcessor {
     return record
   }
 
-  /** Cancels a pending record: it leaves the wheel and ends `cancelled`. */
-  cancel(record: JobRecord): void {
+  /**
+   * Cancels a pending record: it leaves the wheel and ends `cancelled`, at `finishedAt` (by
+   * default the clock's reading now; a batch passes one reading for all its jobs).
+   */
+  cancel(record: JobRecord, finishedAt: number = this.#clock.now()): void {
     const isQueued = !record.isScheduled
     this.#wheel.cancel(record)
-    record.finishedAt = this.#clock.now()
+    record.finishedAt = finishedAt
     this.#finish(record, 'cancelled')
     // A due record sits in the ready queue, which skips it and drops it with the other stale ones.
     if (isQueued) this.#ready.markStale()
