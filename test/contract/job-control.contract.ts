@@ -88,6 +88,53 @@ export function jobControlContract(fixture: EngineFixture): void {
       })
     })
 
+    it('never cancels a job that ran again meanwhile: a cancel that resolves leaves the job as its last attempt left it, and it runs no more', async () => {
+      // Retried at once, each job goes back and forth between pending and running while cancel
+      // checks and removes it: the cancel must either refuse or take the job as it is then.
+      const runs = new Map<string, number>()
+      // Retry waits from 0 to 9 ms: one of them ends while the cancel is between its check and its removal.
+      const jobs = Array.from({ length: 10 }, (_, n) =>
+        defineJob<null>(
+          `BouncingJob${n}`,
+          (_args, { jobId }) => {
+            runs.set(jobId, (runs.get(jobId) ?? 0) + 1)
+            throw new Error('fails every time')
+          },
+          { retry: { maxRetries: 3, initialDelayMs: n } },
+        ),
+      )
+      const h = await create({ jobs, options: { concurrency: 10 } })
+      const cancels = new Map<string, Promise<boolean>>()
+      h.manager.on('retrying', (job) => {
+        if (cancels.has(job.id)) return
+        const cancelled = h.manager.cancel(job.id).then(
+          () => true,
+          (error: unknown) => {
+            assert.ok(error instanceof JobStateError, `cancel refuses with JobStateError, not ${String(error)}`)
+            return false
+          },
+        )
+        cancels.set(job.id, cancelled)
+      })
+      const ids: string[] = []
+      for (const job of jobs) ids.push(await h.manager.enqueue(job, null))
+      await until(h, () => cancels.size === ids.length, 'every job to fail once')
+      for (const id of ids) {
+        const isCancelled = await cancels.get(id)
+        const job = await settle(h, id)
+        const ranAtCancel = runs.get(id)
+        assert.equal(job.state, isCancelled === true ? 'cancelled' : 'failed', `job ${id}`)
+        assert.equal(job.attempts, ranAtCancel, `job ${id}: the snapshot counts every attempt that ran`)
+      }
+      const ranBefore = ids.map((id) => runs.get(id))
+      await h.advance(50)
+      assert.deepEqual(
+        ids.map((id) => runs.get(id)),
+        ranBefore,
+        'no job runs after it settled',
+      )
+    })
+
     it('refuses to cancel a running, completed, failed or cancelled job with JobStateError, leaving it as it was', async () => {
       const { h, ids } = await createJobsInEveryState(create)
       for (const state of ['running', 'completed', 'failed', 'cancelled'] as const) {
