@@ -34,7 +34,21 @@ export async function cancelJob(reader: JobReader, access: QueueAccess, id: stri
   }
   // Kept first, so that whoever hears BullMQ's `removed` finds it cancelled.
   await access.cancelled.add(access.client, info)
+  // BullMQ's removal takes a job in any state but running: one that ran (and went back to
+  // waiting, or finished) since the check would be removed as if it were still the job checked.
+  // A schedule's next run is left to the removal, which refuses it.
+  const isScheduleRun = found.job.repeatJobKey !== undefined && found.job.repeatJobKey !== ''
+  if (!isScheduleRun && !(await takeOutIfUnstarted(access, id, found.job))) {
+    await access.cancelled.delete(access.client, id)
+    const now = await reader.raw(id)
+    // It ran meanwhile and is pending again: cancelled as it is now.
+    if (now?.state === 'pending') return cancelJob(reader, access, id)
+    throw new JobStateError({ jobId: id, state: now?.state ?? 'running', expected: ['pending'], action: 'cancel' })
+  }
   const removed = await access.queue.remove(id).catch(async (error: unknown) => {
+    // Taken out of its list, the job can no longer run: its cancelled record stays, so it is
+    // found cancelled rather than lost, and the failure is still reported.
+    if (!isScheduleRun) throw error
     await access.cancelled.delete(access.client, id)
     if (/job scheduler/.test(toErrorInfo(error).message)) throw new ScheduleRunCancelError(id)
     throw error
@@ -46,6 +60,37 @@ export async function cancelJob(reader: JobReader, access: QueueAccess, id: stri
     throw new JobStateError({ jobId: id, state, expected: ['pending'], action: 'cancel' })
   }
   return info
+}
+
+/**
+ * In one step: if job `id` is not locked and has started and made as many attempts as when it
+ * was read (it has not run since, and was not running then), takes it out of the list or set it
+ * waits in, so that no worker can start it before BullMQ's removal. 1 when taken out, else 0.
+ */
+const TAKE_OUT_IF_UNSTARTED = `
+if redis.call('EXISTS', KEYS[1] .. ':lock') == 1 then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'ats') or '0') ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'atm') or '0') ~= tonumber(ARGV[3]) then return 0 end
+if redis.call('LREM', KEYS[2], 1, ARGV[1]) == 1 then return 1 end
+if redis.call('LREM', KEYS[3], 1, ARGV[1]) == 1 then return 1 end
+if redis.call('ZREM', KEYS[4], ARGV[1]) == 1 then return 1 end
+return redis.call('ZREM', KEYS[5], ARGV[1])
+`
+
+/** Runs {@link TAKE_OUT_IF_UNSTARTED} for job `id`: whether it was taken out. */
+async function takeOutIfUnstarted(access: QueueAccess, id: string, read: BullmqJob): Promise<boolean> {
+  const { queue } = access
+  const keys = [queue.toKey(id), ...['wait', 'paused', 'delayed', 'prioritized'].map((set) => queue.toKey(set))]
+  return (
+    (await access.client.eval(
+      TAKE_OUT_IF_UNSTARTED,
+      keys.length,
+      ...keys,
+      id,
+      read.attemptsStarted,
+      read.attemptsMade,
+    )) === 1
+  )
 }
 
 /**

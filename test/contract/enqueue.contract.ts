@@ -12,6 +12,7 @@ import {
   skipUnless,
   until,
   useHarnesses,
+  withGapThatScales,
 } from './helpers'
 
 /** One attempt as a job saw it. */
@@ -125,20 +126,30 @@ export function enqueueContract(fixture: EngineFixture): void {
     })
 
     it('starts delayed jobs in the order of their due times, whatever the order they were enqueued in', async () => {
-      const runs: Run[] = []
-      const Job = recordingJob<{ delay: number }>('DueOrderJob', runs, () => h)
-      const h = await create({ jobs: [Job], options: { concurrency: 1 } })
-      const byDelay = new Map<number, string>()
-      for (const delay of [150, 50, 100]) byDelay.set(delay, await h.manager.enqueue(Job, { delay }, { delay }))
-      const jobs = await settleAll(h, [...byDelay.values()])
-      assert.deepEqual(
-        runs.map((run) => run.ctx.jobId),
-        [byDelay.get(50), byDelay.get(100), byDelay.get(150)],
-      )
-      for (const job of jobs) {
-        const run = runs.find((r) => r.ctx.jobId === job.id)
-        assert.ok(run !== undefined && run.at >= job.runAt.getTime(), `job ${job.id} started before its time`)
-      }
+      // Each job's time is fixed before the first enqueue, a gap apart; on a machine too slow to
+      // enqueue all three before the first is due the gap grows.
+      await withGapThatScales(50, async (gapMs) => {
+        const runs: Run[] = []
+        const Job = recordingJob<{ offset: number }>('DueOrderJob', runs, () => h)
+        const h = await create({ jobs: [Job], options: { concurrency: 1 } })
+        const base = h.now()
+        const byOffset = new Map<number, string>()
+        for (const offset of [3 * gapMs, gapMs, 2 * gapMs]) {
+          byOffset.set(offset, await h.manager.enqueue(Job, { offset }, { runAt: new Date(base + offset) }))
+        }
+        const isInTime = h.now() < base + gapMs
+        const jobs = await settleAll(h, [...byOffset.values()])
+        for (const job of jobs) {
+          const run = runs.find((r) => r.ctx.jobId === job.id)
+          assert.ok(run !== undefined && run.at >= job.runAt.getTime(), `job ${job.id} started before its time`)
+        }
+        if (!isInTime) return 'tooSlow'
+        assert.deepEqual(
+          runs.map((run) => run.ctx.jobId),
+          [byOffset.get(gapMs), byOffset.get(2 * gapMs), byOffset.get(3 * gapMs)],
+        )
+        return 'conclusive'
+      })
     })
 
     it('gives every job an id of its own, a string that getJob answers to', async () => {

@@ -254,3 +254,31 @@ export function assertWaits(
     assert.ok(next.startedAt >= runAt, `retry ${i + 1} started ${runAt - next.startedAt} ms before it was due`)
   })
 }
+
+/**
+ * What a scenario run by {@link withGapThatScales} answers: `conclusive` when the premise its
+ * assertions rest on held (it asserted them), `tooSlow` when the machine took longer than `gapMs`
+ * where the scenario needed less (it asserted nothing that depends on that gap).
+ */
+export type GapOutcome = 'conclusive' | 'tooSlow'
+
+/**
+ * Runs `scenario` with a real-time gap of `firstMs`, and again with twice the gap while it
+ * answers `tooSlow`, at most `tries` times; fails when no try was conclusive. For a promise that
+ * only shows when the test's own steps fit in a gap (a retry's backoff, a timeout's grace): on a
+ * loaded machine the gap grows until they fit, instead of the test failing for the machine's
+ * speed. On a manual clock the test's steps take no time, so the first try is conclusive.
+ */
+export async function withGapThatScales(
+  firstMs: number,
+  scenario: (gapMs: number) => Promise<GapOutcome>,
+  tries = 5,
+): Promise<void> {
+  let gapMs = firstMs
+  for (let i = 0; i < tries; i++, gapMs *= 2) {
+    if ((await scenario(gapMs)) === 'conclusive') return
+  }
+  assert.fail(
+    `The test's steps did not fit in a gap of ${gapMs / 2} ms after ${tries} tries, doubling from ${firstMs} ms`,
+  )
+}

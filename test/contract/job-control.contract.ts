@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { JobNotFoundError, JobStateError, type JobState } from 'express-background-jobs'
 import { deferred } from '../support/deferred'
 import type { EngineFixture } from './fixture'
-import { createJobsInEveryState, defineJob, recordEvents, settle, until, useHarnesses } from './helpers'
+import {
+  createJobsInEveryState,
+  defineJob,
+  recordEvents,
+  settle,
+  until,
+  useHarnesses,
+  withGapThatScales,
+} from './helpers'
 
 /** Asserts that `refused` rejects with a `JobStateError` whose message names the job's `state`. */
 async function assertRefused(refused: Promise<unknown>, state: JobState): Promise<void> {
@@ -52,22 +60,79 @@ export function jobControlContract(fixture: EngineFixture): void {
     })
 
     it('cancels a job waiting for its retry: it keeps its attempts and last error and is not retried', async () => {
-      let runs = 0
-      const Job = defineJob<null>('RetryWaitJob', () => {
-        runs++
-        throw new Error('fails once at least')
+      // The cancel must land before the retry is due; on a machine too slow for that the backoff grows.
+      await withGapThatScales(50, async (initialDelayMs) => {
+        let runs = 0
+        const Job = defineJob<null>('RetryWaitJob', () => {
+          runs++
+          throw new Error('fails once at least')
+        })
+        const h = await create({ jobs: [Job], options: { retry: { maxRetries: 2, initialDelayMs } } })
+        const heard = recordEvents(h)
+        const id = await h.manager.enqueue(Job, null)
+        await until(h, () => heard.some((e) => e.event === 'retrying'), 'the first attempt to fail')
+        const dueAt = heard.find((e) => e.event === 'retrying')?.job.runAt.getTime() ?? 0
+        const cancelled = await h.manager.cancel(id).then(
+          () => true,
+          () => false,
+        )
+        if (h.now() >= dueAt) return 'tooSlow'
+        assert.ok(cancelled, 'cancel resolves')
+        const job = await settle(h, id)
+        assert.equal(job.state, 'cancelled')
+        assert.equal(job.attempts, 1)
+        assert.equal(job.lastError?.message, 'fails once at least')
+        await h.advance(3 * initialDelayMs)
+        assert.equal(runs, 1, 'not retried')
+        return 'conclusive'
       })
-      const h = await create({ jobs: [Job], options: { retry: { maxRetries: 2, initialDelayMs: 50 } } })
-      const heard = recordEvents(h)
-      const id = await h.manager.enqueue(Job, null)
-      await until(h, () => heard.some((e) => e.event === 'retrying'), 'the first attempt to fail')
-      await h.manager.cancel(id)
-      const job = await settle(h, id)
-      assert.equal(job.state, 'cancelled')
-      assert.equal(job.attempts, 1)
-      assert.equal(job.lastError?.message, 'fails once at least')
-      await h.advance(150)
-      assert.equal(runs, 1, 'not retried')
+    })
+
+    it('never cancels a job that ran again meanwhile: a cancel that resolves leaves the job as its last attempt left it, and it runs no more', async () => {
+      // Retried at once, each job goes back and forth between pending and running while cancel
+      // checks and removes it: the cancel must either refuse or take the job as it is then.
+      const runs = new Map<string, number>()
+      // Retry waits from 0 to 9 ms: one of them ends while the cancel is between its check and its removal.
+      const jobs = Array.from({ length: 10 }, (_, n) =>
+        defineJob<null>(
+          `BouncingJob${n}`,
+          (_args, { jobId }) => {
+            runs.set(jobId, (runs.get(jobId) ?? 0) + 1)
+            throw new Error('fails every time')
+          },
+          { retry: { maxRetries: 3, initialDelayMs: n } },
+        ),
+      )
+      const h = await create({ jobs, options: { concurrency: 10 } })
+      const cancels = new Map<string, Promise<boolean>>()
+      h.manager.on('retrying', (job) => {
+        if (cancels.has(job.id)) return
+        const cancelled = h.manager.cancel(job.id).then(
+          () => true,
+          (error: unknown) => {
+            assert.ok(error instanceof JobStateError, `cancel refuses with JobStateError, not ${String(error)}`)
+            return false
+          },
+        )
+        cancels.set(job.id, cancelled)
+      })
+      const ids: string[] = []
+      for (const job of jobs) ids.push(await h.manager.enqueue(job, null))
+      await until(h, () => cancels.size === ids.length, 'every job to fail once')
+      for (const id of ids) {
+        const isCancelled = await cancels.get(id)
+        const job = await settle(h, id)
+        const ranAtCancel = runs.get(id)
+        assert.equal(job.state, isCancelled === true ? 'cancelled' : 'failed', `job ${id}`)
+        assert.equal(job.attempts, ranAtCancel, `job ${id}: the snapshot counts every attempt that ran`)
+      }
+      const ranBefore = ids.map((id) => runs.get(id))
+      await h.advance(50)
+      assert.deepEqual(
+        ids.map((id) => runs.get(id)),
+        ranBefore,
+        'no job runs after it settled',
+      )
     })
 
     it('refuses to cancel a running, completed, failed or cancelled job with JobStateError, leaving it as it was', async () => {
