@@ -74,7 +74,7 @@ const QUICK: BullmqConfig = {
   enqueueWarmup: 200,
   delayedJobs: 1000,
   delayedMaxDelayMs: 1000,
-  delayedLeadMs: 1500,
+  delayedLeadMs: 1000,
   delayedWarmup: 50,
   processJobs: 1000,
   processWarmup: 50,
