@@ -16,22 +16,24 @@ import { StartLog, type DelayedParams } from './w2-delayed'
 /** The worker concurrency of B3, both variants: enough slots that lateness measures timing, not a queue. */
 export const DELAYED_CONCURRENCY = 50
 
-/**
- * How long after the producer starts the earliest job is due: room for every enqueue to reach
- * Redis first, so lateness measures the engine's timing of delayed jobs, not how long the
- * producer took to hand over jobs that were due already.
- */
-export const DELAYED_LEAD_MS = 3000
-
-/** Jobs run through the whole path before the timed ones, so connections and scripts are warm. */
-const WARMUP_JOBS = 200
+/** B3 parameters: W2's, and the lead and warm-up. */
+export interface BullmqDelayedParams extends DelayedParams {
+  /**
+   * How long after the producer starts the earliest job is due: room for every enqueue to reach
+   * Redis first, so lateness measures the engine's timing of delayed jobs, not how long the
+   * producer took to hand over jobs that were due already.
+   */
+  readonly leadMs: number
+  /** Jobs run through the whole path before the timed ones, so connections and scripts are warm. */
+  readonly warmupJobs: number
+}
 
 /** How long after the last due time a job that has not started counts as missed. */
 const GRACE_MS = 3000
 
 /**
  * The producer both variants share. Each job's intended run time is fixed first: the producer's
- * start plus {@link DELAYED_LEAD_MS} plus a seeded delay of 0 to `maxDelayMs` (noted in `log`);
+ * start plus `leadMs` plus a seeded delay of 0 to `maxDelayMs` (noted in `log`);
  * then every job is enqueued at once, all in flight, with `schedule(i, delay)` where `delay` is
  * what is left until its intended time at that call, and the producer awaits them all. Lateness
  * is counted from the intended time. Resolves, once every job started or a grace period after the
@@ -40,11 +42,11 @@ const GRACE_MS = 3000
  */
 export async function produceDelayed(
   log: StartLog,
-  { jobs, maxDelayMs, seed }: DelayedParams,
+  { jobs, maxDelayMs, seed, leadMs }: BullmqDelayedParams,
   schedule: (i: number, delay: number) => Promise<unknown>,
 ): Promise<Record<string, number>> {
   const random = mulberry32(seed)
-  const first = Date.now() + DELAYED_LEAD_MS
+  const first = Date.now() + leadMs
   let lastDue = 0
   for (let i = 0; i < jobs; i++) {
     log.due[i] = first + Math.floor(random() * (maxDelayMs + 1))
@@ -62,14 +64,14 @@ export async function produceDelayed(
   return { productionMs, dueBeforeEnqueued }
 }
 
-/** Runs {@link WARMUP_JOBS} jobs (`i` below 0, not logged) through `schedule` and waits for them. */
-async function warmUp(schedule: (i: number) => Promise<unknown>, warmed: () => number): Promise<void> {
+/** Runs `count` jobs (`i` below 0, not logged) through `schedule` and waits for them. */
+async function warmUp(count: number, schedule: (i: number) => Promise<unknown>, warmed: () => number): Promise<void> {
   const added: Promise<unknown>[] = []
-  for (let i = 0; i < WARMUP_JOBS; i++) added.push(schedule(-1 - i))
+  for (let i = 0; i < count; i++) added.push(schedule(-1 - i))
   await Promise.all(added)
   const deadline = Date.now() + 30_000
-  while (warmed() < WARMUP_JOBS) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${WARMUP_JOBS} B3 warm-up jobs.`)
+  while (warmed() < count) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${count} B3 warm-up jobs.`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
@@ -80,7 +82,7 @@ async function warmUp(schedule: (i: number) => Promise<unknown>, warmed: () => n
  * `queue.add(name, { i }, { delay })` by {@link produceDelayed}. Figures as W2's, the
  * production's, plus Redis's `hz` during the run.
  */
-export async function delayedRaw(params: DelayedParams): Promise<Record<string, number>> {
+export async function delayedRaw(params: BullmqDelayedParams): Promise<Record<string, number>> {
   const prefix = benchPrefix()
   const connection = benchConnection()
   const log = new StartLog(params.jobs)
@@ -100,6 +102,7 @@ export async function delayedRaw(params: DelayedParams): Promise<Record<string, 
   try {
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()])
     await warmUp(
+      params.warmupJobs,
       (i) => add(i, 0),
       () => warmed,
     )
@@ -118,7 +121,7 @@ export async function delayedRaw(params: DelayedParams): Promise<Record<string, 
  * recording `Date.now()` first thing, warmed up first; then `manager.enqueue(StampJob, { i },
  * { delay })` by {@link produceDelayed}.
  */
-export async function delayedBullmqKit(params: DelayedParams): Promise<Record<string, number>> {
+export async function delayedBullmqKit(params: BullmqDelayedParams): Promise<Record<string, number>> {
   const prefix = benchPrefix()
   const log = new StartLog(params.jobs)
   let warmed = 0
@@ -134,6 +137,7 @@ export async function delayedBullmqKit(params: DelayedParams): Promise<Record<st
   try {
     await kit.manager.counts()
     await warmUp(
+      params.warmupJobs,
       (i) => add(i, 0),
       () => warmed,
     )

@@ -7,16 +7,12 @@ import { NoopJob, type BenchArgs } from './support'
 export interface EnqueueParams {
   readonly awaitedJobs: number
   readonly inFlightJobs: number
+  /** Jobs added before timing, in each shape (one by one, then in flight). */
+  readonly warmupJobs: number
 }
 
 /** Adds in flight at once in the second half of B2. */
 export const IN_FLIGHT = 1000
-
-/**
- * Jobs added before timing, in both shapes (one by one, then in flight), so both variants time
- * warm connections, loaded scripts and compiled code.
- */
-const WARMUP_JOBS = 1000
 
 /**
  * Times `add(i)` for `awaitedJobs` jobs each awaited before the next, then for `inFlightJobs`
@@ -24,7 +20,7 @@ const WARMUP_JOBS = 1000
  * process's CPU time (less noisy on a shared machine; Redis's own time is not in it).
  */
 export async function timeEnqueues(
-  { awaitedJobs, inFlightJobs }: EnqueueParams,
+  { awaitedJobs, inFlightJobs, warmupJobs }: EnqueueParams,
   add: (i: number) => Promise<unknown>,
 ): Promise<Record<string, number>> {
   const inFlight = async (count: number): Promise<void> => {
@@ -34,8 +30,9 @@ export async function timeEnqueues(
       await Promise.all(batch)
     }
   }
-  for (let i = 0; i < WARMUP_JOBS; i++) await add(i)
-  await inFlight(WARMUP_JOBS)
+  // Warm connections, loaded scripts and compiled code in both variants before any clock starts.
+  for (let i = 0; i < warmupJobs; i++) await add(i)
+  await inFlight(warmupJobs)
   let cpu = process.cpuUsage()
   let started = performance.now()
   for (let i = 0; i < awaitedJobs; i++) await add(i)

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { BENCH_QUEUE, benchPrefix, benchRedis, deleteKeys } from './bullmq-support'
-import { READY_PREFIX, loadUrl } from './w4-http'
+import { READY_PREFIX, loadSlice } from './w4-http'
 
 /** B5 parameters. */
 export interface HttpParams {
+  /** Seconds of load per route, in slices of `sliceSeconds` (a whole number of them). */
   readonly seconds: number
+  readonly sliceSeconds: number
   readonly warmupSeconds: number
 }
 
@@ -28,16 +30,16 @@ const EXIT_GRACE_MS = 5000
 
 type Route = keyof typeof B5_ROUTES
 
-/** The order of one-second slices: each route as often early as late (A B C C B A). */
+/** The order of the slices: each route as often early as late (A B C C B A). */
 const SLICES: readonly Route[] = ['plain', 'enqueue', 'raw', 'raw', 'enqueue', 'plain']
 
 /**
  * B5, one run: a fresh server process (W4's routes on the kit's BullMQ engine, plus the raw route)
  * loaded with autocannon from this process, W4's way: 10 connections, a warm-up per route, then
- * `seconds` one-second slices per route, interleaved so drifts in the machine's load hit all three
- * alike. Requests/s and failures per route.
+ * `seconds` of slices of `sliceSeconds` per route, interleaved so drifts in the machine's load hit
+ * all three alike. Requests/s (requests over the slices' measured time) and failures per route.
  */
-export async function httpRun({ seconds, warmupSeconds }: HttpParams): Promise<Record<string, number>> {
+export async function httpRun({ seconds, sliceSeconds, warmupSeconds }: HttpParams): Promise<Record<string, number>> {
   const prefix = benchPrefix()
   const params: HttpServerParams = { prefix }
   const child = spawn(process.execPath, [SERVER, JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -55,21 +57,24 @@ export async function httpRun({ seconds, warmupSeconds }: HttpParams): Promise<R
       child.once('exit', (code) => reject(new Error(`The B5 server exited (${code}) before listening.`)))
     })
     const url = (route: Route): string => `http://127.0.0.1:${port}${B5_ROUTES[route]}`
-    for (const route of ['plain', 'enqueue', 'raw'] as const) await loadUrl(url(route), warmupSeconds)
-    const totals = { plain: [0, 0], enqueue: [0, 0], raw: [0, 0] }
-    for (let slice = 0; slice < 3 * seconds; slice++) {
+    for (const route of ['plain', 'enqueue', 'raw'] as const) await loadSlice(url(route), warmupSeconds)
+    const totals = { plain: [0, 0, 0], enqueue: [0, 0, 0], raw: [0, 0, 0] }
+    const slices = 3 * Math.round(seconds / sliceSeconds)
+    for (let slice = 0; slice < slices; slice++) {
       const route = SLICES[slice % SLICES.length]!
-      const { requestsPerSecond, failures } = await loadUrl(url(route), 1)
-      totals[route][0]! += requestsPerSecond
-      totals[route][1]! += failures
+      const { requests, seconds: took, failures } = await loadSlice(url(route), sliceSeconds)
+      totals[route][0]! += requests
+      totals[route][1]! += took
+      totals[route][2]! += failures
     }
+    const perSecond = (route: Route): number => totals[route][0]! / totals[route][1]!
     return {
-      plainPerSecond: totals.plain[0]! / seconds,
-      enqueuePerSecond: totals.enqueue[0]! / seconds,
-      rawPerSecond: totals.raw[0]! / seconds,
-      plainFailures: totals.plain[1]!,
-      enqueueFailures: totals.enqueue[1]!,
-      rawFailures: totals.raw[1]!,
+      plainPerSecond: perSecond('plain'),
+      enqueuePerSecond: perSecond('enqueue'),
+      rawPerSecond: perSecond('raw'),
+      plainFailures: totals.plain[2]!,
+      enqueueFailures: totals.enqueue[2]!,
+      rawFailures: totals.raw[2]!,
     }
   } finally {
     child.kill('SIGTERM')

@@ -6,7 +6,7 @@
  * Without a Redis answering, the BullMQ rows are skipped with the reason printed.
  */
 import { REDIS_URL, benchRedis, deleteLeftovers, redisFacts, redisMissing } from './bullmq-support'
-import { DELAYED_CONCURRENCY, DELAYED_LEAD_MS } from './bullmq-delayed'
+import { DELAYED_CONCURRENCY } from './bullmq-delayed'
 import type { ChildRun, Row } from './run'
 
 /** What the runner lends the BullMQ workloads. */
@@ -27,30 +27,60 @@ export interface BenchTools {
 /** The BullMQ workloads' ids. */
 export const BULLMQ_WORKLOADS = ['b1', 'b2', 'b3', 'b4', 'b5'] as const
 
+/**
+ * The sizes of the BullMQ workloads. The full run keeps issue 12's shapes (50,000 no-op jobs at
+ * concurrency 10 and 50; 5,000 delayed jobs over 0-2 s; 1, 2 and 4 worker processes) with warm-ups
+ * just long enough to load BullMQ's scripts and compile the hot paths; the quick run shrinks all of
+ * them, so the BullMQ rows take about a minute there.
+ */
 interface BullmqConfig {
   readonly throughputJobs: number
+  readonly throughputWarmup: number
   readonly awaitedJobs: number
   readonly inFlightJobs: number
+  readonly enqueueWarmup: number
   readonly delayedJobs: number
+  readonly delayedMaxDelayMs: number
+  readonly delayedLeadMs: number
+  readonly delayedWarmup: number
   readonly processJobs: number
+  readonly processWarmup: number
   readonly httpSeconds: number
+  readonly httpSliceSeconds: number
+  readonly httpWarmupSeconds: number
 }
 
 const FULL: BullmqConfig = {
   throughputJobs: 50_000,
+  throughputWarmup: 500,
   awaitedJobs: 2000,
-  inFlightJobs: 20_000,
+  inFlightJobs: 10_000,
+  enqueueWarmup: 300,
   delayedJobs: 5000,
-  processJobs: 20_000,
-  httpSeconds: 5,
+  delayedMaxDelayMs: 2000,
+  delayedLeadMs: 3000,
+  delayedWarmup: 100,
+  processJobs: 5000,
+  processWarmup: 100,
+  httpSeconds: 3,
+  httpSliceSeconds: 0.5,
+  httpWarmupSeconds: 0.5,
 }
 const QUICK: BullmqConfig = {
-  throughputJobs: 5000,
-  awaitedJobs: 500,
-  inFlightJobs: 5000,
-  delayedJobs: 2000,
-  processJobs: 2000,
-  httpSeconds: 2,
+  throughputJobs: 3000,
+  throughputWarmup: 300,
+  awaitedJobs: 300,
+  inFlightJobs: 3000,
+  enqueueWarmup: 200,
+  delayedJobs: 1000,
+  delayedMaxDelayMs: 1000,
+  delayedLeadMs: 1000,
+  delayedWarmup: 50,
+  processJobs: 1000,
+  processWarmup: 50,
+  httpSeconds: 1,
+  httpSliceSeconds: 0.5,
+  httpWarmupSeconds: 0.3,
 }
 
 /** Throughput concurrencies of B1. */
@@ -117,31 +147,47 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
   })
 
   if (tools.wants('b1')) {
+    const jobs = config.throughputJobs
+    // One child per variant and run times every concurrency in turn (figures suffixed @<concurrency>).
+    const runs = await tools.alternate('b1', ['raw', 'kit'], {
+      jobs,
+      concurrencies: B1_CONCURRENCY,
+      warmupJobs: config.throughputWarmup,
+    })
     for (const concurrency of B1_CONCURRENCY) {
-      const jobs = config.throughputJobs
-      const runs = await tools.alternate('b1', ['raw', 'kit'], { jobs, concurrency })
       const name = `B1 BullMQ throughput (${jobs.toLocaleString('en-US')} no-op jobs, concurrency ${concurrency})`
+      const at = (key: string): string => `${key}@${concurrency}`
       rows.push(
-        against(name, 'raw BullMQ', runs, 'jobs/s, enqueue to last completion', 'jobsPerSecond', 'jobs/s', 'median', {
-          target: '>= 0.8x',
-          pass: (k, b) => k >= 0.8 * b,
-        }),
+        against(
+          name,
+          'raw BullMQ',
+          runs,
+          'jobs/s, enqueue to last completion',
+          at('jobsPerSecond'),
+          'jobs/s',
+          'median',
+          { target: '>= 0.8x', pass: (k, b) => k >= 0.8 * b },
+        ),
         against(
           name,
           'raw BullMQ',
           runs,
           'CPU per job (producer and worker, one process)',
-          'cpuUsPerJob',
+          at('cpuUsPerJob'),
           'µs/job',
           'median',
         ),
-        against(name, 'raw BullMQ', runs, 'jobs failed (worst run)', 'failed', 'jobs', 'max', zero),
+        against(name, 'raw BullMQ', runs, 'jobs failed (worst run)', at('failed'), 'jobs', 'max', zero),
       )
     }
   }
 
   if (tools.wants('b2')) {
-    const params = { awaitedJobs: config.awaitedJobs, inFlightJobs: config.inFlightJobs }
+    const params = {
+      awaitedJobs: config.awaitedJobs,
+      inFlightJobs: config.inFlightJobs,
+      warmupJobs: config.enqueueWarmup,
+    }
     const runs = await tools.alternate('b2', ['raw', 'kit'], params)
     const name = `B2 BullMQ enqueue cost (${params.awaitedJobs.toLocaleString('en-US')} awaited one by one, ${params.inFlightJobs.toLocaleString('en-US')} 1000 in flight)`
     const cost: Check = { target: '<= 1.1x + 5 µs', pass: (k, b) => k <= 1.1 * b + 5 }
@@ -154,9 +200,15 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
   }
 
   if (tools.wants('b3')) {
-    const params = { jobs: config.delayedJobs, maxDelayMs: 2000, seed: 20240601 }
+    const params = {
+      jobs: config.delayedJobs,
+      maxDelayMs: config.delayedMaxDelayMs,
+      seed: 20240601,
+      leadMs: config.delayedLeadMs,
+      warmupJobs: config.delayedWarmup,
+    }
     const runs = await tools.alternate('b3', ['raw', 'kit'], params)
-    const name = `B3 BullMQ delayed (${params.jobs.toLocaleString('en-US')} jobs due ${DELAYED_LEAD_MS} ms + 0-${params.maxDelayMs} ms after the producer starts, concurrency ${DELAYED_CONCURRENCY}, Redis ${version} hz ${hz})`
+    const name = `B3 BullMQ delayed (${params.jobs.toLocaleString('en-US')} jobs due ${params.leadMs} ms + 0-${params.maxDelayMs} ms after the producer starts, concurrency ${DELAYED_CONCURRENCY}, Redis ${version} hz ${hz})`
     const row = (metric: string, key: string, unit: string, summary: Row['summary'], check?: Check): Row =>
       against(name, 'raw BullMQ', runs, metric, key, unit, summary, check)
     rows.push(
@@ -172,7 +224,7 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
       row('Redis hz during the runs', 'redisHz', 'Hz', 'max'),
       row('time to enqueue all jobs', 'productionMs', 'ms', 'median'),
       row(
-        `jobs due before all were enqueued (worst run; lead ${DELAYED_LEAD_MS} ms)`,
+        `jobs due before all were enqueued (worst run; lead ${params.leadMs} ms)`,
         'dueBeforeEnqueued',
         'jobs',
         'max',
@@ -183,13 +235,29 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
 
   if (tools.wants('b4')) {
     const jobs = config.processJobs
-    const byProcesses = new Map<number, Record<string, ChildRun[]>>()
-    for (const processes of B4_PROCESSES) {
-      byProcesses.set(
-        processes,
-        await tools.alternate('b4', ['raw', 'kit'], { processes, jobs, concurrency: B4_CONCURRENCY }),
+    // One coordinator per variant and run: its worker processes, spawned together, work one round
+    // per process count in turn (figures suffixed @<processes>).
+    const all = await tools.alternate('b4', ['raw', 'kit'], {
+      processes: B4_PROCESSES,
+      jobs,
+      concurrency: B4_CONCURRENCY,
+      warmupJobsPerProcess: config.processWarmup,
+    })
+    const roundOf = (processes: number): Record<string, ChildRun[]> =>
+      Object.fromEntries(
+        Object.entries(all).map(([variant, runs]) => [
+          variant,
+          runs.map((run) => ({
+            ...run,
+            figures: Object.fromEntries(
+              Object.entries(run.figures)
+                .filter(([key]) => key.endsWith(`@${processes}`))
+                .map(([key, value]) => [key.slice(0, key.lastIndexOf('@')), value]),
+            ),
+          })),
+        ]),
       )
-    }
+    const byProcesses = new Map(B4_PROCESSES.map((processes) => [processes, roundOf(processes)]))
     const name = `B4 BullMQ worker processes (${jobs.toLocaleString('en-US')} no-op jobs, concurrency ${B4_CONCURRENCY} each)`
     const one = byProcesses.get(1)!
     for (const processes of B4_PROCESSES) {
@@ -240,8 +308,13 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
   }
 
   if (tools.wants('b5')) {
-    const { http = [] } = await tools.alternate('b5', ['http'], { seconds: config.httpSeconds, warmupSeconds: 1 })
-    const name = `B5 BullMQ HTTP (W4's route, enqueue-only web process, autocannon 10 connections, ${config.httpSeconds} x 1 s per route per run, interleaved)`
+    const { http = [] } = await tools.alternate('b5', ['http'], {
+      seconds: config.httpSeconds,
+      sliceSeconds: config.httpSliceSeconds,
+      warmupSeconds: config.httpWarmupSeconds,
+    })
+    const slices = Math.round(config.httpSeconds / config.httpSliceSeconds)
+    const name = `B5 BullMQ HTTP (W4's route, enqueue-only web process, autocannon 10 connections, ${slices} x ${config.httpSliceSeconds} s per route per run, interleaved)`
     const row = (metric: string, baseline: string, baselineKey: string, kitKey: string, check?: Check): Row => ({
       workload: name,
       metric,
@@ -274,17 +347,18 @@ export function bullmqDescription(isQuick: boolean): string {
   on the same Redis, alternating fresh children. Both variants enqueue
   one call per job (\`Queue.add\` against \`manager.enqueue\`; the kit has no bulk enqueue, so raw
   \`addBulk\` would time another producer), and run warm-up jobs to their end before any clock starts.
-  **B1**: ${n(config.throughputJobs)} no-op jobs, one process, after 1000 warm-up jobs, clock from the first enqueue (1000 in
-  flight) to the last \`completed\` event, at concurrency ${B1_CONCURRENCY.join(' and ')}; CPU per job is the process's
+  **B1**: ${n(config.throughputJobs)} no-op jobs, one process per variant and run timing concurrency ${B1_CONCURRENCY.join(' then ')} in turn
+  (a fresh queue and worker or engine for each), after ${n(config.throughputWarmup)} warm-up jobs (a fifth of them before the second),
+  clock from the first enqueue (1000 in flight) to the last \`completed\` event; CPU per job is the process's
   (producer and worker) over the timed part. **B2**: µs per enqueue on a producer without a worker,
-  ${n(config.awaitedJobs)} awaited one by one and ${n(config.inFlightJobs)} 1000 in flight, after 1000 warm-up adds of each shape; wall
+  ${n(config.awaitedJobs)} awaited one by one and ${n(config.inFlightJobs)} 1000 in flight, after ${n(config.enqueueWarmup)} warm-up adds of each shape; wall
   clock and CPU. **B3**: ${n(config.delayedJobs)} jobs, each with an intended run time fixed first (the producer's start
-  + ${DELAYED_LEAD_MS} ms + a seeded 0–2000 ms), all enqueued at once with the delay left until it; lateness is the first
-  start minus the intended time; worker at concurrency ${DELAYED_CONCURRENCY} in the producing process, after 200 warm-up
-  jobs; Redis's \`hz\` printed. **B4**: 1, 2
-  and 4 fresh worker processes (concurrency ${B4_CONCURRENCY} each) on one queue; once all are ready the
-  coordinator runs 200 warm-up jobs per process, then enqueues ${n(config.processJobs)} jobs; every start noted as (job id,
-  process) and counted across processes after the last completion. **B5**: W4's routes on an enqueue-only (\`worker: false\`) web process,
+  + ${n(config.delayedLeadMs)} ms + a seeded 0–${n(config.delayedMaxDelayMs)} ms), all enqueued at once with the delay left until it; lateness is the first
+  start minus the intended time; worker at concurrency ${DELAYED_CONCURRENCY} in the producing process, after ${n(config.delayedWarmup)} warm-up
+  jobs; Redis's \`hz\` printed. **B4**: 4 fresh worker processes per variant and run, spawned together, working rounds of
+  1, 2 and 4 of them (concurrency ${B4_CONCURRENCY} each) on a queue of the round's own; in each round, once all listen, the
+  coordinator runs ${n(config.processWarmup)} warm-up jobs per process, then enqueues ${n(config.processJobs)} jobs; every start noted as (job id,
+  process) and counted across processes after the last completion; the scaling factor is run by run. **B5**: W4's routes on an enqueue-only (\`worker: false\`) web process,
   \`/enqueue\` through \`req.backgroundJobs\` against \`/raw\` (the same handler calling \`Queue.add\`)
-  and \`/plain\`, interleaved one-second slices.`
+  and \`/plain\`, after a ${config.httpWarmupSeconds} s warm-up per route, interleaved ${config.httpSliceSeconds} s slices, ${config.httpSeconds} s per route per run.`
 }

@@ -31,7 +31,7 @@ import { EngineStop, leftPending } from './engine-stop'
 import { FINISHED, cancelJob, deleteJob, retryJob } from './job-control'
 import { JobControlQueue } from './job-control-queue'
 import { toJobInfo, type BullmqJob } from './job-mapping'
-import { kitJobOptions } from './job-options'
+import { JobOptionsCache } from './job-options'
 import type { JobReader, QueueAccess } from './job-reader'
 import type { BullmqModules } from './peer-dependencies'
 import { QueueScopeEvents } from './queue-events'
@@ -51,8 +51,6 @@ const POLL_MS = 100
  * schedules, the waiters and the stop.
  */
 export class BullmqJobEngine implements BackgroundJobEngine {
-  readonly #context: EngineContext
-  readonly #options: ResolvedBullmqEngineOptions
   readonly #events: JobEventHub
   readonly #queueEvents: QueueScopeEvents
   readonly #redis: EngineAccess
@@ -63,6 +61,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   readonly #runner: AttemptRunner
   readonly #worker: KitWorker | undefined
   readonly #controls = new JobControlQueue()
+  readonly #jobOptions: JobOptionsCache
   readonly #reporter: ConnectionErrorReporter
   readonly #stop: EngineStop
   #stopPromise: Promise<StopResult> | undefined
@@ -70,9 +69,8 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   #isStopDone = false
 
   constructor(context: EngineContext, options: ResolvedBullmqEngineOptions, modules: BullmqModules) {
-    this.#context = context
-    this.#options = options
     this.#events = new JobEventHub(context.logger)
+    this.#jobOptions = new JobOptionsCache(context.handlers, options)
     this.#reporter = new ConnectionErrorReporter(context.logger)
     const keyBase = `${options.prefix}:${options.queueName}`
     const cancelled = new CancelledStore(keyBase, options.keepCancelled)
@@ -162,12 +160,11 @@ export class BullmqJobEngine implements BackgroundJobEngine {
 
   async enqueue(job: NewJob): Promise<string> {
     this.#assertRunning()
+    // No `delay` when there is none: BullMQ stores each job's options as given, and reads 0 for a missing one.
+    const delay = job.runAt - job.enqueuedAt
+    const opts = { ...this.#jobOptions.of(job.name), timestamp: job.enqueuedAt }
     const added: BullmqJob = await this.#redis.connections.run(`enqueue job "${job.name}"`, () =>
-      this.#access.queue.add(job.name, job.args, {
-        ...kitJobOptions(this.#context.handlers, this.#options, job.name),
-        timestamp: job.enqueuedAt,
-        delay: Math.max(0, job.runAt - job.enqueuedAt),
-      }),
+      this.#access.queue.add(job.name, job.args, delay > 0 ? { ...opts, delay } : opts),
     )
     if (this.#events.has('enqueued')) this.#events.emit('enqueued', () => toJobInfo(added, 'pending'))
     return added.id ?? ''
@@ -177,10 +174,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   async enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
     this.#assertRunning()
     const parts = { connections: this.#redis.connections, access: this.#access, events: this.#events }
-    return addJobsInChunks(
-      { ...parts, jobOptions: (name) => kitJobOptions(this.#context.handlers, this.#options, name) },
-      jobs,
-    )
+    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions.of(name) }, jobs)
   }
 
   /** Pipelined, in chunks (see {@link cancelJobs}). */
@@ -227,7 +221,7 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   async upsertSchedule(definition: NewSchedule): Promise<ScheduleInfo> {
     this.#assertRunning()
     return this.#redis.run('add a schedule', (_reader, access) =>
-      this.#schedules.upsert(access, definition, kitJobOptions(this.#context.handlers, this.#options, definition.name)),
+      this.#schedules.upsert(access, definition, { ...this.#jobOptions.of(definition.name) }),
     )
   }
 
@@ -288,9 +282,16 @@ export class BullmqJobEngine implements BackgroundJobEngine {
 
   /** A job ran to its end in this process's worker: its waiters first, then its listeners. */
   #settled(job: BullmqJob, state: 'completed' | 'failed'): void {
+    // The snapshot is made only for someone who takes it: most jobs settle with neither.
+    const id = job.id ?? ''
+    const hasListeners = this.#events.has(state)
+    if (!hasListeners && !this.#waiters.isWaitedFor(id)) {
+      this.#waiters.settledUnwaited()
+      return
+    }
     const info = toJobInfo(job, state, undefined, this.#runner.reportsOf(job))
     this.#waiters.resolveSettled(info)
-    if (this.#events.has(state)) this.#events.emit(state, () => info)
+    if (hasListeners) this.#events.emit(state, () => info)
   }
 
   /** Runs a control operation on job `id` through the control queue (see {@link JobControlQueue}). */

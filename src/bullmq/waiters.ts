@@ -68,6 +68,19 @@ export class EngineWaiters {
     if (this.#idle.length > 0) this.poke()
   }
 
+  /** Whether an `onSettled` of job `id` waits here. */
+  isWaitedFor(id: string): boolean {
+    return this.#settled.has(id)
+  }
+
+  /**
+   * A job nobody here waits for ({@link isWaitedFor}) settled in this process: `onIdle` waiters
+   * check again at once, as {@link resolveSettled} has them do, without the job's snapshot.
+   */
+  settledUnwaited(): void {
+    if (this.#idle.length > 0) this.poke()
+  }
+
   /** Rejects the waiters of job `id` with `error`. */
   reject(id: string, error: Error): void {
     const waiters = this.#settled.get(id)

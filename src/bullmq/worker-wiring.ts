@@ -38,8 +38,11 @@ export interface WorkerParts {
 export function startWorker({ modules, options, connections, runner, listeners }: WorkerParts): KitWorker {
   const worker = new modules.bullmq.Worker<unknown, unknown, string>(
     options.queueName,
-    // Three parameters: BullMQ passes its signal only to a processor that declares them.
-    (job, token, signal) => runner.run(job, token, signal),
+    // Two parameters: BullMQ makes an AbortController per job for a processor declaring three
+    // (it reads `processor.length`), and aborts it only on `worker.cancelJob`/`cancelAllJobs`,
+    // which the kit never calls (a lost lock or a stalled job aborts nothing). Stop aborts the
+    // running attempts itself (`AttemptRunner.abortAll`).
+    (job, token) => runner.run(job, token, undefined),
     {
       connection: connections.blockingOptions,
       prefix: options.prefix,

@@ -14,6 +14,7 @@ import {
   addBackgroundJobs,
   backgroundJobsAdminRouter,
   type BackgroundJobManager,
+  type JobContext,
   type JobInfo,
 } from 'express-background-jobs'
 import { bullmqEngine, type BullmqEngineOptions } from 'express-background-jobs/bullmq'
@@ -220,6 +221,58 @@ describe('bullmqEngine on Redis', () => {
     assert.deepEqual(
       warnings.map((warning) => `${warning.name}: ${warning.message}`),
       [],
+    )
+  })
+
+  it('stores each job with its class’s attempts, and a `delay` only when the job is delayed', async () => {
+    const manager = start({ worker: false })
+    const now = await manager.enqueue(GreetJob, { name: 'now' })
+    const later = await manager.enqueue(GreetJob, { name: 'later' }, { delay: 60_000 })
+    const again = await manager.enqueue(GreetJob, { name: 'again' })
+    const redis = testClient()
+    try {
+      const stored = async (id: string): Promise<Record<string, unknown>> =>
+        JSON.parse((await redis.hget(`${prefix}:background-jobs:${id}`, 'opts')) ?? 'null') as Record<string, unknown>
+      const [first, delayed, third] = [await stored(now), await stored(later), await stored(again)]
+      assert.equal('delay' in first, false, JSON.stringify(first))
+      assert.equal(delayed.delay, 60_000)
+      const { timestamp: _first, ...firstRest } = first
+      const { timestamp: _third, ...thirdRest } = third
+      assert.deepEqual(thirdRest, firstRest, 'every undelayed job of a class is stored with the same options')
+      assert.equal(first.attempts, (await manager.getJob(now))?.maxAttempts)
+      assert.equal((await manager.getJob(later))?.state, 'pending')
+      assert.equal((await manager.getJob(now))?.runAt.getTime(), (await manager.getJob(now))?.createdAt.getTime())
+    } finally {
+      redis.disconnect()
+    }
+  })
+
+  it('gives a listener of this process the full snapshot of a job that settled here, with no onSettled waiting', async () => {
+    class ReportingJob extends BackgroundJobBase<{ n: number }> {
+      protected override async executing(args: { n: number }, context: JobContext): Promise<void> {
+        context.updateProgress(50)
+        context.log(`n is ${args.n}`)
+      }
+    }
+    const container = createContainer()
+    container.register('logger', asValue(new CapturingLogger()))
+    addBackgroundJobs(container, (o) =>
+      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix })).addJob(ReportingJob),
+    )
+    live.push(container)
+    const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
+    const heard = new Promise<JobInfo>((resolve) => manager.on('completed', resolve))
+    const id = await manager.enqueue(ReportingJob, { n: 3 })
+    const info = await heard
+    assert.deepEqual(
+      [info.id, info.state, info.attempts, info.args, info.progress, info.logs.map((line) => line.message)],
+      [id, 'completed', 1, { n: 3 }, 50, ['n is 3']],
+    )
+    assert.ok(info.finishedAt instanceof Date && info.lastRunAt instanceof Date, JSON.stringify(info))
+    const settled = await manager.onSettled(id)
+    assert.deepEqual(
+      [settled.state, settled.progress, settled.logs.map((line) => line.message)],
+      ['completed', 50, ['n is 3']],
     )
   })
 
