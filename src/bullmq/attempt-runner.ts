@@ -37,8 +37,8 @@ export interface AttemptRunnerParts {
 }
 
 /**
- * The context of one attempt; only the runner aborts its signal, and BullMQ's signal for the
- * attempt (lock lost, forced close) aborts it too. The signal is made on its first read: most
+ * The context of one attempt; the runner aborts its signal (timeout, stop), and so does an outer
+ * signal when the caller passes one (the worker passes none: see worker-wiring.ts). The signal is made on its first read: most
  * bodies never read it, and an `AbortController` plus a listener on BullMQ's signal cost more
  * than the rest of the attempt's bookkeeping (workload B1). Until then an abort is only noted,
  * and the signal is made already aborted, with the first reason, as it would have been.
@@ -165,8 +165,8 @@ export class AttemptRunner {
   }
 
   /**
-   * The worker's processor: three parameters, so BullMQ passes its signal (it checks
-   * `processor.length`). Resolves when the attempt succeeds; rejects when it fails.
+   * Runs one attempt of `job` for the worker's processor; `signal`, when given, aborts it too.
+   * Resolves when the attempt succeeds; rejects when it fails.
    */
   async run(job: BullmqJob, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     if (this.#isHalted) {

@@ -69,7 +69,10 @@ export async function addJobsInChunks(parts: BulkEnqueueParts, jobs: readonly Ne
     const chunk = jobs.slice(start, start + BULK_CHUNK_SIZE).map((job) => ({
       name: job.name,
       data: job.args,
-      opts: { ...options, timestamp: job.enqueuedAt, delay: Math.max(0, job.runAt - job.enqueuedAt) },
+      opts:
+        job.runAt > job.enqueuedAt
+          ? { ...options, timestamp: job.enqueuedAt, delay: job.runAt - job.enqueuedAt }
+          : { ...options, timestamp: job.enqueuedAt },
     }))
     let added: BullmqJob[]
     try {
