@@ -345,8 +345,8 @@ export function bullmqDescription(isQuick: boolean): string {
   \`bullmqEngine\` against raw BullMQ 6 (a plain \`Queue\` + \`Worker\` doing the same work, each job
   with the options the kit gives its jobs: 11 attempts, a backoff, 1000 completed and 10,000 failed kept)
   on the same Redis, alternating fresh children. Both variants enqueue
-  one call per job (\`Queue.add\` against \`manager.enqueue\`; the kit has no bulk enqueue, so raw
-  \`addBulk\` would time another producer), and run warm-up jobs to their end before any clock starts.
+  one call per job (\`Queue.add\` against \`manager.enqueue\`; the producer of an application
+  serving requests; \`addBulk\` and \`enqueueMany\` would time another one), and run warm-up jobs to their end before any clock starts.
   **B1**: ${n(config.throughputJobs)} no-op jobs, one process per variant and run timing concurrency ${B1_CONCURRENCY.join(' then ')} in turn
   (a fresh queue and worker or engine for each), after ${n(config.throughputWarmup)} warm-up jobs (a fifth of them before the second),
   clock from the first enqueue (1000 in flight) to the last \`completed\` event; CPU per job is the process's

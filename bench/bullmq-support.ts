@@ -115,7 +115,7 @@ export function rawJobOptions(): JobsOptions {
 
 /**
  * The raw baselines' enqueue of no-op job `i`: one `Queue.add`, as the kit's `enqueue` is one
- * call per job (the kit has no bulk enqueue, so `addBulk` would time a different producer).
+ * call per job (as an application serving requests enqueues; `addBulk` and `enqueueMany` would time a different producer).
  */
 export function rawAdd(queue: Queue<BenchArgs>, i: number): Promise<unknown> {
   return queue.add('NoopJob', { i }, rawJobOptions())
