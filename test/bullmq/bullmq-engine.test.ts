@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { asValue, createContainer, type AwilixContainer } from 'awilix'
+import { Queue } from 'bullmq'
 import express from 'express'
 import request from 'supertest'
 import {
@@ -337,6 +338,26 @@ describe('bullmqEngine on Redis', () => {
       return true
     })
     assert.equal((await manager.getJob(runId))?.scheduleId, 'hourly')
+  })
+
+  it('keeps a job cancelled, not lost, when BullMQ’s removal fails after the cancel took it out of its list', async () => {
+    const manager = start({ worker: false })
+    const id = await manager.enqueue(GreetJob, { name: 'late' }, { delay: 60_000 })
+    const remove = Queue.prototype.remove
+    const failure = new Error('the removal failed')
+    Queue.prototype.remove = () => Promise.reject(failure)
+    try {
+      await assert.rejects(manager.cancel(id), (error: unknown) => error === failure)
+    } finally {
+      Queue.prototype.remove = remove
+    }
+    assert.equal((await manager.getJob(id))?.state, 'cancelled')
+    const client = testClient()
+    try {
+      assert.equal(await client.zscore(`${prefix}:background-jobs:delayed`, id), null, 'out of the delayed set')
+    } finally {
+      client.disconnect()
+    }
   })
 
   it('serves the admin router unchanged from the BullMQ engine', async () => {
