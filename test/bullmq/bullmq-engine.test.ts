@@ -343,13 +343,14 @@ describe('bullmqEngine on Redis', () => {
   it('keeps a job cancelled, not lost, when BullMQ’s removal fails after the cancel took it out of its list', async () => {
     const manager = start({ worker: false })
     const id = await manager.enqueue(GreetJob, { name: 'late' }, { delay: 60_000 })
-    const remove = Queue.prototype.remove
+    const remove = Object.getOwnPropertyDescriptor(Queue.prototype, 'remove')
+    assert.ok(remove !== undefined)
     const failure = new Error('the removal failed')
     Queue.prototype.remove = () => Promise.reject(failure)
     try {
       await assert.rejects(manager.cancel(id), (error: unknown) => error === failure)
     } finally {
-      Queue.prototype.remove = remove
+      Object.defineProperty(Queue.prototype, 'remove', remove)
     }
     assert.equal((await manager.getJob(id))?.state, 'cancelled')
     const client = testClient()
