@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { asValue, createContainer, type AwilixContainer } from 'awilix'
+import { asValue, createContainer } from 'awilix'
 import { Queue } from 'bullmq'
 import express from 'express'
 import request from 'supertest'
@@ -22,7 +22,8 @@ import { bullmqEngine, type BullmqEngineOptions } from 'express-background-jobs/
 import { CronSchedule } from '../../src/policy/cron-schedule'
 import { kitRepeatStrategy } from '../../src/bullmq/schedules'
 import { CapturingLogger, createHarness } from '../support/harness'
-import { REDIS_URL, deleteKeys, redisUnavailable, testClient, uniquePrefix } from '../support/redis'
+import { bullmqManagers } from '../support/bullmq-managers'
+import { REDIS_URL, redisUnavailable, testClient } from '../support/redis'
 import { requireService } from '../support/services'
 
 /** The header the admin's own page sends with every mutation (CSRF proof). */
@@ -150,30 +151,11 @@ describe('bullmqEngine on Redis', () => {
     requireService(this, 'REDIS', await redisUnavailable())
   })
 
-  const live: AwilixContainer[] = []
-  let prefix = ''
+  const managers = bullmqManagers([GreetJob])
+  const start = (options?: BullmqEngineOptions): BackgroundJobManager => managers.start(options)
   beforeEach(() => {
-    prefix = uniquePrefix()
     GreetJob.greeted.length = 0
   })
-  afterEach(async () => {
-    for (const container of live.splice(0)) {
-      await container.resolve<BackgroundJobManager>('backgroundJobManager').stop({ drain: false })
-      await container.dispose()
-    }
-    await deleteKeys(prefix)
-  })
-
-  /** A container on this test's queue; `options` override the engine's. */
-  function start(options: BullmqEngineOptions = {}): BackgroundJobManager {
-    const container = createContainer()
-    container.register('logger', asValue(new CapturingLogger()))
-    addBackgroundJobs(container, (o) =>
-      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix, ...options })).addJob(GreetJob),
-    )
-    live.push(container)
-    return container.resolve<BackgroundJobManager>('backgroundJobManager')
-  }
 
   it('says what it can promise: durable, shared across processes, no hard pending bound', () => {
     assert.deepEqual(start({ worker: false }).capabilities, {
@@ -233,7 +215,10 @@ describe('bullmqEngine on Redis', () => {
     const redis = testClient()
     try {
       const stored = async (id: string): Promise<Record<string, unknown>> =>
-        JSON.parse((await redis.hget(`${prefix}:background-jobs:${id}`, 'opts')) ?? 'null') as Record<string, unknown>
+        JSON.parse((await redis.hget(`${managers.prefix}:background-jobs:${id}`, 'opts')) ?? 'null') as Record<
+          string,
+          unknown
+        >
       const [first, delayed, third] = [await stored(now), await stored(later), await stored(again)]
       assert.equal('delay' in first, false, JSON.stringify(first))
       assert.equal(delayed.delay, 60_000)
@@ -258,9 +243,9 @@ describe('bullmqEngine on Redis', () => {
     const container = createContainer()
     container.register('logger', asValue(new CapturingLogger()))
     addBackgroundJobs(container, (o) =>
-      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix })).addJob(ReportingJob),
+      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix: managers.prefix })).addJob(ReportingJob),
     )
-    live.push(container)
+    managers.track(container)
     const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
     const heard = new Promise<JobInfo>((resolve) => manager.on('completed', resolve))
     const id = await manager.enqueue(ReportingJob, { n: 3 })
@@ -300,25 +285,25 @@ describe('bullmqEngine on Redis', () => {
   })
 
   it('upserts one schedule, not two, when several processes add it at once', async () => {
-    const managers = [start({ worker: false }), start({ worker: false }), start({ worker: false })]
+    const several = [start({ worker: false }), start({ worker: false }), start({ worker: false })]
     await Promise.all(
-      managers.map((manager) =>
+      several.map((manager) =>
         manager.addOrUpdateSchedule({ id: 'nightly', cron: '0 3 * * *', job: GreetJob, args: { name: 'n' } }),
       ),
     )
-    const schedules = await managers[0]!.listSchedules()
+    const schedules = await several[0]!.listSchedules()
     assert.deepEqual(
       schedules.map((s) => s.id),
       ['nightly'],
     )
     const client = testClient()
     try {
-      const delayed = await client.zrange(`${prefix}:background-jobs:delayed`, 0, -1)
+      const delayed = await client.zrange(`${managers.prefix}:background-jobs:delayed`, 0, -1)
       assert.equal(delayed.length, 1, `one next run, got ${delayed.join(', ')}`)
     } finally {
       client.disconnect()
     }
-    assert.equal((await managers[0]!.counts()).pending, 0, 'a run not yet due is not pending')
+    assert.equal((await several[0]!.counts()).pending, 0, 'a run not yet due is not pending')
   })
 
   it('refuses to cancel a schedule’s next run on its own with a JobStateError that says to remove the schedule', async () => {
@@ -327,7 +312,7 @@ describe('bullmqEngine on Redis', () => {
     const client = testClient()
     let runId: string | undefined
     try {
-      ;[runId] = await client.zrange(`${prefix}:background-jobs:delayed`, 0, 0)
+      ;[runId] = await client.zrange(`${managers.prefix}:background-jobs:delayed`, 0, 0)
     } finally {
       client.disconnect()
     }
@@ -355,7 +340,11 @@ describe('bullmqEngine on Redis', () => {
     assert.equal((await manager.getJob(id))?.state, 'cancelled')
     const client = testClient()
     try {
-      assert.equal(await client.zscore(`${prefix}:background-jobs:delayed`, id), null, 'out of the delayed set')
+      assert.equal(
+        await client.zscore(`${managers.prefix}:background-jobs:delayed`, id),
+        null,
+        'out of the delayed set',
+      )
     } finally {
       client.disconnect()
     }
@@ -363,7 +352,7 @@ describe('bullmqEngine on Redis', () => {
 
   it('serves the admin router unchanged from the BullMQ engine', async () => {
     const manager = start()
-    const container = live.at(-1)!
+    const container = managers.live.at(-1)!
     const app = express().use('/admin/jobs', backgroundJobsAdminRouter(container, { allowMutations: true }))
     const id = await manager.enqueue(GreetJob, { name: 'admin' }, { delay: 60_000 })
     const counts = await request(app).get('/admin/jobs/api/counts')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { asValue, createContainer, type AwilixContainer } from 'awilix'
+import { asValue, createContainer } from 'awilix'
 import {
   BackgroundJobBase,
   addBackgroundJobs,
@@ -11,7 +11,8 @@ import {
 import { bullmqEngine, type BullmqEngineOptions } from 'express-background-jobs/bullmq'
 import { decodeLogLine, encodeLogLine } from '../../src/bullmq/job-reports'
 import { CapturingLogger } from '../support/harness'
-import { REDIS_URL, deleteKeys, redisUnavailable, testClient, uniquePrefix } from '../support/redis'
+import { bullmqManagers } from '../support/bullmq-managers'
+import { REDIS_URL, redisUnavailable, testClient } from '../support/redis'
 import { requireService } from '../support/services'
 
 const run = promisify(execFile)
@@ -57,32 +58,12 @@ describe('the BullMQ engine’s progress, log lines and attempt history', () => 
     requireService(this, 'REDIS', await redisUnavailable())
   })
 
-  const live: AwilixContainer[] = []
-  let prefix = ''
-  beforeEach(() => {
-    prefix = uniquePrefix()
-  })
-  afterEach(async () => {
-    for (const container of live.splice(0)) {
-      await container.resolve<BackgroundJobManager>('backgroundJobManager').stop({ drain: false })
-      await container.dispose()
-    }
-    await deleteKeys(prefix)
-  })
-
-  function start(options: BullmqEngineOptions = {}): BackgroundJobManager {
-    const container = createContainer()
-    container.register('logger', asValue(new CapturingLogger()))
-    addBackgroundJobs(container, (o) =>
-      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix, ...options })).addJob(ReportingJob),
-    )
-    live.push(container)
-    return container.resolve<BackgroundJobManager>('backgroundJobManager')
-  }
+  const managers = bullmqManagers([ReportingJob])
+  const start = (options?: BullmqEngineOptions): BackgroundJobManager => managers.start(options)
 
   /** The keys of job `id`: its hash and anything named after it (its log list). */
   function keysOf(keys: readonly string[], id: string): string[] {
-    const key = `${prefix}:background-jobs:${id}`
+    const key = `${managers.prefix}:background-jobs:${id}`
     return keys.filter((k) => k === key || k.startsWith(`${key}:`))
   }
 
@@ -101,18 +82,18 @@ describe('the BullMQ engine’s progress, log lines and attempt history', () => 
       assert.equal(job?.history.length, 2, `job ${id} has its two attempts`)
       assert.equal(job?.logs.length, 2)
     }
-    const before = await keysUnder(prefix)
+    const before = await keysUnder(managers.prefix)
     for (const id of kept) {
       assert.deepEqual(keysOf(before, id).sort(), [
-        `${prefix}:background-jobs:${id}`,
-        `${prefix}:background-jobs:${id}:logs`,
+        `${managers.prefix}:background-jobs:${id}`,
+        `${managers.prefix}:background-jobs:${id}:logs`,
       ])
     }
     for (const id of [...completed, ...failed].filter((id) => !kept.includes(id))) {
       assert.deepEqual(keysOf(before, id), [], `the keys of job ${id}, dropped by the keep bound`)
     }
     for (const id of kept) await manager.deleteJob(id)
-    const after = await keysUnder(prefix)
+    const after = await keysUnder(managers.prefix)
     for (const id of [...completed, ...failed]) assert.deepEqual(keysOf(after, id), [], `the keys of job ${id}`)
   })
 
@@ -122,14 +103,16 @@ describe('the BullMQ engine’s progress, log lines and attempt history', () => 
     }
     const container = createContainer()
     container.register('logger', asValue(new CapturingLogger()))
-    addBackgroundJobs(container, (o) => o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix })).addJob(QuietJob))
-    live.push(container)
+    addBackgroundJobs(container, (o) =>
+      o.useEngine(bullmqEngine({ connection: REDIS_URL, prefix: managers.prefix })).addJob(QuietJob),
+    )
+    managers.track(container)
     const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
     const id = await manager.enqueue(QuietJob, null)
     await manager.onSettled(id)
     const client = testClient()
     try {
-      const key = `${prefix}:background-jobs:${id}`
+      const key = `${managers.prefix}:background-jobs:${id}`
       assert.deepEqual(await client.hmget(key, 'progress', 'ebjHistory'), [null, null])
       assert.equal(await client.exists(`${key}:logs`), 0)
     } finally {
