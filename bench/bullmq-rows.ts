@@ -8,6 +8,7 @@
 import { REDIS_URL, benchRedis, deleteLeftovers, redisFacts, redisMissing } from './bullmq-support'
 import { DELAYED_CONCURRENCY } from './bullmq-delayed'
 import type { ChildRun, Row } from './run'
+import { ZERO_TARGET, latenessRows } from './table'
 
 /** What the runner lends the BullMQ workloads. */
 export interface BenchTools {
@@ -99,7 +100,7 @@ interface Check {
   readonly pass: NonNullable<Row['pass']>
 }
 
-const zero: Check = { target: '= 0', pass: (kit) => kit === 0 }
+const zero: Check = ZERO_TARGET
 
 /** Rows of the BullMQ workloads the run wants (none, with the reason said, without Redis). */
 export async function bullmqRows(tools: BenchTools): Promise<Row[]> {
@@ -212,15 +213,7 @@ async function runWorkloads(tools: BenchTools, version: string, hz: number): Pro
     const row = (metric: string, key: string, unit: string, summary: Row['summary'], check?: Check): Row =>
       against(name, 'raw BullMQ', runs, metric, key, unit, summary, check)
     rows.push(
-      row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
-      row('lateness p99', 'latenessP99Ms', 'ms', 'median', {
-        target: '<= baseline + 2 ms',
-        pass: (k, b) => k <= b + 2,
-      }),
-      row('lateness max', 'latenessMaxMs', 'ms', 'median'),
-      row('duplicates (worst run)', 'duplicates', 'jobs', 'max', zero),
-      row('misses (worst run)', 'misses', 'jobs', 'max', zero),
-      row('early starts (worst run)', 'early', 'jobs', 'max', zero),
+      ...latenessRows(row),
       row('Redis hz during the runs', 'redisHz', 'Hz', 'max'),
       row('time to enqueue all jobs', 'productionMs', 'ms', 'median'),
       row(

@@ -16,7 +16,7 @@ import path from 'node:path'
 import { bullmqDescription, bullmqRows } from './bullmq-rows'
 import { benchRedis, redisFacts, redisMissing, REDIS_URL } from './bullmq-support'
 import { BENCH_CONCURRENCY, RESULT_PREFIX, median } from './support'
-import { format, interquartile, range, renderTable, type Row } from './table'
+import { ZERO_TARGET, format, interquartile, latenessRows, range, renderTable, type Row } from './table'
 import { HAND_OVER_CONCURRENCY } from './w1-hand-over'
 import {
   READY_PREFIX,
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     summary,
     ...extra,
   })
-  const zero = { target: '= 0', pass: (kit: number) => kit === 0 } as const
+  const zero = ZERO_TARGET
   const cleanExit = (runs: readonly ChildRun[] | undefined): number[] =>
     (runs ?? []).map((run) => (run.exitCode === 0 && run.exitLagMs <= EXIT_GRACE_MS ? 0 : 1))
 
@@ -330,17 +330,7 @@ async function main(): Promise<void> {
     const baseline = ['setTimeout', 'setTimeout'] as const
     const row = (metric: string, key: string, unit: string, summary: Row['summary'], extra?: Partial<Row>): Row =>
       figureRow(runs, name, baseline, 'kit', metric, key, unit, summary, extra)
-    rows.push(
-      row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
-      row('lateness p99', 'latenessP99Ms', 'ms', 'median', {
-        target: '<= baseline + 2 ms',
-        pass: (k, b) => k <= b + 2,
-      }),
-      row('lateness max', 'latenessMaxMs', 'ms', 'median'),
-      row('duplicates (worst run)', 'duplicates', 'jobs', 'max', zero),
-      row('misses (worst run)', 'misses', 'jobs', 'max', zero),
-      row('early starts (worst run)', 'early', 'jobs', 'max', zero),
-    )
+    rows.push(...latenessRows(row))
   })
 
   await timed('w3', async () => {

@@ -36,6 +36,33 @@ function summarise(values: readonly number[], summary: Row['summary']): number {
   return summary === 'median' ? median(values) : Math.max(...values)
 }
 
+/** A target every count that must stay zero shares: duplicates, misses, early starts. */
+export const ZERO_TARGET = { target: '= 0', pass: (kit: number) => kit === 0 }
+
+/** How a lateness workload builds one of its rows: figure, result key, unit, summary, target. */
+export type LatenessRow = (
+  metric: string,
+  key: string,
+  unit: string,
+  summary: Row['summary'],
+  check?: { readonly target: string; readonly pass: (kit: number, reference: number) => boolean },
+) => Row
+
+/**
+ * The rows every lateness workload prints (W2 in memory, B3 on BullMQ): the lateness percentiles,
+ * p99 within 2 ms of the reference, and the starts that must never happen.
+ */
+export function latenessRows(row: LatenessRow): Row[] {
+  return [
+    row('lateness p50', 'latenessP50Ms', 'ms', 'median'),
+    row('lateness p99', 'latenessP99Ms', 'ms', 'median', { target: '<= baseline + 2 ms', pass: (k, b) => k <= b + 2 }),
+    row('lateness max', 'latenessMaxMs', 'ms', 'median'),
+    row('duplicates (worst run)', 'duplicates', 'jobs', 'max', ZERO_TARGET),
+    row('misses (worst run)', 'misses', 'jobs', 'max', ZERO_TARGET),
+    row('early starts (worst run)', 'early', 'jobs', 'max', ZERO_TARGET),
+  ]
+}
+
 /** A figure with about three significant digits. */
 export function format(value: number): string {
   if (!Number.isFinite(value)) return String(value)
