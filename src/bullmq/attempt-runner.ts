@@ -37,18 +37,16 @@ export interface AttemptRunnerParts {
 }
 
 /**
- * The context of one attempt; the runner aborts its signal (timeout, stop), and so does an outer
- * signal when the caller passes one (the worker passes none: see worker-wiring.ts). The signal is made on its first read: most
- * bodies never read it, and an `AbortController` plus a listener on BullMQ's signal cost more
- * than the rest of the attempt's bookkeeping (workload B1). Until then an abort is only noted,
- * and the signal is made already aborted, with the first reason, as it would have been.
+ * The context of one attempt; only the runner aborts its signal (timeout, stop): the worker takes
+ * no signal from BullMQ (see worker-wiring.ts). The signal is made on its first read: most bodies
+ * never read it, and an `AbortController` per attempt costs more than the rest of the attempt's
+ * bookkeeping (workload B1). Until then an abort is only noted, and the signal is made already
+ * aborted, with the first reason, as it would have been.
  */
 class BullmqAttempt implements JobContext {
-  readonly #outer: AbortSignal | undefined
   #controller: AbortController | undefined
   #isAborted = false
   #reason: unknown = undefined
-  #onOuterAbort: (() => void) | undefined = undefined
   /** Ends the grace a timed-out body gets before its retry (stop ends it early). */
   endGrace: (() => void) | undefined = undefined
 
@@ -58,29 +56,19 @@ class BullmqAttempt implements JobContext {
     readonly attempt: number,
     readonly maxAttempts: number,
     readonly reports: AttemptReports,
-    outer: AbortSignal | undefined,
-  ) {
-    this.#outer = outer
-  }
+  ) {}
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
-      this.#noteOuterAbort()
       const controller = new AbortController()
       this.#controller = controller
       if (this.#isAborted) controller.abort(this.#reason)
-      else if (this.#outer !== undefined) {
-        const outer = this.#outer
-        this.#onOuterAbort = () => this.abort(outer.reason)
-        outer.addEventListener('abort', this.#onOuterAbort, { once: true })
-      }
     }
     return this.#controller.signal
   }
 
   /** Why the attempt was aborted first (undefined when it was not). */
   get abortReason(): unknown {
-    this.#noteOuterAbort()
     return this.#reason
   }
 
@@ -89,16 +77,10 @@ class BullmqAttempt implements JobContext {
    * now, and what they throw is thrown here, as from `AbortController.abort`.
    */
   abort(reason: unknown): void {
-    this.#noteOuterAbort()
     if (this.#isAborted) return
     this.#isAborted = true
     this.#reason = reason
     this.#controller?.abort(reason)
-  }
-
-  /** The attempt has ended: BullMQ's signal is followed no longer. */
-  release(): void {
-    if (this.#onOuterAbort !== undefined) this.#outer?.removeEventListener('abort', this.#onOuterAbort)
   }
 
   updateProgress(value: JobProgress): void {
@@ -112,14 +94,6 @@ class BullmqAttempt implements JobContext {
   /** What `JSON.stringify(context)` shows, as on the memory engine. */
   toJSON(): Pick<JobContext, 'jobId' | 'jobName' | 'attempt' | 'maxAttempts'> {
     return { jobId: this.jobId, jobName: this.jobName, attempt: this.attempt, maxAttempts: this.maxAttempts }
-  }
-
-  /** BullMQ's signal aborted while nobody followed it: that abort came first. */
-  #noteOuterAbort(): void {
-    if (!this.#isAborted && this.#controller === undefined && this.#outer?.aborted === true) {
-      this.#isAborted = true
-      this.#reason = this.#outer.reason
-    }
   }
 }
 
@@ -165,10 +139,10 @@ export class AttemptRunner {
   }
 
   /**
-   * Runs one attempt of `job` for the worker's processor; `signal`, when given, aborts it too.
-   * Resolves when the attempt succeeds; rejects when it fails.
+   * Runs one attempt of `job` for the worker's processor. Resolves when the attempt succeeds;
+   * rejects when it fails.
    */
-  async run(job: BullmqJob, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  async run(job: BullmqJob, token: string | undefined): Promise<void> {
     if (this.#isHalted) {
       // Fetched while stop began: not this process's to run any more.
       await job.moveToWait(token)
@@ -188,14 +162,7 @@ export class AttemptRunner {
       (what, error) => this.#warn(job, what, error),
     )
     this.#reports.set(job, reports)
-    const attempt = new BullmqAttempt(
-      job.id ?? '',
-      job.name,
-      job.attemptsMade + 1,
-      handler.maxAttempts,
-      reports,
-      signal,
-    )
+    const attempt = new BullmqAttempt(job.id ?? '', job.name, job.attemptsMade + 1, handler.maxAttempts, reports)
     this.#running.add(attempt)
     try {
       try {
@@ -219,7 +186,6 @@ export class AttemptRunner {
       }
       throw AttemptFailure.of(error)
     } finally {
-      attempt.release()
       this.#running.delete(attempt)
       if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
         const waiters = this.#idleWaiters

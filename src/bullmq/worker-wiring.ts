@@ -42,7 +42,7 @@ export function startWorker({ modules, options, connections, runner, listeners }
     // (it reads `processor.length`), and aborts it only on `worker.cancelJob`/`cancelAllJobs`,
     // which the kit never calls (a lost lock or a stalled job aborts nothing). Stop aborts the
     // running attempts itself (`AttemptRunner.abortAll`).
-    (job, token) => runner.run(job, token, undefined),
+    (job, token) => runner.run(job, token),
     {
       connection: connections.blockingOptions,
       prefix: options.prefix,

@@ -63,7 +63,7 @@ describe('AttemptRunner signal', () => {
       if (seen.aborted) throw seen.reason
     })
     const job = fakeJob()
-    const ran = runner.run(job, 'token', new AbortController().signal)
+    const ran = runner.run(job, 'token')
     await started.promise
     runner.abortAll(() => new ManagerStoppedError('interrupted'))
     goOn.resolve()
@@ -82,37 +82,14 @@ describe('AttemptRunner signal', () => {
       seen = context.signal
       ended.resolve()
     }, 20)
-    const ran = runner.run(fakeJob(), 'token', new AbortController().signal)
+    const ran = runner.run(fakeJob(), 'token')
     await assert.rejects(ran, (error: { thrown?: unknown }) => error.thrown instanceof JobTimeoutError)
     await ended.promise
     assert.equal(seen?.aborted, true)
     assert.ok(seen?.reason instanceof JobTimeoutError)
   })
 
-  it('aborts the signal a body read when BullMQ aborts its own (lock lost, forced close), with BullMQ’s reason', async () => {
-    const bullmq = new AbortController()
-    const read = deferred()
-    let seen: AbortSignal | undefined
-    const runner = runnerOf(
-      (context) =>
-        new Promise((_resolve, reject) => {
-          const { signal } = context
-          seen = signal
-          read.resolve()
-          signal.addEventListener('abort', () => reject(signal.reason as Error))
-        }),
-    )
-    const ran = runner.run(fakeJob(), 'token', bullmq.signal)
-    await read.promise
-    assert.equal(seen?.aborted, false)
-    const reason = new Error('lock lost')
-    bullmq.abort(reason)
-    await assert.rejects(ran, /lock lost/)
-    assert.equal(seen?.reason, reason)
-  })
-
-  it('gives a body that reads its signal after BullMQ aborted its own an aborted signal with BullMQ’s reason, which stop does not replace', async () => {
-    const bullmq = new AbortController()
+  it('gives a body that reads its signal after two aborts an aborted signal with the first reason, as an AbortController keeps it', async () => {
     const started = deferred()
     const goOn = deferred()
     let seen: AbortSignal | undefined
@@ -120,16 +97,16 @@ describe('AttemptRunner signal', () => {
       started.resolve()
       await goOn.promise
       seen = context.signal
+      if (seen.aborted) throw seen.reason
     })
-    const ran = runner.run(fakeJob(), 'token', bullmq.signal)
+    const job = fakeJob()
+    const ran = runner.run(job, 'token')
     await started.promise
-    const reason = new Error('lock lost')
-    bullmq.abort(reason)
-    runner.abortAll(() => new ManagerStoppedError('interrupted'))
+    const first = new ManagerStoppedError('interrupted')
+    runner.abortAll(() => first)
+    runner.abortAll(() => new ManagerStoppedError('stopped'))
     goOn.resolve()
-    await ran
-    assert.equal(seen?.aborted, true)
-    assert.equal(seen?.reason, reason, 'the first abort’s reason, as an AbortController keeps it')
-    assert.equal(runner.interrupted, 0)
+    await assert.rejects(ran, WaitingError)
+    assert.equal(seen?.reason, first)
   })
 })

@@ -33,6 +33,6 @@ describe('startWorker', () => {
     // BullMQ 6.7 (Worker constructor): `processorAcceptsSignal = processor.length >= 3`.
     assert.equal(processor.length < 3, true, `the processor declares ${processor.length} parameters`)
     await processor('job', 'token', new AbortController().signal)
-    assert.deepEqual(calls, [['job', 'token', undefined]])
+    assert.deepEqual(calls, [['job', 'token']])
   })
 })
