@@ -4,6 +4,7 @@ import { InvalidJobArgsError, InvalidOptionError, InvalidScheduleError } from '.
 import { MAX_RETRIES, MAX_TIMER_MS } from '../src/limits'
 import { CronSchedule } from '../src/policy/cron-schedule'
 import { cloneJobArgs, copyJobArgs, jsonStringBytes } from '../src/policy/job-args'
+import { scheduleInfo } from '../src/policy/schedule-info'
 import {
   DEFAULT_RETRY,
   MAX_BACKOFF_FACTOR,
@@ -125,6 +126,36 @@ describe('CronSchedule', () => {
         /^Schedule "nightly" has a cron expression that never fires: no date matches both the day-of-month and the month fields of "0 0 31 4 \*"/,
       )
     }
+  })
+})
+
+describe('scheduleInfo', () => {
+  const daily = {
+    id: 'daily',
+    cron: new CronSchedule('daily', '0 3 * * *', 'Europe/Paris'),
+    name: 'Report',
+    args: { to: ['ops'] },
+  }
+
+  it('gives every engine the same snapshot: the expression, zone and times as Dates, the args a copy', () => {
+    const info = scheduleInfo(daily, { nextRunAt: 2_000, lastEnqueuedAt: 1_000, lastJobId: '7' })
+    assert.deepEqual(info, {
+      id: 'daily',
+      cron: '0 3 * * *',
+      jobName: 'Report',
+      args: { to: ['ops'] },
+      timezone: 'Europe/Paris',
+      nextRunAt: new Date(2_000),
+      lastEnqueuedAt: new Date(1_000),
+      lastJobId: '7',
+    })
+    ;(info.args as { to: string[] }).to.push('changed')
+    assert.deepEqual(daily.args, { to: ['ops'] })
+  })
+
+  it('leaves out what the schedule does not have: a zone, a next run, a last run', () => {
+    const info = scheduleInfo({ ...daily, cron: new CronSchedule('daily', '0 3 * * *') }, {})
+    assert.deepEqual(Object.keys(info), ['id', 'cron', 'jobName', 'args'])
   })
 })
 

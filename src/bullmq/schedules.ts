@@ -1,6 +1,7 @@
 import type { JobsOptions, RepeatOptions } from 'bullmq'
 import type { NewSchedule } from '../background-job-engine'
 import { CronSchedule } from '../policy/cron-schedule'
+import { scheduleInfo } from '../policy/schedule-info'
 import type { ScheduleInfo } from '../types'
 import type { QueueAccess } from './job-reader'
 
@@ -61,15 +62,9 @@ export class BullmqSchedules {
       { name, data: args, opts: jobOptions },
     )
     await access.client.hdel(this.#lastKey, id)
-    const nextRunAt = next === undefined ? undefined : nextRunOf(next.id, next.opts.prevMillis)
-    return {
-      id,
-      cron: cron.expression,
-      jobName: name,
-      args: structuredClone(args),
-      ...(cron.timezone !== undefined && { timezone: cron.timezone }),
-      ...(nextRunAt !== undefined && { nextRunAt: new Date(nextRunAt) }),
-    }
+    return scheduleInfo(schedule, {
+      nextRunAt: next === undefined ? undefined : nextRunOf(next.id, next.opts.prevMillis),
+    })
   }
 
   /** Removes schedule `id` and its next run; false when there was none. */

@@ -2,6 +2,7 @@ import type { NewJob, NewSchedule } from '../background-job-engine'
 import type { Clock } from '../clock'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown } from '../policy/error-info'
+import { scheduleInfo } from '../policy/schedule-info'
 import type { ScheduleInfo } from '../types'
 import type { JobRecord } from './job-record'
 import { TimerNode, type TimerWheel } from './timer-wheel'
@@ -24,17 +25,11 @@ class ScheduleRecord extends TimerNode {
   }
 
   toInfo(): ScheduleInfo {
-    const { id, cron, name, args } = this.definition
-    return {
-      id,
-      cron: cron.expression,
-      jobName: name,
-      args: structuredClone(args),
-      ...(cron.timezone !== undefined && { timezone: cron.timezone }),
-      ...(this.nextRunAt !== undefined && { nextRunAt: new Date(this.nextRunAt) }),
-      ...(this.lastEnqueuedAt > 0 && { lastEnqueuedAt: new Date(this.lastEnqueuedAt) }),
-      ...(this.lastJobId !== undefined && { lastJobId: this.lastJobId }),
-    }
+    return scheduleInfo(this.definition, {
+      nextRunAt: this.nextRunAt,
+      lastEnqueuedAt: this.lastEnqueuedAt > 0 ? this.lastEnqueuedAt : undefined,
+      lastJobId: this.lastJobId,
+    })
   }
 }
 
