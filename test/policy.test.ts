@@ -154,7 +154,7 @@ describe('scheduleInfo', () => {
   })
 
   it('leaves out what the schedule does not have: a zone, a next run, a last run', () => {
-    const info = scheduleInfo({ ...daily, cron: new CronSchedule('daily', '0 3 * * *') }, {})
+    const info = scheduleInfo({ ...daily, cron: new CronSchedule('daily', '0 3 * * *', undefined) }, {})
     assert.deepEqual(Object.keys(info), ['id', 'cron', 'jobName', 'args'])
   })
 })
