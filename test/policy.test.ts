@@ -139,6 +139,7 @@ describe('scheduleInfo', () => {
 
   it('gives every engine the same snapshot: the expression, zone and times as Dates, the args a copy', () => {
     const info = scheduleInfo(daily, { nextRunAt: 2_000, lastEnqueuedAt: 1_000, lastJobId: '7' })
+    const args = info.args as { to: string[] }
     assert.deepEqual(info, {
       id: 'daily',
       cron: '0 3 * * *',
@@ -149,7 +150,7 @@ describe('scheduleInfo', () => {
       lastEnqueuedAt: new Date(1_000),
       lastJobId: '7',
     })
-    ;(info.args as { to: string[] }).to.push('changed')
+    args.to.push('changed')
     assert.deepEqual(daily.args, { to: ['ops'] })
   })
 
