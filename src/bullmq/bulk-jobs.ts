@@ -5,6 +5,7 @@ import type { JobEventHub } from '../job-events'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import type { CancelManyResult, JobInfo } from '../types'
 import { toJobInfo, type BullmqJob } from './job-mapping'
+import { isScheduleRunJob, takeOutIfUnstarted } from './job-control'
 import type { JobReader, QueueAccess } from './job-reader'
 import type { RedisConnections } from './redis-connections'
 import type { EngineWaiters } from './waiters'
@@ -102,8 +103,8 @@ export interface BulkCancelParts {
  * cancelled store first, then the job removed from BullMQ. Works through {@link CANCEL_CHUNK_SIZE}
  * ids at a time, each step's commands sent together (ioredis pipelines commands issued in the same
  * turn), so a chunk costs a few round trips instead of a few per job. An id whose job is missing,
- * not pending, started between the read and the removal, or is a schedule's next run (which BullMQ
- * will not remove on its own) is skipped. A Redis failure rejects; the jobs cancelled before it
+ * not pending, started (or ran and went back to pending) between the read and the removal, or is a
+ * schedule's next run (which BullMQ will not remove on its own) is skipped. A Redis failure rejects; the jobs cancelled before it
  * stay cancelled.
  */
 export async function cancelJobs(parts: BulkCancelParts, ids: readonly string[]): Promise<CancelManyResult> {
@@ -135,27 +136,40 @@ export async function cancelJobs(parts: BulkCancelParts, ids: readonly string[])
     const infos: JobInfo[] = snapshots.map((snapshot) => ({ ...snapshot, state: 'cancelled', finishedAt }))
     // Kept first, so that whoever hears BullMQ's `removed` finds it cancelled.
     await Promise.all(infos.map((info) => store.add(client, info)))
-    const removals = await Promise.all(
+    // As cancel does: a job that ran since it was read (and may be pending again) is not removed
+    // as if it were the job read; it is skipped. A schedule's next run is left to the removal,
+    // which refuses it.
+    const takenOut = await Promise.all(
       pending.map(({ job }) =>
-        queue.remove(job.id ?? '').then(
-          (removed) => ({ removed, error: undefined }),
-          (error: unknown) => ({ removed: 0, error }),
-        ),
+        isScheduleRunJob(job) ? Promise.resolve(true) : takeOutIfUnstarted(access, job.id ?? '', job),
+      ),
+    )
+    const removals = await Promise.all(
+      pending.map(({ job }, k) =>
+        takenOut[k] === true
+          ? queue.remove(job.id ?? '').then(
+              (removed) => ({ removed, error: undefined }),
+              (error: unknown) => ({ removed: 0, error }),
+            )
+          : Promise.resolve({ removed: 0, error: undefined }),
       ),
     )
     let failure: Error | undefined
     const undo: Promise<boolean>[] = []
     removals.forEach(({ removed, error }, k) => {
       const info = infos[k]!
-      if (removed === 1) {
+      // Taken out of its list, a job whose removal then failed can no longer run: it stays
+      // cancelled (and counted), and the failure is still reported.
+      const isOut = takenOut[k] === true && !isScheduleRunJob(pending[k]!.job)
+      if (removed === 1 || (isOut && error !== undefined)) {
         isCancelled[pending[k]!.index] = true
         cancelled++
         waiters.resolveSettled(info)
         if (events.has('cancelled')) events.emit('cancelled', () => info)
-        return
+      } else {
+        // Not taken out (it ran meanwhile), or 0: the job left its set between the read and the removal.
+        undo.push(store.delete(client, info.id))
       }
-      // 0: the job left its set between the read and the removal (a worker started it).
-      undo.push(store.delete(client, info.id))
       if (error !== undefined && !/job scheduler/.test(toErrorInfo(error).message))
         failure ??= error instanceof Error ? error : new Error(describeThrown(error))
     })

@@ -37,7 +37,7 @@ export async function cancelJob(reader: JobReader, access: QueueAccess, id: stri
   // BullMQ's removal takes a job in any state but running: one that ran (and went back to
   // waiting, or finished) since the check would be removed as if it were still the job checked.
   // A schedule's next run is left to the removal, which refuses it.
-  const isScheduleRun = found.job.repeatJobKey !== undefined && found.job.repeatJobKey !== ''
+  const isScheduleRun = isScheduleRunJob(found.job)
   if (!isScheduleRun && !(await takeOutIfUnstarted(access, id, found.job))) {
     await access.cancelled.delete(access.client, id)
     const now = await reader.raw(id)
@@ -62,6 +62,11 @@ export async function cancelJob(reader: JobReader, access: QueueAccess, id: stri
   return info
 }
 
+/** Whether `job` is a schedule's next run, which BullMQ's removal refuses on its own. */
+export function isScheduleRunJob(job: BullmqJob): boolean {
+  return job.repeatJobKey !== undefined && job.repeatJobKey !== ''
+}
+
 /**
  * In one step: if job `id` is not locked and has started and made as many attempts as when it
  * was read (it has not run since, and was not running then), takes it out of the list or set it
@@ -78,7 +83,7 @@ return redis.call('ZREM', KEYS[5], ARGV[1])
 `
 
 /** Runs {@link TAKE_OUT_IF_UNSTARTED} for job `id`: whether it was taken out. */
-async function takeOutIfUnstarted(access: QueueAccess, id: string, read: BullmqJob): Promise<boolean> {
+export async function takeOutIfUnstarted(access: QueueAccess, id: string, read: BullmqJob): Promise<boolean> {
   const { queue } = access
   const keys = [queue.toKey(id), ...['wait', 'paused', 'delayed', 'prioritized'].map((set) => queue.toKey(set))]
   return (

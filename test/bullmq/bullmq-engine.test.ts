@@ -350,6 +350,36 @@ describe('bullmqEngine on Redis', () => {
     }
   })
 
+  it('keeps the jobs of a cancelMany cancelled, not lost, when BullMQ’s removal fails after they left their list', async () => {
+    const manager = start({ worker: false })
+    const ids = await manager.enqueueMany(GreetJob, [
+      { args: { name: 'a' }, delay: 60_000 },
+      { args: { name: 'b' }, delay: 60_000 },
+    ])
+    const remove = Object.getOwnPropertyDescriptor(Queue.prototype, 'remove')
+    assert.ok(remove !== undefined)
+    const failure = new Error('the removal failed')
+    Queue.prototype.remove = () => Promise.reject(failure)
+    try {
+      await assert.rejects(manager.cancelMany(ids), (error: unknown) => error === failure)
+    } finally {
+      Object.defineProperty(Queue.prototype, 'remove', remove)
+    }
+    const client = testClient()
+    try {
+      for (const id of ids) {
+        assert.equal((await manager.getJob(id))?.state, 'cancelled', `job ${id}`)
+        assert.equal(
+          await client.zscore(`${managers.prefix}:background-jobs:delayed`, id),
+          null,
+          'out of the delayed set',
+        )
+      }
+    } finally {
+      client.disconnect()
+    }
+  })
+
   it('serves the admin router unchanged from the BullMQ engine', async () => {
     const manager = start()
     const container = managers.live.at(-1)!

@@ -12,8 +12,10 @@ import {
   createJobsInEveryState,
   defineJob,
   recordEvents,
+  settle,
   settleAll,
   skipUnless,
+  until,
   useHarnesses,
   withGapThatScales,
 } from './helpers'
@@ -219,6 +221,42 @@ export function bulkContract(fixture: EngineFixture): void {
         assert.equal((await h.manager.enqueueMany(Job, [{ args: { n: 9 } }])).length, 1, 'the engine goes on')
         return 'conclusive'
       })
+    })
+
+    it('never cancels a job that ran again meanwhile: each job is cancelled as its last attempt left it or skipped, and none runs after', async () => {
+      // Retried at once, each job goes back and forth between pending and running while the batch
+      // is read and removed: each must be skipped or taken as it is then (cancel's own promise).
+      const runs = new Map<string, number>()
+      const jobs = Array.from({ length: 10 }, (_, n) =>
+        defineJob<null>(
+          `BouncingBulkJob${n}`,
+          (_args, { jobId }) => {
+            runs.set(jobId, (runs.get(jobId) ?? 0) + 1)
+            throw new Error('fails every time')
+          },
+          { retry: { maxRetries: 3, initialDelayMs: n } },
+        ),
+      )
+      const h = await create({ jobs, options: { concurrency: 10 } })
+      const failedOnce = new Set<string>()
+      h.manager.on('retrying', (job) => void failedOnce.add(job.id))
+      const ids: string[] = []
+      for (const job of jobs) ids.push(await h.manager.enqueue(job, null))
+      await until(h, () => failedOnce.size === ids.length, 'every job to fail once')
+      const result = await h.manager.cancelMany(ids)
+      for (const id of ids) {
+        const job = await settle(h, id)
+        assert.equal(job.state, result.skipped.includes(id) ? 'failed' : 'cancelled', `job ${id}`)
+        assert.equal(job.attempts, runs.get(id), `job ${id}: the snapshot counts every attempt that ran`)
+      }
+      assert.equal(result.cancelled + result.skipped.length, ids.length)
+      const ranBefore = ids.map((id) => runs.get(id))
+      await h.advance(50)
+      assert.deepEqual(
+        ids.map((id) => runs.get(id)),
+        ranBefore,
+        'no job runs after it settled',
+      )
     })
 
     it('tells a cancelled listener of every job of a batch larger than keepCancelled', async () => {
