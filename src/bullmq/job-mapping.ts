@@ -55,6 +55,8 @@ export function toJobInfo(job: BullmqJob, state: JobState, dueAt?: number, repor
   const startedAt = job.processedOn ?? 0
   const finishedAt = job.finishedOn ?? 0
   if (startedAt > 0 && attempts > 0) info.lastRunAt = new Date(startedAt)
+  // Retried by hand: BullMQ's retry clears `processedOn`, and the last attempt is the newest past one.
+  else if (reports.past.length > 0) info.lastRunAt = reports.past.at(-1)!.startedAt
   if (finishedAt > 0 && (state === 'completed' || state === 'failed')) info.finishedAt = new Date(finishedAt)
   const lastError = lastErrorOf(job)
   if (lastError !== undefined && state !== 'completed') info.lastError = lastError

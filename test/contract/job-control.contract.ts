@@ -160,6 +160,8 @@ export function jobControlContract(fixture: EngineFixture): void {
       assert.equal(retried.id, id)
       assert.equal(retried.state, 'pending')
       assert.equal(retried.attempts, 0)
+      assert.ok(failed.lastRunAt !== undefined)
+      assert.deepEqual(retried.lastRunAt, failed.lastRunAt, 'when its last attempt started, until the retry starts')
       assert.ok(
         failed.finishedAt !== undefined && retried.runAt >= failed.finishedAt && retried.runAt.getTime() <= retriedBy,
         'due now',
