@@ -74,7 +74,7 @@ const FULL: Config = {
   delayedJobs: 50_000,
   maxDelayMs: 2000,
   pendingJobs: 1_000_000,
-  http: { rounds: 8, sliceSeconds: 0.5, warmupSeconds: 0.5 },
+  http: { rounds: 12, sliceSeconds: 0.25, warmupSeconds: 1 },
 }
 const QUICK: Config = {
   runs: 3,
@@ -84,7 +84,7 @@ const QUICK: Config = {
   delayedJobs: 10_000,
   maxDelayMs: 1000,
   pendingJobs: 200_000,
-  http: { rounds: 3, sliceSeconds: 0.4, warmupSeconds: 0.3 },
+  http: { rounds: 4, sliceSeconds: 0.25, warmupSeconds: 0.5 },
 }
 
 const argv = process.argv.slice(2)
@@ -407,17 +407,17 @@ async function main(): Promise<void> {
       results.push(result)
     }
     const { rounds, sliceSeconds } = config.http
-    const name = `W4 HTTP (autocannon, 10 connections, ${rounds} rounds of one ${sliceSeconds} s slice per route per run)`
+    const name = `W4 HTTP (autocannon, 10 connections, ${rounds} rounds per run of ${sliceSeconds} s slices, each between two of /plain)`
     const runMedians = (key: 'enqueueRatios' | 'pQueueRatios'): number[] => results.map((result) => median(result[key]))
     const all = (key: 'enqueueRatios' | 'pQueueRatios'): number[] => results.flatMap((result) => result[key])
     const slices = (key: 'enqueueRatios' | 'pQueueRatios'): string =>
-      `IQR ${interquartile(all(key), 'x')}, min–max ${range(all(key), 'x')} over ${all(key).length} rounds; run medians ${range(runMedians(key), 'x')}`
+      `IQR ${interquartile(all(key), 'x')}, min–max ${range(all(key), 'x')} over ${all(key).length} slices; run medians ${range(runMedians(key), 'x')}`
     const route = (name: W4Route, key: keyof RouteFigures): number[] =>
       results.map((result) => result.routes[name][key])
     rows.push(
       {
         workload: name,
-        metric: 'requests/s over /plain in the same round (median round per run)',
+        metric: 'requests/s over the /plain slices before and after (median slice per run)',
         unit: 'x',
         baseline: 'no enqueue',
         baselineRuns: results.map(() => 1),
@@ -436,6 +436,16 @@ async function main(): Promise<void> {
         baselineRuns: route('plain', 'requestsPerSecond'),
         kitRuns: route('enqueue', 'requestsPerSecond'),
         peers: { 'p-queue': route('p-queue', 'requestsPerSecond') },
+        summary: 'median',
+      },
+      {
+        workload: name,
+        metric: 'server CPU time per request',
+        unit: 'us',
+        baseline: 'no enqueue',
+        baselineRuns: route('plain', 'serverMicrosPerRequest'),
+        kitRuns: route('enqueue', 'serverMicrosPerRequest'),
+        peers: { 'p-queue': route('p-queue', 'serverMicrosPerRequest') },
         summary: 'median',
       },
       {
@@ -519,10 +529,14 @@ a peer has no such job, its column says so, or the row says what its users write
   \`req.backgroundJobs.enqueue(NoopJob, { i })\`, \`GET /p-queue\` calls \`queue.add(() => noop({ i }))\` without awaiting it
   (its promise settles when the job has run), and \`GET /plain\` is the same async handler with neither;
   autocannon in the parent process, 10 connections, on 127.0.0.1, after a ${config.http.warmupSeconds} s warm-up per route;
-  then ${config.http.rounds} rounds of one ${config.http.sliceSeconds} s slice per route per server process, the order rotated
-  from round to round. The target is on the ratio of a route's slice to \`/plain\`'s in the same round (adjacent,
-  so they saw the same load on the shared machine): the median round of each run, the median over runs; the
-  spread shows every round.
+  then, per server process, ${config.http.rounds} rounds of a ${config.http.sliceSeconds} s slice of \`/enqueue\` and one of \`/p-queue\`,
+  each between two slices of \`/plain\` (plain, enqueue, plain, p-queue, plain, ...; which of the two comes first
+  alternates). A slice's requests/s is its responses after the first over the time from its first response to its
+  last (autocannon's own duration, to 10 ms, would add the connecting and the wait for the first responses). The
+  target is on each slice's requests/s over the mean of the two \`/plain\` slices beside it, which cancels a load
+  on the shared machine that rises or falls steadily over the three: the median slice of each run, the median over
+  runs; the spread shows every slice. The server's CPU time per request (user + system, all its threads, over its
+  slices) counts only the time the server ran, so the machine's load sways it less than requests/s.
 ${bullmqDescription(isQuick)}
 
 ${markdown}

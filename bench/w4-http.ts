@@ -1,3 +1,4 @@
+import { get } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { backgroundJobsMiddleware } from '../src/index'
@@ -10,6 +11,12 @@ export const W4_ROUTES = { plain: '/plain', enqueue: '/enqueue', 'p-queue': '/p-
 /** One of the W4 routes. */
 export type W4Route = keyof typeof W4_ROUTES
 
+/**
+ * The W4 server's route that answers its process's CPU time so far (`process.cpuUsage()`), read
+ * between slices; registered after the measured routes, which the router matches first.
+ */
+export const W4_CPU_ROUTE = '/cpu-usage'
+
 /** The prefix of the line the W4 server prints once it listens. */
 export const READY_PREFIX = 'BENCH_READY '
 
@@ -17,7 +24,7 @@ export const READY_PREFIX = 'BENCH_READY '
  * The W4 server (run in its own child process): Express with `backgroundJobsMiddleware`, one
  * route that enqueues one no-op job per request via `req.backgroundJobs`, one that hands it to a
  * p-queue (not awaited: `add()`'s promise settles when the job has run), and one that does neither.
- * It listens on 127.0.0.1 only and prints its port.
+ * It listens on 127.0.0.1 only and prints its port. {@link W4_CPU_ROUTE} tells the benchmark its CPU time.
  */
 export async function serveHttp(): Promise<void> {
   const { container } = createKit([NoopJob], {})
@@ -37,6 +44,9 @@ export async function serveHttp(): Promise<void> {
     const args: BenchArgs = { i: i++ }
     void queue.add(() => noopJob(args))
     res.json({ ok: true })
+  })
+  app.get(W4_CPU_ROUTE, (_req, res) => {
+    res.json(process.cpuUsage())
   })
   const server = app.listen(0, '127.0.0.1')
   await new Promise<void>((resolve, reject) => {
@@ -63,13 +73,16 @@ interface AutocannonResult {
   readonly timeouts: number
 }
 
+/** A running load: its result once it ends, and an event per response meanwhile. */
+type AutocannonRun = Promise<AutocannonResult> & { on(event: 'response', listener: () => void): unknown }
+
 type Autocannon = (options: {
   url: string
   connections: number
   duration: number
   pipelining: number
   sampleInt?: number
-}) => Promise<AutocannonResult>
+}) => AutocannonRun
 
 // autocannon ships no type declarations; these are the calls the benchmark makes.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS module, typed by the cast
@@ -101,64 +114,152 @@ export async function loadSlice(url: string, seconds: number): Promise<Slice> {
 
 /** How W4 loads one server. */
 export interface SliceParams {
-  /** Rounds per run: one slice of each route, back to back. */
+  /** Rounds per run: a slice of `/enqueue` and one of `/p-queue`, each after a slice of `/plain`. */
   readonly rounds: number
   readonly sliceSeconds: number
+  /** Seconds of load on each route before the first measured slice. */
   readonly warmupSeconds: number
 }
 
-/** One route's requests/s and failed requests over a run. */
+/** One route's figures over a run. */
 export interface RouteFigures {
+  /** Responses over the slices' loaded time (first response to last, see {@link loadTimedSlice}). */
   readonly requestsPerSecond: number
+  /** The server process's CPU time (user + system) over its slices, per response. */
+  readonly serverMicrosPerRequest: number
   readonly failures: number
 }
 
-/** W4's figures of one run: each route's, and each round's ratios to `/plain`'s slice. */
+/** W4's figures of one run: each route's, and each slice's ratio to the `/plain` slices beside it. */
 export interface HttpRun {
   readonly routes: Readonly<Record<W4Route, RouteFigures>>
-  /** `/enqueue`'s requests/s over `/plain`'s in the same round of adjacent slices. */
+  /** Each `/enqueue` slice's requests/s over the mean of the `/plain` slices just before and after it. */
   readonly enqueueRatios: readonly number[]
-  /** `/p-queue`'s requests/s over `/plain`'s in the same round. */
+  /** The same for each `/p-queue` slice. */
   readonly pQueueRatios: readonly number[]
+}
+
+/**
+ * The slices of one run, in order: `/plain` before and after every other slice, which alternate
+ * between `/enqueue` and `/p-queue` from round to round (`run` shifts which one leads), so each is
+ * as often first in its round as second: plain, enqueue, plain, p-queue, plain, p-queue, plain,
+ * enqueue, plain, enqueue, ...
+ */
+export function w4SliceOrder(rounds: number, run: number): W4Route[] {
+  const order: W4Route[] = ['plain']
+  for (let round = 0; round < rounds; round++) {
+    const isEnqueueFirst = (round + run) % 2 === 0
+    order.push(isEnqueueFirst ? 'enqueue' : 'p-queue', 'plain', isEnqueueFirst ? 'p-queue' : 'enqueue', 'plain')
+  }
+  return order
+}
+
+/**
+ * The ratio of each slice of `route` to the mean of the `/plain` slices on either side of it (in
+ * `slices`' order, as {@link w4SliceOrder} lays them out): a drift in the machine's load that is
+ * linear over the three slices cancels out, where against one neighbour it counts in full.
+ */
+export function flankedRatios(
+  slices: readonly { readonly route: W4Route; readonly requestsPerSecond: number }[],
+  route: Exclude<W4Route, 'plain'>,
+): number[] {
+  const ratios: number[] = []
+  for (let i = 1; i < slices.length - 1; i++) {
+    const before = slices[i - 1]!
+    const after = slices[i + 1]!
+    if (slices[i]!.route !== route || before.route !== 'plain' || after.route !== 'plain') continue
+    ratios.push(slices[i]!.requestsPerSecond / ((before.requestsPerSecond + after.requestsPerSecond) / 2))
+  }
+  return ratios
+}
+
+/** What one timed slice of load on a route did. */
+export interface TimedSlice {
+  /** Responses after the first, over {@link TimedSlice.loadedSeconds}. */
+  readonly requestsPerSecond: number
+  /** Seconds from the first response to the last. */
+  readonly loadedSeconds: number
+  /** Every response, and the server's CPU time (µs) over the whole slice. */
+  readonly responses: number
+  readonly serverMicros: number
+  readonly failures: number
+}
+
+/** The server's CPU time so far (user + system, µs), read from its {@link W4_CPU_ROUTE}. */
+async function serverCpuMicros(port: number): Promise<number> {
+  const body = await new Promise<string>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: W4_CPU_ROUTE }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve(text))
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+  const { user, system } = JSON.parse(body) as NodeJS.CpuUsage
+  return user + system
+}
+
+/**
+ * Loads `route` of the server at `port` for about `seconds` with autocannon (10 connections), and
+ * times the load from its first response to its last. autocannon's own figure (requests over its
+ * run, to 10 ms) also counts opening the connections and waiting for the first responses, and on
+ * a slice of a quarter second that rounding alone is up to 2%; between the first response and the
+ * last all connections are busy, and `performance.now()` times it to the microsecond.
+ */
+export async function loadTimedSlice(port: number, route: W4Route, seconds: number): Promise<TimedSlice> {
+  const cpuBefore = await serverCpuMicros(port)
+  let first = NaN
+  let last = NaN
+  let responses = 0
+  const instance = autocannon()({
+    url: `http://127.0.0.1:${port}${W4_ROUTES[route]}`,
+    connections: 10,
+    duration: seconds,
+    pipelining: 1,
+    sampleInt: 50,
+  })
+  instance.on('response', () => {
+    last = performance.now()
+    if (responses++ === 0) first = last
+  })
+  const result = await instance
+  const cpuAfter = await serverCpuMicros(port)
+  const loadedSeconds = (last - first) / 1000
+  return {
+    requestsPerSecond: (responses - 1) / loadedSeconds,
+    loadedSeconds,
+    responses,
+    serverMicros: cpuAfter - cpuBefore,
+    failures: result.non2xx + result.errors + result.timeouts,
+  }
 }
 
 const ROUTES = Object.keys(W4_ROUTES) as W4Route[]
 
 /**
- * Loads the routes of the server at `port`: a warm-up of each, then `rounds` rounds of short
- * slices, one per route, the order rotated from round to round and from run to run, so each route
- * takes each place in a round equally often. The shared machine's load drifts by several percent
- * within seconds; adjacent short slices see nearly the same load, so their ratio is steadier than
- * the ratio of the routes' totals.
+ * Loads the routes of the server at `port`: a warm-up of each, then the slices of
+ * {@link w4SliceOrder}, each `/enqueue` and `/p-queue` slice between two `/plain` slices. The shared
+ * machine's load drifts by several percent within seconds; short slices side by side see nearly the
+ * same load, and the mean of the `/plain` slices on both sides cancels a steady drift, so the ratio
+ * of each slice to its neighbours is steadier than the ratio of the routes' totals.
  */
 export async function loadInterleaved(port: number, run: number, params: SliceParams): Promise<HttpRun> {
-  const url = (route: W4Route): string => `http://127.0.0.1:${port}${W4_ROUTES[route]}`
-  for (const route of ROUTES) await loadSlice(url(route), params.warmupSeconds)
-  const totals = Object.fromEntries(ROUTES.map((route) => [route, { requests: 0, seconds: 0, failures: 0 }])) as Record<
-    W4Route,
-    { requests: number; seconds: number; failures: number }
-  >
-  const enqueueRatios: number[] = []
-  const pQueueRatios: number[] = []
-  for (let round = 0; round < params.rounds; round++) {
-    const shift = (round + run) % ROUTES.length
-    const order = [...ROUTES.slice(shift), ...ROUTES.slice(0, shift)]
-    const perSecond: Record<W4Route, number> = { plain: NaN, enqueue: NaN, 'p-queue': NaN }
-    for (const route of order) {
-      const slice = await loadSlice(url(route), params.sliceSeconds)
-      totals[route].requests += slice.requests
-      totals[route].seconds += slice.seconds
-      totals[route].failures += slice.failures
-      perSecond[route] = slice.requests / slice.seconds
-    }
-    enqueueRatios.push(perSecond.enqueue / perSecond.plain)
-    pQueueRatios.push(perSecond['p-queue'] / perSecond.plain)
+  for (const route of ROUTES) await loadTimedSlice(port, route, params.warmupSeconds)
+  const slices: { route: W4Route; slice: TimedSlice; requestsPerSecond: number }[] = []
+  for (const route of w4SliceOrder(params.rounds, run)) {
+    const slice = await loadTimedSlice(port, route, params.sliceSeconds)
+    slices.push({ route, slice, requestsPerSecond: slice.requestsPerSecond })
   }
-  const routes = Object.fromEntries(
-    ROUTES.map((route) => [
-      route,
-      { requestsPerSecond: totals[route].requests / totals[route].seconds, failures: totals[route].failures },
-    ]),
-  ) as Record<W4Route, RouteFigures>
-  return { routes, enqueueRatios, pQueueRatios }
+  const figures = (route: W4Route): RouteFigures => {
+    const mine = slices.filter((entry) => entry.route === route).map((entry) => entry.slice)
+    const sum = (key: keyof TimedSlice): number => mine.reduce((total, slice) => total + slice[key], 0)
+    return {
+      requestsPerSecond: (sum('responses') - mine.length) / sum('loadedSeconds'),
+      serverMicrosPerRequest: sum('serverMicros') / sum('responses'),
+      failures: sum('failures'),
+    }
+  }
+  const routes = Object.fromEntries(ROUTES.map((route) => [route, figures(route)])) as Record<W4Route, RouteFigures>
+  return { routes, enqueueRatios: flankedRatios(slices, 'enqueue'), pQueueRatios: flankedRatios(slices, 'p-queue') }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { StartLog, handOver, handOverAsync, handOverBatches } from '../bench/hand-over'
 import { renderTable, type Row } from '../bench/table'
+import { flankedRatios, w4SliceOrder } from '../bench/w4-http'
 
 /** The cells of the one row `renderTable` prints for `row`, by header. */
 function cells(row: Row): Record<string, string> {
@@ -99,5 +100,41 @@ describe('bench start log', () => {
     log.record(1)
     await log.allStarted(5)
     assert.equal(log.misses, 1)
+  })
+})
+
+describe('bench W4 slices', () => {
+  it('puts a /plain slice before and after every other slice, each other route as often first as second', () => {
+    const order = w4SliceOrder(4, 0)
+    assert.deepEqual(order.slice(0, 9), [
+      'plain',
+      'enqueue',
+      'plain',
+      'p-queue',
+      'plain',
+      'p-queue',
+      'plain',
+      'enqueue',
+      'plain',
+    ])
+    assert.equal(order.length, 17)
+    order.forEach((route, i) => assert.equal(route === 'plain', i % 2 === 0))
+    const firsts = [0, 1, 2, 3].map((round) => order[1 + 4 * round])
+    assert.deepEqual(firsts, ['enqueue', 'p-queue', 'enqueue', 'p-queue'])
+    assert.equal(w4SliceOrder(4, 1)[1], 'p-queue')
+  })
+
+  it('divides each slice of a route by the mean of the /plain slices on either side', () => {
+    const slices = [
+      { route: 'plain', requestsPerSecond: 900 },
+      { route: 'enqueue', requestsPerSecond: 950 },
+      { route: 'plain', requestsPerSecond: 1100 },
+      { route: 'p-queue', requestsPerSecond: 1000 },
+      { route: 'plain', requestsPerSecond: 900 },
+    ] as const
+    // A load that rose and fell: against the /plain slice before it alone, /enqueue would read 1.06x.
+    assert.deepEqual(flankedRatios(slices, 'enqueue'), [0.95])
+    assert.deepEqual(flankedRatios(slices, 'p-queue'), [1])
+    assert.deepEqual(flankedRatios(slices.slice(0, 2), 'enqueue'), [])
   })
 })
