@@ -75,6 +75,18 @@ export class AttemptScope implements BegunAttempt {
   }
 }
 
+/**
+ * An attempt that holds no scope: its job was constructed without one (see
+ * `isConstructedByBaseOnly` in the job registry), so there is nothing to release when it ends.
+ */
+export class ScopelessAttempt implements BegunAttempt {
+  constructor(readonly body: Promise<unknown>) {}
+
+  end(): undefined {
+    return undefined
+  }
+}
+
 const LAZY_CRADLE: ProxyHandler<AttemptScope> = {
   get: (attempt, name) => attempt.resolve(name),
   set: (attempt, name, value) => Reflect.set(attempt.scope.cradle, name, value),

@@ -1,7 +1,7 @@
-import { InjectionMode, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
-import { AttemptScope } from './attempt-scope'
+import { InjectionMode, Lifetime, asClass, type AwilixContainer, type BuildResolver } from 'awilix'
+import { AttemptScope, ScopelessAttempt } from './attempt-scope'
 import type { BegunAttempt, JobHandler, JobHandlerSource } from './background-job-engine'
-import { BackgroundJobBase, type JobClass } from './background-job-base'
+import { BackgroundJobBase, type BackgroundJobDependencies, type JobClass } from './background-job-base'
 import {
   DuplicateJobError,
   InvalidJobClassError,
@@ -14,7 +14,7 @@ import type { JobLogger } from './logger'
 import { executeJob } from './job-execution'
 import type { JobPolicy } from './policy/job-policy'
 import { resolveRetryOptions } from './policy/retry-policy'
-import { jobRegistration } from './registrations'
+import { REGISTRATIONS, jobRegistration } from './registrations'
 import type { JobContext } from './types'
 import { checkInteger } from './validation'
 
@@ -28,7 +28,9 @@ export interface RegisteredJob extends JobHandler {
 /**
  * Knows every registered job by name, by class and by args class, and runs an attempt by resolving
  * the job from a fresh awilix scope (disposed afterwards; made only when the job needs more than
- * the root's singletons, see {@link AttemptScope}). Engines look handlers up by name.
+ * the root's singletons, see {@link AttemptScope}, and not at all for a job constructed by
+ * {@link BackgroundJobBase}'s constructor alone, see {@link isConstructedByBaseOnly}). Engines
+ * look handlers up by name.
  */
 export class JobRegistry implements JobHandlerSource {
   readonly #container: AwilixContainer
@@ -37,6 +39,8 @@ export class JobRegistry implements JobHandlerSource {
   readonly #byName = new Map<string, RegisteredJob>()
   readonly #byClass = new Map<object, RegisteredJob>()
   readonly #byArgsType = new Map<object, RegisteredJob>()
+  /** What {@link JobRegistry.#baseDependencies} last gave, made again when the root's logger changes. */
+  #baseDeps: BackgroundJobDependencies | undefined = undefined
 
   /**
    * @param policy the defaults of jobs whose class sets no `timeoutMs` or `retry` of its own
@@ -89,6 +93,7 @@ export class JobRegistry implements JobHandlerSource {
     const registration = jobRegistration(name)
     const resolver = asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped()
     this.#container.register(registration, resolver)
+    const isBaseConstructed = isConstructedByBaseOnly(jobClass)
     const job: RegisteredJob = {
       name,
       jobClass,
@@ -97,6 +102,19 @@ export class JobRegistry implements JobHandlerSource {
       retry,
       begin: (args, context) => {
         const jobArgs = argsType === undefined ? args : argsInstance(name, argsType, args)
+        if (isBaseConstructed) {
+          const dependencies = this.#baseDependencies()
+          if (dependencies !== undefined && this.#isConstructedDirectly(registration, resolver)) {
+            let body: Promise<unknown>
+            try {
+              const Job = jobClass as unknown as new (deps: BackgroundJobDependencies) => BackgroundJobBase<unknown>
+              body = executeJob(new Job(dependencies), jobArgs, context)
+            } catch (error) {
+              body = Promise.reject(error)
+            }
+            return new ScopelessAttempt(body)
+          }
+        }
         const scope = new AttemptScope(this.#container, this.#logger, context)
         try {
           scope.body = executeJob(this.#resolveJob(scope, jobClass, registration, resolver), jobArgs, context)
@@ -137,19 +155,44 @@ export class JobRegistry implements JobHandlerSource {
     registration: string,
     resolver: BuildResolver<BackgroundJobBase<unknown>>,
   ): BackgroundJobBase<unknown> {
-    const container = this.#container
-    const { options } = container
-    if (
-      options.strict !== true &&
-      resolver.injector === undefined &&
-      (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
-      container.getRegistration(registration) === resolver
-    ) {
+    if (this.#isConstructedDirectly(registration, resolver)) {
       // What awilix's class resolver does in PROXY mode: construct with the cradle (`new`, not
       // `Reflect.construct`, which takes an array made per attempt: workload W1).
       return new (jobClass as unknown as new (cradle: object) => BackgroundJobBase<unknown>)(scope.cradle)
     }
     return scope.scope.resolve<BackgroundJobBase<unknown>>(registration)
+  }
+
+  /**
+   * Whether awilix would resolve the job by calling its constructor with the cradle and nothing
+   * more: our own registration, PROXY injection, no injector, not strict.
+   */
+  #isConstructedDirectly(registration: string, resolver: BuildResolver<BackgroundJobBase<unknown>>): boolean {
+    const container = this.#container
+    const { options } = container
+    return (
+      options.strict !== true &&
+      resolver.injector === undefined &&
+      (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
+      container.getRegistration(registration) === resolver
+    )
+  }
+
+  /**
+   * What the cradle would answer {@link BackgroundJobBase}'s constructor, which reads only its
+   * `logger`: that logger, when the root holds it as a built singleton (as the scope would answer
+   * it, see {@link AttemptScope.resolve}); undefined otherwise. One object while the logger stays
+   * the same: the constructor reads it and keeps nothing else of it.
+   */
+  #baseDependencies(): BackgroundJobDependencies | undefined {
+    const root = this.#container
+    const resolver = root.getRegistration(REGISTRATIONS.logger)
+    if (resolver === null || resolver.lifetime !== Lifetime.SINGLETON) return undefined
+    const cached = root.cache.get(REGISTRATIONS.logger)
+    if (!cached) return undefined
+    const logger = cached.value as JobLogger
+    if (this.#baseDeps === undefined || this.#baseDeps.logger !== logger) this.#baseDeps = { logger }
+    return this.#baseDeps
   }
 
   handler(name: string): RegisteredJob | undefined {
@@ -177,6 +220,32 @@ export class JobRegistry implements JobHandlerSource {
     const type = typeof named === 'string' ? named : 'Object'
     throw new JobNotRegisteredError(type === 'Object' ? { plainObject: true } : { argsType: type })
   }
+}
+
+/**
+ * Whether constructing `jobClass` runs no constructor but {@link BackgroundJobBase}'s, which
+ * reads nothing of its cradle but `logger`: no class between the two declares one (a class
+ * without one passes its arguments on to its base's, and field initializers cannot see them).
+ *
+ * Speed trick (workload W1): such a job is constructed with the root's logger alone, with no
+ * attempt scope and no lazy cradle (a proxy) made for it: those two objects and the proxy's
+ * lookup were a tenth of a quick job's run. A class is read as its source text, and any doubt
+ * counts as a declared constructor: text not starting with `class`, or holding the word
+ * `constructor` anywhere, or a backslash (an escape could spell the word). The obvious version
+ * gives every job the lazy cradle ({@link AttemptScope}).
+ */
+export function isConstructedByBaseOnly(jobClass: JobClass): boolean {
+  for (let type: unknown = jobClass; type !== BackgroundJobBase; type = Object.getPrototypeOf(type)) {
+    if (typeof type !== 'function') return false
+    let source: string
+    try {
+      source = Function.prototype.toString.call(type)
+    } catch {
+      return false
+    }
+    if (!/^class\b/.test(source) || source.includes('constructor') || source.includes('\\')) return false
+  }
+  return true
 }
 
 /**

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
+import { runInNewContext } from 'node:vm'
 import { InjectionMode, asClass, asFunction, createContainer, type AwilixContainer } from 'awilix'
 import { BackgroundJobBase } from '../src/background-job-base'
 import type { BackgroundJobManager } from '../src/background-job-manager'
+import { AttemptScope } from '../src/attempt-scope'
 import { ManualClock } from '../src/clock'
+import { isConstructedByBaseOnly } from '../src/job-registry'
 import type { JobLogger } from '../src/logger'
 import { addBackgroundJobs } from '../src/register'
 import { CapturingLogger } from './support/harness'
@@ -152,6 +155,96 @@ describe('JobRegistry', () => {
     assert.equal(job.state, 'completed', job.lastError?.message)
     assert.deepEqual(seen[0], seen[1])
     assert.ok((seen[0] as unknown[][])[2]!.includes('mailer'))
+  })
+
+  it('constructs a job whose class declares no constructor with the root logger, without a lazy cradle', async () => {
+    container = createContainer()
+    const seen: JobLogger[] = []
+    class Base extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {
+        seen.push(this.logger)
+      }
+    }
+    class NoConstructor extends Base {}
+    const resolve: (this: AttemptScope, name: string | symbol) => unknown = Reflect.get(
+      AttemptScope.prototype,
+      'resolve',
+    )
+    let lookups = 0
+    AttemptScope.prototype.resolve = function (this: AttemptScope, name: string | symbol): unknown {
+      lookups++
+      return resolve.call(this, name)
+    }
+    try {
+      const { manager, scopes } = setUp(container, (o) => o.addJob(NoConstructor))
+      await manager.onSettled(await manager.enqueue(NoConstructor, null))
+      // A new logger singleton, built (awilix keeps a built singleton cached past a new registration).
+      const replaced = new CapturingLogger()
+      container.cache.delete('logger')
+      container.register('logger', asFunction(() => replaced).singleton())
+      container.resolve('logger')
+      await manager.onSettled(await manager.enqueue(NoConstructor, null))
+      assert.equal(seen.length, 2)
+      assert.ok(seen[0] instanceof CapturingLogger)
+      assert.notEqual(seen[0], replaced)
+      assert.equal(seen[1], replaced, 'a logger registered since is the one the next attempt gets')
+      assert.equal(scopes(), 0)
+      assert.equal(lookups, 0, 'no lazy cradle was asked for the logger')
+    } finally {
+      AttemptScope.prototype.resolve = resolve
+    }
+  })
+
+  it('gives a job whose class declares no constructor the logger of its own scope when the logger is scoped', async () => {
+    container = createContainer()
+    const seen: unknown[] = []
+    class NoConstructor extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {
+        seen.push(this.logger)
+      }
+    }
+    const { manager, scopes } = setUp(container, (o) => o.addJob(NoConstructor))
+    container.register('logger', asFunction(() => new CapturingLogger()).scoped())
+    await manager.onSettled(await manager.enqueue(NoConstructor, null))
+    await manager.onSettled(await manager.enqueue(NoConstructor, null))
+    assert.equal(scopes(), 2)
+    assert.equal(seen.length, 2)
+    assert.notEqual(seen[0], seen[1], 'one logger per attempt scope')
+  })
+
+  it('tells classes constructed by BackgroundJobBase alone from those that may declare a constructor', () => {
+    class Plain extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {}
+    }
+    class Derived extends Plain {
+      readonly field = 1
+      method(): string {
+        return 'no constructor here'
+      }
+    }
+    class Declares extends BackgroundJobBase<null> {
+      constructor(deps: { logger?: JobLogger }) {
+        super(deps)
+      }
+      protected override async executing(): Promise<void> {}
+    }
+    class BelowDeclares extends Declares {}
+    // A string-literal key "constructor" declares the class constructor too.
+    const Quoted = runInNewContext(`(class Quoted extends Base { 'constructor'(deps) { super(deps) } })`, {
+      Base: BackgroundJobBase,
+    }) as never
+    const Escaped = runInNewContext(`(class Escaped extends Base { \\u0063onstructor(deps) { super(deps) } })`, {
+      Base: BackgroundJobBase,
+    }) as never
+    function Legacy(): void {}
+    Object.setPrototypeOf(Legacy, BackgroundJobBase)
+    assert.equal(isConstructedByBaseOnly(Plain), true)
+    assert.equal(isConstructedByBaseOnly(Derived), false, 'the word `constructor` anywhere counts as a declared one')
+    assert.equal(isConstructedByBaseOnly(Declares), false)
+    assert.equal(isConstructedByBaseOnly(BelowDeclares), false)
+    assert.equal(isConstructedByBaseOnly(Quoted), false)
+    assert.equal(isConstructedByBaseOnly(Escaped), false)
+    assert.equal(isConstructedByBaseOnly(Legacy as never), false, 'a function is not read as a class')
   })
 
   it('resolves the job from a real scope in a CLASSIC container', async () => {

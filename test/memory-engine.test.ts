@@ -6,6 +6,7 @@ import { ManualClock, systemClock, type Clock } from '../src/clock'
 import { ManagerStoppedError } from '../src/errors'
 import { addBackgroundJobs } from '../src/register'
 import type { JobContext } from '../src/types'
+import { deferred } from './support/deferred'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
 
 /** Behaviour each test sets: what the next attempts of FlakyJob do. */
@@ -173,6 +174,42 @@ describe('MemoryJobEngine (processor)', () => {
     await h.manager.onIdle()
     assert.equal(runs.length, total)
     assert.ok(ranAt >= 0 && ranAt < total, `the macrotask ran after ${ranAt} of ${total} jobs`)
+  })
+
+  it('keeps a timed-out attempt whose body still runs apart from the attempt that took its slot', async () => {
+    // Running attempts are reused: the one a timed-out body still holds must not serve the next
+    // attempt, or the end of that body would settle the attempt that took its slot.
+    setup({ concurrency: 1, timeoutMs: 50, retry: { maxRetries: 1, initialDelayMs: 1000 } })
+    const bodyA = deferred()
+    const bodyB = deferred()
+    script = [() => bodyA.promise, () => bodyB.promise]
+    const a = await h.manager.enqueue(FlakyJob, { n: 1 })
+    const b = await h.manager.enqueue(FlakyJob, { n: 2 })
+    await h.tick(0)
+    await h.tick(50)
+    assert.equal((await h.manager.getJob(a))?.lastError?.name, 'JobTimeoutError')
+    assert.equal((await h.manager.getJob(b))?.state, 'running', 'B took the slot A timed out of')
+    bodyA.resolve()
+    await h.tick(0)
+    assert.equal((await h.manager.getJob(b))?.state, 'running', "the end of A's body leaves B running")
+    assert.equal((await h.manager.getJob(a))?.state, 'pending', 'A waits for its retry')
+    bodyB.resolve()
+    await h.tick(0)
+    const settledB = await h.manager.getJob(b)
+    assert.equal(settledB?.state, 'completed')
+    assert.equal(settledB?.attempts, 1)
+    await h.tick(1000)
+    const settledA = await h.manager.onSettled(a)
+    assert.equal(settledA.state, 'completed')
+    assert.equal(settledA.attempts, 2)
+    assert.deepEqual(
+      runs.map((run) => [run.n, run.attempt]),
+      [
+        [1, 1],
+        [2, 1],
+        [1, 2],
+      ],
+    )
   })
 
   it('container.dispose() stops the manager', async () => {

@@ -180,6 +180,19 @@ describe('cloneJobArgs', () => {
     )
   })
 
+  it('copies only the args own keys when Object.prototype has an enumerable one', () => {
+    const args = copyJobArgs({ a: { b: 1 }, c: 2 }, 1000)
+    Object.defineProperty(Object.prototype, 'polluted', { value: { x: 1 }, enumerable: true, configurable: true })
+    try {
+      const clone = cloneJobArgs(args) as Record<string, unknown>
+      assert.deepEqual(Object.keys(clone), ['a', 'c'])
+      assert.equal(Object.prototype.hasOwnProperty.call(clone, 'polluted'), false)
+      assert.notEqual(clone.a, args.a)
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted
+    }
+  })
+
   it('keeps an own __proto__ key as data, not as the prototype', () => {
     const args = copyJobArgs(JSON.parse('{"__proto__": {"x": 1}, "a": [{"b": 2}]}') as object, 1000)
     const clone = cloneJobArgs(args) as Record<string, unknown>

@@ -12,7 +12,7 @@ import { isDebugLogged, safeLog, type JobLogger } from '../logger'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
 import { cloneJobArgs } from '../policy/job-args'
 import { backoffDelay } from '../policy/retry-policy'
-import { AttemptTimeouts, RunningAttempt, type AttemptHooks } from './attempt-timeouts'
+import { AttemptTimeouts, RunningAttemptPool, type AttemptHooks, type RunningAttempt } from './attempt-timeouts'
 import { JobAttempt } from './job-attempt'
 import { EngineJobKind, type JobRecord } from './job-record'
 import type { JobStore } from './job-store'
@@ -71,6 +71,7 @@ export class JobProcessor {
     timedOut: (run) => this.#timeOut(run),
     ended: (run, failed, error) => this.#ended(run, failed, error),
   }
+  readonly #runs: RunningAttemptPool
   readonly #pump = (): void => {
     this.#isPumpQueued = false
     this.#startsThisTurn = 0
@@ -89,6 +90,7 @@ export class JobProcessor {
     this.#concurrency = parts.options.concurrency
     this.#maxPendingJobs = parts.options.maxPendingJobs
     this.#timeouts = new AttemptTimeouts(this.#clock, parts.options.unref, parts.logger)
+    this.#runs = new RunningAttemptPool(this.#attemptHooks, this.#concurrency)
   }
 
   /** Attempts running now. */
@@ -271,7 +273,7 @@ export class JobProcessor {
    * async function awaiting it is two (workload W1).
    */
   #run(record: JobRecord, handler: JobHandler, attempt: JobAttempt): void {
-    const run = new RunningAttempt(record, handler, attempt, this.#attemptHooks)
+    const run = this.#runs.take(record, handler, attempt)
     let running: unknown
     try {
       // Inside the try: a clock whose monotonic time is not a number fails the attempt, no more.
@@ -317,13 +319,15 @@ export class JobProcessor {
 
   /** `run`'s body ended and its attempt released what it held: settles it, unless its timeout did. */
   #released(run: RunningAttempt, failed: boolean, error: unknown): void {
-    const { record, handler, context: attempt } = run
     if (run.isSettled) {
       if (run.isOverrun) this.#endOverrun(run)
       return
     }
+    const { record, handler, context: attempt } = run
     run.isSettled = true
     this.#timeouts.cancel(run)
+    // Given back before settling, which starts the next attempt: that one may take it.
+    this.#runs.give(run)
     this.#settle(record, handler, attempt, error, failed)
   }
 
@@ -370,6 +374,7 @@ export class JobProcessor {
   #endOverrun(run: RunningAttempt): void {
     const { record } = run
     this.#timeouts.cancel(run)
+    this.#runs.give(run)
     record.written().isBodyRunning = false
     // Its retry may have fallen due meanwhile and been passed over; queue it (again).
     if (record.state === 'pending' && !record.isScheduled) this.#makeReady(record)

@@ -59,8 +59,11 @@ export class ReadyQueue<T> {
   /** Drops the read part when it is large enough to be worth copying the rest. */
   compact(): void {
     if (this.#head === this.#items.length) {
-      this.#items = []
-      this.#head = 0
+      // An empty queue keeps its empty array: the processor compacts after every start run.
+      if (this.#head !== 0) {
+        this.#items = []
+        this.#head = 0
+      }
       this.#stale = 0
     } else if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head)
