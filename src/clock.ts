@@ -2,6 +2,8 @@
 export interface ClockTimer {
   /** Lets the process exit while this timer is the only thing left (Node's `unref`). */
   unref?(): void
+  /** Makes the timer hold the process open again after {@link ClockTimer.unref} (Node's `ref`). */
+  ref?(): void
 }
 
 /**
@@ -69,7 +71,7 @@ export class ManualClock implements Clock {
   }
 
   setTimer(callback: () => void, ms: number): ClockTimer {
-    const timer: ManualTimer = { dueAt: this.#now + Math.max(1, ms), callback, unref() {} }
+    const timer: ManualTimer = { dueAt: this.#now + Math.max(1, ms), callback, unref() {}, ref() {} }
     this.#timers.add(timer)
     return timer
   }

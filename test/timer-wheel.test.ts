@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ManualClock, systemClock } from '../src/clock'
+import { ManualClock, systemClock, type Clock, type ClockTimer } from '../src/clock'
 import { TimerNode, TimerWheel } from '../src/memory/timer-wheel'
 import { InvalidOptionError } from '../src/errors'
 import { random } from './support/random'
@@ -153,13 +153,66 @@ describe('TimerWheel', () => {
     assert.deepEqual(probe.firedAt, [start + 300])
   })
 
-  it('arms at most one timer, and none when empty or after the last cancel', () => {
+  it('arms at most one timer, and none when empty; after the last cancel the one left lapses, firing nothing', () => {
+    assert.equal(clock.pendingTimers, 0)
     const probes = Array.from({ length: 1_000 }, () => new Probe(clock))
     for (const [i, p] of probes.entries()) wheel.schedule(p, start + 1 + i * 37)
     assert.equal(clock.pendingTimers, 1)
     for (const p of probes) wheel.cancel(p)
     assert.equal(wheel.isArmed, false)
+    clock.advance(1_000)
+    assert.equal(clock.pendingTimers, 0, 'the lapsed timer was not set again')
+    assert.ok(probes.every((p) => p.firedAt.length === 0))
+  })
+
+  it('emptied by a cancel, lets its timer lapse unref’d and refs it again for the next node, instead of clearing one timer and setting another', () => {
+    const calls: string[] = []
+    const counting: Clock = {
+      now: () => clock.now(),
+      monotonicNow: () => clock.monotonicNow(),
+      setTimer(callback: () => void, ms: number) {
+        calls.push('set')
+        const timer = clock.setTimer(callback, ms)
+        return { unref: () => void calls.push('unref'), ref: () => void calls.push('ref'), timer }
+      },
+      clearTimer(wrapper) {
+        calls.push('clear')
+        clock.clearTimer((wrapper as { timer: ClockTimer }).timer)
+      },
+    }
+    const held = new TimerWheel({ clock: counting, unref: false })
+    try {
+      const first = new Probe(clock)
+      held.schedule(first, start + 500)
+      held.cancel(first)
+      assert.equal(held.isArmed, false)
+      const second = new Probe(clock)
+      held.schedule(second, start + 600)
+      assert.equal(held.isArmed, true)
+      assert.deepEqual(calls, ['set', 'unref', 'ref'])
+      clock.advance(600)
+      assert.deepEqual(second.firedAt, [start + 600], 'the node still fires on time')
+    } finally {
+      held.close()
+    }
+  })
+
+  it('clears the timer of a clock whose timers cannot be ref’d again once it is emptied', () => {
+    const plain: Clock = {
+      now: () => clock.now(),
+      monotonicNow: () => clock.monotonicNow(),
+      setTimer: (callback: () => void, ms: number) => {
+        const timer = clock.setTimer(callback, ms)
+        return { unref: () => timer.unref?.(), timer }
+      },
+      clearTimer: (wrapper) => clock.clearTimer((wrapper as { timer: ClockTimer }).timer),
+    }
+    const bare = new TimerWheel({ clock: plain })
+    const probe = new Probe(clock)
+    bare.schedule(probe, start + 500)
+    bare.cancel(probe)
     assert.equal(clock.pendingTimers, 0)
+    bare.close()
   })
 
   it('caps each sleep and catches up when the clock jumps forward', () => {

@@ -101,7 +101,7 @@ export interface AttemptHooks {
  * Running attempts by the time they time out, on the clock's monotonic time: a timeout is a
  * duration, and the job wheel follows the wall clock, so setting the clock forward would abort
  * every running attempt at once. One wheel instead of a Node timer per attempt: its one timer is
- * armed while attempts run and none is left when they end.
+ * armed while attempts run; once none runs it lapses, holding no process open.
  */
 export class AttemptTimeouts {
   readonly #clock: Clock
