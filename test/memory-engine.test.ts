@@ -252,6 +252,31 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     assert.equal(new Set(finished).size, 1, `one finishedAt, got ${finished.join(', ')}`)
   })
 
+  it('cancels the jobs cancelled in one run of code at one moment, and jobs cancelled one await apart at their own', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob))
+    const { manager, clock } = h
+    const ids = await manager.enqueueMany(
+      FlakyJob,
+      Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
+    )
+    let readings = 0
+    const read = clock.now.bind(clock)
+    clock.now = () => {
+      readings++
+      clock.advance(1)
+      return read()
+    }
+    const cancels = [manager.cancel(ids[0]!), manager.cancel(ids[1]!)]
+    await Promise.all(cancels)
+    assert.equal(readings, 1, 'two cancels in one run of code read the clock once')
+    await manager.cancel(ids[2]!)
+    await manager.cancel(ids[3]!)
+    assert.equal(readings, 3)
+    const finished = await Promise.all(ids.map(async (id) => (await manager.getJob(id))?.finishedAt?.getTime()))
+    assert.equal(finished[0], finished[1])
+    assert.ok(finished[1]! < finished[2]! && finished[2]! < finished[3]!, `finishedAt ${finished.join(', ')}`)
+  })
+
   it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
     const ids = await h.manager.enqueueMany(FlakyJob, [
