@@ -130,6 +130,16 @@ describe('JobTable', () => {
     assert.deepEqual([table.looseCount, table.size], [7, 7 + 8 + 64])
   })
 
+  it('finds and forgets entries numbered past 31 bits, across that boundary', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(2 ** 31 - 100, 2 ** 31 + 100)
+    for (const entry of all) table.add(entry)
+    for (const entry of all) assert.equal(table.get(entry.seq), entry)
+    for (const entry of all.slice(0, 150)) assert.equal(table.delete(entry), true)
+    for (const entry of all) assert.equal(table.get(entry.seq), entry.seq >= 2 ** 31 + 50 ? entry : undefined)
+    assert.deepEqual([...table.values()], all.slice(150))
+  })
+
   it('agrees with a Map under random adds and deletes', () => {
     const rand = random(7)
     const table = new JobTable<Entry>()

@@ -3,9 +3,19 @@ export interface Numbered {
   readonly seq: number
 }
 
-const PAGE_SIZE = 64
+const PAGE_BITS = 6
+const PAGE_SIZE = 1 << PAGE_BITS
 /** A page that is no longer being filled and holds this few entries or fewer is dissolved. */
 const SPARSE = PAGE_SIZE / 8
+
+/**
+ * The number of the page holding entry `seq`. Speed trick (workload W3 cancel): a shift while
+ * `seq` fits in 31 bits (two billion jobs), which V8 does in an integer register; the obvious
+ * `Math.floor(seq / PAGE_SIZE)`, which larger numbers still take, is a floating-point division.
+ */
+function pageOf(seq: number): number {
+  return seq <= 0x7fffffff ? seq >> PAGE_BITS : Math.floor(seq / PAGE_SIZE)
+}
 
 /** Up to {@link PAGE_SIZE} consecutive numbers' entries; holes where entries were removed. */
 class Page<T> {
@@ -65,7 +75,7 @@ export class JobTable<T extends Numbered> {
 
   /** Adds `entry`; its number must be higher than every number added before. */
   add(entry: T): void {
-    const number = Math.floor(entry.seq / PAGE_SIZE)
+    const number = pageOf(entry.seq)
     let page = this.#pages.get(number)
     if (page === undefined) {
       const previousNumber = this.#newest
@@ -84,7 +94,7 @@ export class JobTable<T extends Numbered> {
 
   /** The entry numbered `seq`, if held. */
   get(seq: number): T | undefined {
-    const number = Math.floor(seq / PAGE_SIZE)
+    const number = pageOf(seq)
     let page = this.#getPage
     if (number !== this.#getNumber) {
       page = this.#pages.get(number)
@@ -100,7 +110,7 @@ export class JobTable<T extends Numbered> {
   /** Removes `entry`; false when it was not held. */
   delete(entry: T): boolean {
     const seq = entry.seq
-    const number = Math.floor(seq / PAGE_SIZE)
+    const number = pageOf(seq)
     let page = this.#deletePage
     if (number !== this.#deleteNumber) {
       page = this.#pages.get(number)
