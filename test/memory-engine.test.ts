@@ -277,6 +277,22 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     assert.ok(finished[1]! < finished[2]! && finished[2]! < finished[3]!, `finishedAt ${finished.join(', ')}`)
   })
 
+  it('resolves an idle waiter once a batch nobody listens to cancels the last pending jobs, due or delayed', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { concurrency: 1 })
+    const ids = await h.manager.enqueueMany(FlakyJob, [
+      { args: { n: 1 }, delay: 5000 },
+      { args: { n: 2 } },
+      { args: { n: 3 }, delay: 5000 },
+    ])
+    let isIdle = false
+    void h.manager.onIdle().then(() => (isIdle = true))
+    assert.deepEqual(await h.manager.cancelMany(ids), { cancelled: 3, skipped: [] })
+    await h.tick(10_000)
+    assert.equal(isIdle, true)
+    assert.deepEqual(runs, [], 'no cancelled job runs')
+    assert.equal((await h.manager.counts()).cancelled, 3)
+  })
+
   it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
     const ids = await h.manager.enqueueMany(FlakyJob, [

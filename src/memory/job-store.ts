@@ -84,7 +84,9 @@ export class JobStore {
   /** Moves `record` to `state`, keeping counts and indexes right and the finished lists bounded. */
   transition(record: JobRecord, state: JobState): void {
     const from = this.#entry(record.state)
-    if (record.indexed !== 0) from.index?.remove(record)
+    const fromIndex = from.index
+    // Pending (most transitions) has no index: its records are not asked for their slot.
+    if (fromIndex !== undefined && record.indexed !== 0) fromIndex.remove(record)
     from.count--
     record.state = state
     const to = this.#entry(state)
