@@ -209,6 +209,10 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     return this.#store.counts()
   }
 
+  /**
+   * Cancels a pending job, at the clock's first reading in the code running now (see
+   * {@link TurnClock}): jobs cancelled one after another with no await between share that time.
+   */
   cancel(id: string): Promise<void> {
     try {
       // What #require does, with the one state written out (workload W3, cancel); a job in the
