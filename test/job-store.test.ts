@@ -94,6 +94,68 @@ describe('JobStore', () => {
     assert.deepEqual([store.count('cancelled'), store.list('cancelled', 0, 10)], [0, []])
   })
 
+  it('hands the ending of an evicted cancelled job to the next job cancelled, and the evicted one stays cancelled', () => {
+    const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 1 })
+    const [a, b, c] = create(store, 3) as [JobRecord, JobRecord, JobRecord]
+    a.finishedAt = 2000
+    store.transition(a, 'cancelled')
+    b.finishedAt = 3000
+    store.transition(b, 'cancelled')
+    assert.equal(store.get('1'), undefined, 'a is evicted past keepCancelled')
+    assert.deepEqual([a.state, a.indexed, a.isScheduled], ['cancelled', 0, false], 'a is never pending again')
+    c.finishedAt = 4000
+    assert.deepEqual([a.state, a.args, c.state, c.args], ['cancelled', undefined, 'pending', { i: 2 }])
+    store.transition(c, 'cancelled')
+    assert.deepEqual(
+      store.list('cancelled', 0, 10).map((r) => [r.id, r.state, r.args, r.finishedAt]),
+      [['3', 'cancelled', { i: 2 }, 4000]],
+    )
+    assert.deepEqual(store.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 1 })
+    const info = c.toInfo()
+    assert.deepEqual([info.state, info.finishedAt?.getTime(), info.args], ['cancelled', 4000, { i: 2 }])
+  })
+
+  it('keeps the full history of an evicted job that ran, and its state', () => {
+    const store = new JobStore({ keepCompleted: 1, keepFailed: 10, keepCancelled: 10 })
+    const [a, b] = create(store, 2) as [JobRecord, JobRecord]
+    for (const r of [a, b]) {
+      store.transition(r, 'running')
+      r.written().attempts = 1
+      r.finishedAt = 5000
+      store.transition(r, 'completed')
+    }
+    assert.equal(store.get('1'), undefined)
+    assert.deepEqual([a.state, a.args, a.attempts, a.finishedAt, a.indexed], ['completed', { i: 0 }, 1, 5000, 0])
+    assert.equal(b.indexed !== 0, true)
+  })
+
+  it('counts and lists each finished state right after its ring has wrapped around, with jobs deleted from the middle', () => {
+    const store = new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 5 })
+    const records = create(store, 40)
+    for (const r of records.slice(0, 30)) {
+      r.finishedAt = 1000 + r.seq
+      store.transition(r, 'cancelled')
+    }
+    store.delete(records[27]!)
+    store.delete(records[25]!)
+    for (const r of records.slice(30, 32)) {
+      r.finishedAt = 1000 + r.seq
+      store.transition(r, 'cancelled')
+    }
+    assert.deepEqual(
+      store.list('cancelled', 0, 10).map((r) => r.id),
+      ['32', '31', '30', '29', '27'],
+    )
+    assert.deepEqual(
+      store.list('cancelled', 1, 2).map((r) => r.id),
+      ['31', '30'],
+    )
+    assert.equal(store.count('cancelled'), 5)
+    assert.equal(store.count('pending'), 8)
+    assert.equal(store.get('27')?.finishedAt, 1027)
+    assert.equal(store.get('26'), undefined)
+  })
+
   it('gives snapshots with Dates and a copy of the args', () => {
     const r = new JobRecord(7, kind, { id: 's' }, 0)
     const info = r.toInfo()

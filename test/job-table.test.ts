@@ -34,7 +34,8 @@ describe('JobTable', () => {
     // Thin the first pages down to a few survivors each, so they are dissolved into the loose map.
     const survivors = new Set([1, 2, 70, 130, 131, 200])
     for (const entry of all.slice(0, 64 * 4)) if (!survivors.has(entry.seq)) table.delete(entry)
-    assert.equal(table.pageCount, 2, 'only the two pages not thinned out are left')
+    assert.equal(table.pageCount, 3, 'the two pages not thinned out are left, and the last one thinned out')
+    assert.equal(table.looseCount, 5, 'the pages thinned out before it are dissolved')
     for (const seq of survivors) assert.equal(table.get(seq)?.seq, seq)
     assert.deepEqual(
       [...table.values()].map((e) => e.seq),
@@ -45,19 +46,58 @@ describe('JobTable', () => {
     assert.equal(table.size, survivors.size - 1 + 64)
   })
 
-  it('dissolves the page that was being filled once the next page starts', () => {
+  it('dissolves the page that was being filled, thinned out, once the next page starts and another thins out', () => {
     const table = new JobTable<Entry>()
     const first = entries(0, 63)
     for (const entry of first) table.add(entry)
     for (const entry of first.slice(1)) table.delete(entry)
     assert.equal(table.pageCount, 1)
-    table.add({ seq: 64 })
-    assert.equal(table.pageCount, 1, 'the thinned first page is dissolved, the new one made')
+    const second = entries(64, 127)
+    for (const entry of second) table.add(entry)
+    assert.equal(table.pageCount, 2, 'the thinned first page waits')
+    table.add({ seq: 128 })
+    for (const entry of second.slice(1)) table.delete(entry)
+    assert.deepEqual([table.pageCount, table.looseCount], [2, 1], 'the first page is dissolved, the second waits')
     assert.equal(table.get(0), first[0])
+    assert.equal(table.get(64), second[0])
     assert.deepEqual(
       [...table.values()].map((e) => e.seq),
-      [0, 64],
+      [0, 64, 128],
     )
+  })
+
+  it('drops the page that was being filled, emptied, once the next page starts', () => {
+    const table = new JobTable<Entry>()
+    const first = entries(0, 63)
+    for (const entry of first) table.add(entry)
+    for (const entry of first) table.delete(entry)
+    table.add({ seq: 64 })
+    assert.deepEqual([table.pageCount, table.looseCount], [1, 0])
+  })
+
+  it('moves no entry out of its page while entries are forgotten in the order they came', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(0, 64 * 20 - 1)
+    for (const entry of all) table.add(entry)
+    for (const entry of all.slice(0, 64 * 19)) {
+      assert.equal(table.delete(entry), true)
+      assert.equal(table.looseCount, 0, `after deleting ${entry.seq}`)
+    }
+    assert.deepEqual([table.pageCount, table.size], [1, 64])
+  })
+
+  it('finds entries by get and forgets them by delete on different pages in turn', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(1, 64 * 10)
+    for (const entry of all) table.add(entry)
+    // As a cancel finds one job and evicts one cancelled long before: each side keeps its own page.
+    for (let i = 0; i < 64 * 5; i++) {
+      assert.equal(table.get(all[64 * 5 + i]!.seq), all[64 * 5 + i])
+      assert.equal(table.delete(all[i]!), true)
+      assert.equal(table.get(all[i]!.seq), undefined)
+    }
+    assert.equal(table.size, 64 * 5)
+    assert.deepEqual([...table.values()], all.slice(64 * 5))
   })
 
   it('finds every entry while the oldest are forgotten in order, pages dissolving as they thin out', () => {
@@ -72,6 +112,32 @@ describe('JobTable', () => {
     }
     assert.equal(table.size, 100)
     assert.deepEqual([...table.values()], all.slice(540))
+  })
+
+  it('forgets the page it last found once that page is dissolved, for get and for delete', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(0, 64 * 3 - 1)
+    for (const entry of all) table.add(entry)
+    // Page 0 found by both get and delete, then thinned out to 8 entries (0 to 7), which waits.
+    for (const entry of all.slice(8, 64)) table.delete(entry)
+    assert.equal(table.get(1), all[1])
+    // Page 1 thins out: page 0 is dissolved, its entries now loose.
+    for (const entry of all.slice(72, 128)) table.delete(entry)
+    assert.equal(table.looseCount, 8)
+    assert.equal(table.delete(all[0]!), true)
+    assert.equal(table.get(0), undefined)
+    assert.equal(table.get(1), all[1])
+    assert.deepEqual([table.looseCount, table.size], [7, 7 + 8 + 64])
+  })
+
+  it('finds and forgets entries numbered past 31 bits, across that boundary', () => {
+    const table = new JobTable<Entry>()
+    const all = entries(2 ** 31 - 100, 2 ** 31 + 100)
+    for (const entry of all) table.add(entry)
+    for (const entry of all) assert.equal(table.get(entry.seq), entry)
+    for (const entry of all.slice(0, 150)) assert.equal(table.delete(entry), true)
+    for (const entry of all) assert.equal(table.get(entry.seq), entry.seq >= 2 ** 31 + 50 ? entry : undefined)
+    assert.deepEqual([...table.values()], all.slice(150))
   })
 
   it('agrees with a Map under random adds and deletes', () => {
@@ -102,7 +168,8 @@ describe('JobTable', () => {
       }
     }
     assert.equal(table.size, model.size)
-    assert.ok(table.pageCount <= Math.ceil(model.size / 8) + 1, `${table.pageCount} pages for ${model.size} entries`)
+    // Pages not thinned out hold over 8 entries each; besides them, the one being filled and one waiting.
+    assert.ok(table.pageCount <= Math.ceil(model.size / 8) + 2, `${table.pageCount} pages for ${model.size} entries`)
     for (let seq = 0; seq <= next; seq++) assert.equal(table.get(seq), model.get(seq))
   })
 })

@@ -289,6 +289,47 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     assert.equal(new Set(finished).size, 1, `one finishedAt, got ${finished.join(', ')}`)
   })
 
+  it('cancels the jobs cancelled in one run of code at one moment, and jobs cancelled one await apart at their own', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob))
+    const { manager, clock } = h
+    const ids = await manager.enqueueMany(
+      FlakyJob,
+      Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
+    )
+    let readings = 0
+    const read = clock.now.bind(clock)
+    clock.now = () => {
+      readings++
+      clock.advance(1)
+      return read()
+    }
+    const cancels = [manager.cancel(ids[0]!), manager.cancel(ids[1]!)]
+    await Promise.all(cancels)
+    assert.equal(readings, 1, 'two cancels in one run of code read the clock once')
+    await manager.cancel(ids[2]!)
+    await manager.cancel(ids[3]!)
+    assert.equal(readings, 3)
+    const finished = await Promise.all(ids.map(async (id) => (await manager.getJob(id))?.finishedAt?.getTime()))
+    assert.equal(finished[0], finished[1])
+    assert.ok(finished[1]! < finished[2]! && finished[2]! < finished[3]!, `finishedAt ${finished.join(', ')}`)
+  })
+
+  it('resolves an idle waiter once a batch nobody listens to cancels the last pending jobs, due or delayed', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { concurrency: 1 })
+    const ids = await h.manager.enqueueMany(FlakyJob, [
+      { args: { n: 1 }, delay: 5000 },
+      { args: { n: 2 } },
+      { args: { n: 3 }, delay: 5000 },
+    ])
+    let isIdle = false
+    void h.manager.onIdle().then(() => (isIdle = true))
+    assert.deepEqual(await h.manager.cancelMany(ids), { cancelled: 3, skipped: [] })
+    await h.tick(10_000)
+    assert.equal(isIdle, true)
+    assert.deepEqual(runs, [], 'no cancelled job runs')
+    assert.equal((await h.manager.counts()).cancelled, 3)
+  })
+
   it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
     const ids = await h.manager.enqueueMany(FlakyJob, [

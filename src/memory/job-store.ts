@@ -1,80 +1,7 @@
 import type { JobState } from '../types'
 import { JobRecord, parseJobId, type JobKind } from './job-record'
 import { JobTable } from './job-table'
-
-/**
- * The records of one state in the order they entered it. A record knows its slot (`indexed`), so
- * removing it leaves a hole in O(1); holes are compacted away once they are four times the records,
- * so every operation is O(1) amortized. (A `Set` is O(1) too, but finding its oldest entry walks
- * over the entries deleted before it, which for a bounded finished list is most of them.)
- */
-class StateIndex {
-  #slots: (JobRecord | undefined)[] = []
-  /** Every slot before it is a hole. */
-  #head = 0
-  #size = 0
-
-  get size(): number {
-    return this.#size
-  }
-
-  add(record: JobRecord): void {
-    record.indexed = this.#slots.push(record)
-    this.#size++
-  }
-
-  remove(record: JobRecord): void {
-    this.#slots[record.indexed - 1] = undefined
-    record.indexed = 0
-    this.#size--
-    const holes = this.#slots.length - this.#size
-    if (this.#size === 0) {
-      this.#slots = []
-      this.#head = 0
-    } else if (holes > 1024 && holes > 4 * this.#size) {
-      // Compacting renumbers every record left, so a full bounded list (each add evicts its
-      // oldest) waits for four holes per record: a quarter of a renumbering per removal, not one
-      // (workload W1, where every job ends in the completed list).
-      this.#compact()
-    }
-  }
-
-  /** The record that entered first. */
-  oldest(): JobRecord | undefined {
-    const slots = this.#slots
-    while (this.#head < slots.length && slots[this.#head] === undefined) this.#head++
-    return slots[this.#head]
-  }
-
-  /** A page of the records, oldest first or newest first. */
-  page(newestFirst: boolean, offset: number, limit: number): JobRecord[] {
-    const page: JobRecord[] = []
-    const slots = this.#slots
-    let skip = offset
-    const step = newestFirst ? -1 : 1
-    for (
-      let i = newestFirst ? slots.length - 1 : this.#head;
-      i >= this.#head && i < slots.length && page.length < limit;
-      i += step
-    ) {
-      const record = slots[i]
-      if (record === undefined) continue
-      if (skip > 0) skip--
-      else page.push(record)
-    }
-    return page
-  }
-
-  #compact(): void {
-    const live: JobRecord[] = []
-    for (let i = this.#head; i < this.#slots.length; i++) {
-      const record = this.#slots[i]
-      if (record !== undefined) record.indexed = live.push(record)
-    }
-    this.#slots = live
-    this.#head = 0
-  }
-}
+import { StateIndex } from './state-index'
 
 /** How many finished jobs of each kind the store keeps. */
 export interface JobStoreLimits {
@@ -93,15 +20,15 @@ export class JobStore {
   readonly #jobs = new JobTable<JobRecord>()
   #lastSeq = 0
   readonly #pending = new StateEntry(undefined, Infinity)
-  readonly #running = new StateEntry(new StateIndex(), Infinity)
+  readonly #running = new StateEntry(new StateIndex<JobRecord>(), Infinity)
   readonly #completed: StateEntry
   readonly #failed: StateEntry
   readonly #cancelled: StateEntry
 
   constructor(limits: JobStoreLimits) {
-    this.#completed = new StateEntry(new StateIndex(), limits.keepCompleted)
-    this.#failed = new StateEntry(new StateIndex(), limits.keepFailed)
-    this.#cancelled = new StateEntry(new StateIndex(), limits.keepCancelled)
+    this.#completed = new StateEntry(new StateIndex<JobRecord>(), limits.keepCompleted)
+    this.#failed = new StateEntry(new StateIndex<JobRecord>(), limits.keepFailed)
+    this.#cancelled = new StateEntry(new StateIndex<JobRecord>(), limits.keepCancelled)
   }
 
   /**
@@ -157,7 +84,9 @@ export class JobStore {
   /** Moves `record` to `state`, keeping counts and indexes right and the finished lists bounded. */
   transition(record: JobRecord, state: JobState): void {
     const from = this.#entry(record.state)
-    if (record.indexed !== 0) from.index?.remove(record)
+    const fromIndex = from.index
+    // Pending (most transitions) has no index: its records are not asked for their slot.
+    if (fromIndex !== undefined && record.indexed !== 0) fromIndex.remove(record)
     from.count--
     record.state = state
     const to = this.#entry(state)
@@ -166,8 +95,11 @@ export class JobStore {
     if (index === undefined) return
     index.add(record)
     if (index.size > to.limit) {
-      const oldest = index.oldest()
-      if (oldest !== undefined) this.delete(oldest)
+      // The oldest past the bound is forgotten (what `delete` does, knowing where it is).
+      const oldest = index.shift()!
+      this.#jobs.delete(oldest)
+      to.count--
+      oldest.forget()
     }
   }
 
@@ -190,6 +122,7 @@ export class JobStore {
     const entry = this.#entry(record.state)
     if (record.indexed !== 0) entry.index?.remove(record)
     entry.count--
+    record.forget()
   }
 
   /**
@@ -215,7 +148,7 @@ export class JobStore {
 class StateEntry {
   count = 0
   constructor(
-    readonly index: StateIndex | undefined,
+    readonly index: StateIndex<JobRecord> | undefined,
     readonly limit: number,
   ) {}
 }

@@ -3,9 +3,19 @@ export interface Numbered {
   readonly seq: number
 }
 
-const PAGE_SIZE = 64
+const PAGE_BITS = 6
+const PAGE_SIZE = 1 << PAGE_BITS
 /** A page that is no longer being filled and holds this few entries or fewer is dissolved. */
 const SPARSE = PAGE_SIZE / 8
+
+/**
+ * The number of the page holding entry `seq`. Speed trick (workload W3 cancel): a shift while
+ * `seq` fits in 31 bits (two billion jobs), which V8 does in an integer register; the obvious
+ * `Math.floor(seq / PAGE_SIZE)`, which larger numbers still take, is a floating-point division.
+ */
+function pageOf(seq: number): number {
+  return seq <= 0x7fffffff ? seq >> PAGE_BITS : Math.floor(seq / PAGE_SIZE)
+}
 
 /** Up to {@link PAGE_SIZE} consecutive numbers' entries; holes where entries were removed. */
 class Page<T> {
@@ -21,6 +31,12 @@ class Page<T> {
  * delayed for a day among thousands that ran at once) cannot each keep a whole page alive, a page
  * left with at most 8 entries, once it is no longer being filled, is dissolved: its entries move
  * to a plain `Map`. Every operation is O(1) (dissolving moves at most 8 entries).
+ *
+ * Speed trick (workloads W1 and W3 cancel): a page that thins out is dissolved only when a second
+ * one does (or, for the page being filled, when the next one starts), so at most one sparse page
+ * waits. Entries mostly go in the order they came (the oldest finished jobs evicted), so by then
+ * the first page has almost always emptied and gone: its last 8 entries are not moved to the map
+ * only to be deleted from it. The obvious version dissolves a page as soon as it thins out.
  */
 export class JobTable<T extends Numbered> {
   readonly #pages = new Map<number, Page<T>>()
@@ -29,13 +45,19 @@ export class JobTable<T extends Numbered> {
   /** The number of the page being filled: the one holding the highest number added so far. */
   #newest = -1
   #size = 0
+  /** The number of the page that thinned out and waits to be dissolved (-1: none). */
+  #sparse = -1
   /**
-   * Speed trick (workloads W1 and W3 cancel): the page last found, and its number (-1: none).
-   * Jobs mostly end, and are forgotten, in the order they were made, so one lookup in the map
-   * serves the next 63; the obvious version asks the map every time. Cleared when that page goes.
+   * Speed trick (workloads W1 and W3 cancel): the page last found by `get`, and the page last
+   * found by `delete`, with their numbers (-1: none). Jobs are mostly found, and forgotten, in the
+   * order they were made, so one lookup in the map serves the next 63 of each; one cache for both
+   * would be lost at every call while a cancel finds one job and evicts another 1000 older. The
+   * obvious version asks the map every time. Cleared when their page goes.
    */
-  #lastNumber = -1
-  #lastPage: Page<T> | undefined = undefined
+  #getNumber = -1
+  #getPage: Page<T> | undefined = undefined
+  #deleteNumber = -1
+  #deletePage: Page<T> | undefined = undefined
 
   get size(): number {
     return this.#size
@@ -46,16 +68,22 @@ export class JobTable<T extends Numbered> {
     return this.#pages.size
   }
 
+  /** Entries held outside pages, for tests and diagnostics. */
+  get looseCount(): number {
+    return this.#loose.size
+  }
+
   /** Adds `entry`; its number must be higher than every number added before. */
   add(entry: T): void {
-    const number = Math.floor(entry.seq / PAGE_SIZE)
+    const number = pageOf(entry.seq)
     let page = this.#pages.get(number)
     if (page === undefined) {
       const previousNumber = this.#newest
       const previous = this.#pages.get(previousNumber)
       this.#newest = number
       // The previous page is filled now; it may have been thinned out while it was the newest.
-      if (previous !== undefined && previous.live <= SPARSE) this.#dissolve(previousNumber, previous)
+      if (previous !== undefined && previous.live === 0) this.#drop(previousNumber)
+      else if (previous !== undefined && previous.live <= SPARSE) this.#thinned(previousNumber)
       page = new Page<T>()
       this.#pages.set(number, page)
     }
@@ -66,8 +94,15 @@ export class JobTable<T extends Numbered> {
 
   /** The entry numbered `seq`, if held. */
   get(seq: number): T | undefined {
-    const number = Math.floor(seq / PAGE_SIZE)
-    const page = this.#pageNumbered(number)
+    const number = pageOf(seq)
+    let page = this.#getPage
+    if (number !== this.#getNumber) {
+      page = this.#pages.get(number)
+      if (page !== undefined) {
+        this.#getNumber = number
+        this.#getPage = page
+      }
+    }
     if (page !== undefined) return page.slots[seq - number * PAGE_SIZE]
     return this.#loose.size > 0 ? this.#loose.get(seq) : undefined
   }
@@ -75,8 +110,15 @@ export class JobTable<T extends Numbered> {
   /** Removes `entry`; false when it was not held. */
   delete(entry: T): boolean {
     const seq = entry.seq
-    const number = Math.floor(seq / PAGE_SIZE)
-    const page = this.#pageNumbered(number)
+    const number = pageOf(seq)
+    let page = this.#deletePage
+    if (number !== this.#deleteNumber) {
+      page = this.#pages.get(number)
+      if (page !== undefined) {
+        this.#deleteNumber = number
+        this.#deletePage = page
+      }
+    }
     if (page === undefined) {
       if (this.#loose.get(seq) !== entry) return false
       this.#loose.delete(seq)
@@ -86,9 +128,10 @@ export class JobTable<T extends Numbered> {
     const slot = seq - number * PAGE_SIZE
     if (page.slots[slot] !== entry) return false
     page.slots[slot] = undefined
-    page.live--
     this.#size--
-    if (number !== this.#newest && page.live <= SPARSE) this.#dissolve(number, page)
+    const live = --page.live
+    if (live === 0 && number !== this.#newest) this.#drop(number)
+    else if (live === SPARSE && number !== this.#newest) this.#thinned(number)
     return true
   }
 
@@ -107,23 +150,28 @@ export class JobTable<T extends Numbered> {
     while (next < loose.length) yield loose[next++]!
   }
 
-  /** The page numbered `number`, if held (see {@link JobTable.#lastPage}). */
-  #pageNumbered(number: number): Page<T> | undefined {
-    if (number === this.#lastNumber) return this.#lastPage
-    const page = this.#pages.get(number)
-    if (page !== undefined) {
-      this.#lastNumber = number
-      this.#lastPage = page
-    }
-    return page
+  /** Page `number` (no longer being filled) has thinned out: the page that waited before it is dissolved. */
+  #thinned(number: number): void {
+    const waiting = this.#sparse
+    this.#sparse = number
+    if (waiting === -1 || waiting === number) return
+    const page = this.#pages.get(waiting)
+    if (page === undefined) return
+    for (const entry of page.slots) if (entry !== undefined) this.#loose.set(entry.seq, entry)
+    this.#drop(waiting)
   }
 
-  #dissolve(number: number, page: Page<T>): void {
-    for (const entry of page.slots) if (entry !== undefined) this.#loose.set(entry.seq, entry)
+  /** Forgets page `number` (emptied, or its entries moved to the loose map). */
+  #drop(number: number): void {
     this.#pages.delete(number)
-    if (number === this.#lastNumber) {
-      this.#lastNumber = -1
-      this.#lastPage = undefined
+    if (number === this.#sparse) this.#sparse = -1
+    if (number === this.#getNumber) {
+      this.#getNumber = -1
+      this.#getPage = undefined
+    }
+    if (number === this.#deleteNumber) {
+      this.#deleteNumber = -1
+      this.#deletePage = undefined
     }
   }
 }

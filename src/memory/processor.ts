@@ -122,13 +122,16 @@ export class JobProcessor {
 
   /**
    * Cancels a pending record: it leaves the wheel and ends `cancelled`, at `finishedAt` (by
-   * default the clock's reading now; a batch passes one reading for all its jobs).
+   * default the clock's reading now; a batch passes one reading for all its jobs). `isUnseen`
+   * says no one can see it end (no `cancelled` listener, no settled waiter): it then only moves
+   * to its state, and the caller resolves idle waiters, if the engine is idle, once it is done.
    */
-  cancel(record: JobRecord, finishedAt: number = this.#clock.now()): void {
+  cancel(record: JobRecord, finishedAt: number = this.#clock.now(), isUnseen = false): void {
     const isQueued = !record.isScheduled
     this.#wheel.cancel(record)
     record.finishedAt = finishedAt
-    this.#finish(record, 'cancelled')
+    if (isUnseen) this.#store.transition(record, 'cancelled')
+    else this.#finish(record, 'cancelled')
     // A due record sits in the ready queue, which skips it and drops it with the other stale ones.
     if (isQueued) this.#ready.markStale()
   }
