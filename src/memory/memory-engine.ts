@@ -148,9 +148,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       const pending = this.#store.count('pending')
       if (pending + count > this.#maxPendingJobs)
         throw new PendingJobsLimitError(first.name, this.#maxPendingJobs, { pending, batch: count })
-      const ids = new Array<string>(count)
-      for (let i = 0; i < count; i++) ids[i] = this.#processor.add(jobs[i]!).id
-      return Promise.resolve(ids)
+      return Promise.resolve(this.#processor.addMany(jobs))
     } catch (error) {
       return Promise.reject(error)
     }
