@@ -4,7 +4,7 @@ import { BackgroundJobBase } from '../src/background-job-base'
 import type { BackgroundJobEngine } from '../src/background-job-engine'
 import type { BackgroundJobManager } from '../src/background-job-manager'
 import { ManualClock, systemClock, type Clock } from '../src/clock'
-import { ManagerStoppedError } from '../src/errors'
+import { ManagerStoppedError, PendingJobsLimitError } from '../src/errors'
 import { addBackgroundJobs } from '../src/register'
 import { REGISTRATIONS } from '../src/registrations'
 import type { JobContext } from '../src/types'
@@ -308,6 +308,40 @@ describe('MemoryJobEngine.enqueueMany', () => {
       runs.map((run) => [run.n, run.at - t]),
       [
         [4, 0],
+        [1, 5000],
+      ],
+    )
+  })
+
+  it('stores a batch given as columns as it stores one given as jobs, and refuses it whole past maxPendingJobs', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { maxPendingJobs: 3 })
+    const engine = h.container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine)
+    const t = h.clock.now()
+    const ids = await engine.enqueueBatch!({
+      name: 'FlakyJob',
+      enqueuedAt: t,
+      args: [{ n: 1 }, { n: 2 }],
+      runAt: [t + 5000, t - 10],
+    })
+    const jobs = await Promise.all(ids.map((id) => h!.manager.getJob(id)))
+    assert.deepEqual(
+      jobs.map((job) => [job?.name, job?.args, job?.createdAt.getTime(), job?.runAt.getTime()]),
+      [
+        ['FlakyJob', { n: 1 }, t, t + 5000],
+        ['FlakyJob', { n: 2 }, t, t],
+      ],
+    )
+    await assert.rejects(
+      engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [{ n: 3 }, { n: 4 }], runAt: [t, t] }),
+      PendingJobsLimitError,
+    )
+    assert.equal((await h.manager.counts()).pending, 2)
+    assert.deepEqual(await engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [], runAt: [] }), [])
+    await h.tick(5000)
+    assert.deepEqual(
+      runs.map((run) => [run.n, run.at - t]),
+      [
+        [2, 0],
         [1, 5000],
       ],
     )

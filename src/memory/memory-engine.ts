@@ -5,6 +5,7 @@ import {
   type EngineContext,
   type EngineFactory,
   type NewJob,
+  type NewJobBatch,
   type NewSchedule,
 } from '../background-job-engine'
 import type { Clock } from '../clock'
@@ -149,6 +150,21 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       if (pending + count > this.#maxPendingJobs)
         throw new PendingJobsLimitError(first.name, this.#maxPendingJobs, { pending, batch: count })
       return Promise.resolve(this.#processor.addMany(jobs))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  enqueueBatch(batch: NewJobBatch): Promise<string[]> {
+    try {
+      this.#assertRunning()
+      const count = batch.args.length
+      if (count === 0) return Promise.resolve([])
+      // The whole batch or nothing, as for enqueueMany.
+      const pending = this.#store.count('pending')
+      if (pending + count > this.#maxPendingJobs)
+        throw new PendingJobsLimitError(batch.name, this.#maxPendingJobs, { pending, batch: count })
+      return Promise.resolve(this.#processor.addBatch(batch))
     } catch (error) {
       return Promise.reject(error)
     }

@@ -1,4 +1,4 @@
-import type { JobHandler, JobHandlerSource, NewJob } from '../background-job-engine'
+import type { JobHandler, JobHandlerSource, NewJob, NewJobBatch } from '../background-job-engine'
 import type { Clock } from '../clock'
 import {
   JobTimeoutError,
@@ -142,6 +142,29 @@ export class JobProcessor {
       const record = store.create(kind, job.args, createdTick)
       if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
       this.#file(record, job.runAt, now)
+      if (isHeard && this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
+      ids[i] = record.id
+    }
+    return ids
+  }
+
+  /**
+   * Stores a batch given as columns, as {@link JobProcessor.addMany} stores one given as jobs,
+   * and returns their ids in order. The caller has checked that there is room for all of them.
+   */
+  addBatch(batch: NewJobBatch): string[] {
+    const { args, runAt } = batch
+    const count = args.length
+    const ids = new Array<string>(count)
+    const store = this.#store
+    const kind = this.#kindOf(batch.name)
+    const now = batch.enqueuedAt
+    const createdTick = this.#wheel.tickOf(now)
+    // No listener can be added while none listens: only the engine's code runs in this loop.
+    const isHeard = this.#events.has('enqueued')
+    for (let i = 0; i < count; i++) {
+      const record = store.create(kind, args[i], createdTick)
+      this.#file(record, runAt[i]!, now)
       if (isHeard && this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
       ids[i] = record.id
     }
