@@ -67,6 +67,20 @@ export interface NewJob {
   readonly scheduleId?: string
 }
 
+/**
+ * A batch of new jobs of one name, as columns: each job's args and due time side by side, the
+ * name and the creation time once. What {@link BackgroundJobEngine.enqueueBatch} stores.
+ */
+export interface NewJobBatch {
+  readonly name: string
+  /** When the batch was enqueued, in ms since the epoch: every job's creation time. */
+  readonly enqueuedAt: number
+  /** Each job's validated and copied arguments. */
+  readonly args: readonly unknown[]
+  /** When each job may run, in ms since the epoch, at the index of its args. */
+  readonly runAt: readonly number[]
+}
+
 /** A recurring schedule to add or replace, its expression already parsed and validated. */
 export interface NewSchedule {
   readonly id: string
@@ -95,6 +109,12 @@ export interface BackgroundJobEngine {
    * the ids already stored, so that none is lost without a word.
    */
   enqueueMany(jobs: readonly NewJob[]): Promise<string[]>
+  /**
+   * Optional: {@link BackgroundJobEngine.enqueueMany} for a batch given as columns, with the same
+   * promises. Workload W3 (bulk enqueue): the manager then makes no {@link NewJob} object per job;
+   * an engine without it is given the batch as `NewJob` objects, through `enqueueMany`.
+   */
+  enqueueBatch?(batch: NewJobBatch): Promise<string[]>
   getJob(id: string): Promise<JobInfo | undefined>
   listJobs(query: Required<ListJobsQuery>): Promise<JobPage>
   counts(): Promise<JobCounts>

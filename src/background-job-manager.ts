@@ -5,6 +5,7 @@ import {
   type BackgroundJobEngine,
   type EngineCapabilities,
   type NewJob,
+  type NewJobBatch,
 } from './background-job-engine'
 import type { Clock } from './clock'
 import {
@@ -190,7 +191,8 @@ export class BackgroundJobManager {
     const count = jobs.length
     if (count === 0) return Promise.resolve([])
     const enqueuedAt = this.#clock.now()
-    const batch = new Array<NewJob>(count)
+    const args = new Array<unknown>(count)
+    const runAt = new Array<number>(count)
     for (let i = 0; i < count; i++) {
       const item: unknown = jobs[i]
       if (!isPlainObject(item) || !hasOnlyKnownKeys(item, BULK_JOB_KEYS)) {
@@ -204,15 +206,15 @@ export class BackgroundJobManager {
         }
         readOptions(item as BulkJob<unknown>, BULK_JOB_KEYS, `jobs[${i}]`, InvalidEnqueueOptionsError)
       }
-      const { args, delay, runAt } = item as BulkJob<unknown>
-      batch[i] = {
-        name,
-        args: copyJobArgs(args, this.#maxArgsBytes, i),
-        runAt: dueAt(delay, runAt, enqueuedAt, i),
-        enqueuedAt,
-      }
+      const { args: given, delay, runAt: at } = item as BulkJob<unknown>
+      args[i] = copyJobArgs(given, this.#maxArgsBytes, i)
+      runAt[i] = dueAt(delay, at, enqueuedAt, i)
     }
-    return this.#engine.enqueueMany(batch)
+    const batch: NewJobBatch = { name, enqueuedAt, args, runAt }
+    const engine = this.#engine
+    // Speed trick (workload W3, bulk enqueue): the batch goes as columns to an engine that takes
+    // them, without an object per job; the obvious version, for every engine, is enqueueMany.
+    return engine.enqueueBatch !== undefined ? engine.enqueueBatch(batch) : engine.enqueueMany(newJobsOf(batch))
   }
 
   /**
@@ -437,6 +439,14 @@ export class BackgroundJobManager {
   get capabilities(): EngineCapabilities {
     return this.#engine.capabilities ?? MEMORY_CAPABILITIES
   }
+}
+
+/** The jobs of `batch`, one {@link NewJob} each, for an engine without `enqueueBatch`. */
+function newJobsOf(batch: NewJobBatch): NewJob[] {
+  const { name, enqueuedAt, args, runAt } = batch
+  const jobs = new Array<NewJob>(args.length)
+  for (let i = 0; i < args.length; i++) jobs[i] = { name, args: args[i], runAt: runAt[i]!, enqueuedAt }
+  return jobs
 }
 
 /** Checks the options of `on` and `off`; undefined stays undefined (the local scope). */

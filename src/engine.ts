@@ -9,6 +9,7 @@ export type {
   JobHandler,
   JobHandlerSource,
   NewJob,
+  NewJobBatch,
   NewSchedule,
 } from './background-job-engine'
 export { ManualClock, systemClock } from './clock'

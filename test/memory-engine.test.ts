@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { asValue, createContainer } from 'awilix'
 import { BackgroundJobBase } from '../src/background-job-base'
+import type { BackgroundJobEngine } from '../src/background-job-engine'
 import type { BackgroundJobManager } from '../src/background-job-manager'
 import { ManualClock, systemClock, type Clock } from '../src/clock'
-import { ManagerStoppedError } from '../src/errors'
+import { ManagerStoppedError, PendingJobsLimitError } from '../src/errors'
 import { addBackgroundJobs } from '../src/register'
+import { REGISTRATIONS } from '../src/registrations'
 import type { JobContext } from '../src/types'
 import { deferred } from './support/deferred'
 import { CapturingLogger, createHarness, type Harness } from './support/harness'
@@ -340,6 +342,98 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     const settled = h.manager.onSettled(ids[0]!)
     await h.manager.cancelMany(ids)
     assert.equal((await settled).state, 'cancelled')
+  })
+})
+
+describe('MemoryJobEngine.enqueueMany', () => {
+  class OtherJob extends BackgroundJobBase<{ n: number }> {
+    protected override async executing(): Promise<void> {}
+  }
+  let h: Harness | undefined
+
+  beforeEach(() => {
+    script = []
+    runs.length = 0
+    now = () => h!.clock.now()
+  })
+
+  afterEach(async () => {
+    await h?.container.dispose()
+  })
+
+  it('stores each job of a batch under its own name, creation time and due time, as enqueue stores each', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob).addJob(OtherJob))
+    const engine = h.container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine)
+    const t = h.clock.now()
+    const ids = await engine.enqueueMany([
+      { name: 'FlakyJob', args: { n: 1 }, runAt: t + 5000, enqueuedAt: t },
+      { name: 'OtherJob', args: { n: 2 }, runAt: t + 5000, enqueuedAt: t },
+      { name: 'OtherJob', args: { n: 3 }, runAt: t + 9000, enqueuedAt: t - 1000 },
+      { name: 'FlakyJob', args: { n: 4 }, runAt: t, enqueuedAt: t, scheduleId: 'nightly' },
+    ])
+    const jobs = await Promise.all(ids.map((id) => h!.manager.getJob(id)))
+    assert.deepEqual(
+      jobs.map((job) => [job?.name, job?.args, job?.createdAt.getTime(), job?.runAt.getTime(), job?.scheduleId]),
+      [
+        ['FlakyJob', { n: 1 }, t, t + 5000, undefined],
+        ['OtherJob', { n: 2 }, t, t + 5000, undefined],
+        ['OtherJob', { n: 3 }, t - 1000, t + 9000, undefined],
+        ['FlakyJob', { n: 4 }, t, t, 'nightly'],
+      ],
+    )
+    await h.tick(5000)
+    assert.deepEqual(
+      runs.map((run) => [run.n, run.at - t]),
+      [
+        [4, 0],
+        [1, 5000],
+      ],
+    )
+  })
+
+  it('stores a batch given as columns as it stores one given as jobs, and refuses it whole past maxPendingJobs', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { maxPendingJobs: 3 })
+    const engine = h.container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine)
+    const t = h.clock.now()
+    const ids = await engine.enqueueBatch!({
+      name: 'FlakyJob',
+      enqueuedAt: t,
+      args: [{ n: 1 }, { n: 2 }],
+      runAt: [t + 5000, t - 10],
+    })
+    const jobs = await Promise.all(ids.map((id) => h!.manager.getJob(id)))
+    assert.deepEqual(
+      jobs.map((job) => [job?.name, job?.args, job?.createdAt.getTime(), job?.runAt.getTime()]),
+      [
+        ['FlakyJob', { n: 1 }, t, t + 5000],
+        ['FlakyJob', { n: 2 }, t, t],
+      ],
+    )
+    await assert.rejects(
+      engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [{ n: 3 }, { n: 4 }], runAt: [t, t] }),
+      PendingJobsLimitError,
+    )
+    assert.equal((await h.manager.counts()).pending, 2)
+    assert.deepEqual(await engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [], runAt: [] }), [])
+    await h.tick(5000)
+    assert.deepEqual(
+      runs.map((run) => [run.n, run.at - t]),
+      [
+        [2, 0],
+        [1, 5000],
+      ],
+    )
+  })
+
+  it('tells an enqueued listener added while a batch is stored of the jobs stored after it', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob))
+    const heard: number[] = []
+    const off = h.manager.on('enqueued', () => {
+      off()
+      h!.manager.on('enqueued', (job) => heard.push((job.args as { n: number }).n))
+    })
+    await h.manager.enqueueMany(FlakyJob, [{ args: { n: 1 } }, { args: { n: 2 } }, { args: { n: 3 } }])
+    assert.deepEqual(heard, [2, 3])
   })
 })
 

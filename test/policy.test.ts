@@ -255,6 +255,151 @@ describe('copyJobArgs', () => {
     })
   })
 
+  describe('objects copied again (their keys seen before, so copied from a blank)', () => {
+    /** Keys that take every road: index keys, `__proto__`, escapes, multi-byte text, and any string. */
+    const anyKey = fc.oneof(
+      fc.constantFrom('i', 'id', 'name', '0', '12', '__proto__', 'toString', 'with space', 'quote"', 'é', '\u2028'),
+      fc.string({ unit: anyUnit, maxLength: 8 }),
+    )
+    /** Values a flat object may hold: JSON primitives, and the ones JSON would change or drop. */
+    const anyFlatValue = fc.oneof(
+      fc.string({ unit: anyUnit, maxLength: 12 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e21, -0),
+      fc.constant(() => 1),
+      fc.constant(Symbol('s')),
+      fc.bigInt(),
+    )
+    /** An object with these entries as its own data, `__proto__` included. */
+    const objectOf = (entries: [string, unknown][]): Record<string, unknown> => {
+      const object: Record<string, unknown> = {}
+      for (const [key, value] of entries)
+        Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+      return object
+    }
+    const isJsonPrimitive = (value: unknown): boolean =>
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+
+    /**
+     * What copying a flat object under `maxBytes` gives, worked out the obvious way: the copy
+     * when it fits, else the path and message of the first refusal (a value's own refusal, as the
+     * copy of `[value]` words it; the budget, at the object for a key and at the key for a value).
+     */
+    function expectedFlat(
+      object: Record<string, unknown>,
+      maxBytes: number,
+    ): { copy: unknown } | { path: string; message: string } {
+      const budget = (path: string): { path: string; message: string } => ({
+        path,
+        message: `Job arguments must be JSON data, but \`${path}\` pushes the arguments past the \`maxArgsBytes\` limit. Store large data elsewhere and pass its key, or raise \`maxArgsBytes\`.`,
+      })
+      let left = maxBytes - 2
+      if (left < 0) return budget('args')
+      let written = 0
+      for (const key of Object.keys(object)) {
+        const value = object[key]
+        if (value === undefined) continue
+        left -= jsonBytes(key) + (written === 0 ? 1 : 2)
+        if (left < 0) return budget('args')
+        const path = `args.${key}`
+        if (!isJsonPrimitive(value))
+          return { path, message: refusal([value]).message.replace('`args[0]`', () => `\`${path}\``) }
+        left -= jsonBytes(value)
+        if (left < 0) return budget(path)
+        written++
+      }
+      // JSON leaves undefined values out (and the copy keeps -0 as it is, where JSON writes 0).
+      return { copy: objectOf(Object.entries(object).filter(([, value]) => value !== undefined)) }
+    }
+
+    it('copies a flat object, or refuses it at the same path with the same message, the first time its keys are seen and every time after', () => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fc.tuple(anyKey, anyFlatValue), { selector: ([key]) => key, maxLength: 6 }),
+          fc.nat({ max: 120 }),
+          (entries, maxBytes) => {
+            const object = objectOf(entries)
+            const expected = expectedFlat(object, maxBytes)
+            for (let time = 0; time < 3; time++) {
+              if ('copy' in expected) {
+                const copied = copyJobArgs(object, maxBytes)
+                assert.deepEqual(copied, expected.copy)
+                assert.equal(Object.getPrototypeOf(copied), Object.prototype)
+                assert.deepEqual(Object.keys(copied), Object.keys(expected.copy as object))
+              } else {
+                const error = refusal(object, maxBytes)
+                assert.equal(error.path, expected.path)
+                assert.equal(error.message, expected.message)
+              }
+            }
+          },
+        ),
+        { numRuns: 2000 },
+      )
+    })
+
+    it('copies any JSON object as JSON would, and refuses it one byte under its size, however often its keys were seen', () => {
+      fc.assert(
+        fc.property(fc.dictionary(anyKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }), (value) => {
+          const bytes = jsonBytes(value)
+          for (let time = 0; time < 3; time++) {
+            const copied = copyJobArgs(value, bytes)
+            assert.equal(JSON.stringify(copied), JSON.stringify(value))
+            assert.deepEqual(copied, cloneJobArgs(value), 'plain data, own __proto__ keys included')
+            assert.match(refusal(value, bytes - 1).message, /past the `maxArgsBytes` limit/)
+          }
+        }),
+        { numRuns: 1000 },
+      )
+    })
+
+    it('reads each string-keyed getter once per copy, and symbol keys not at all, as JSON does', () => {
+      let reads = 0
+      const secret = Symbol('secret')
+      const make = (): object => ({
+        id: 1,
+        get name(): string {
+          reads++
+          return 'masa'
+        },
+        get [secret](): never {
+          throw new Error('read')
+        },
+        [Symbol('data')]: 2,
+      })
+      for (let time = 0; time < 3; time++) {
+        const copied = copyJobArgs(make(), 100)
+        assert.deepEqual(copied, { id: 1, name: 'masa' })
+        assert.deepEqual(Object.getOwnPropertySymbols(copied), [])
+        assert.deepEqual(Object.getOwnPropertyDescriptor(copied, 'name'), {
+          value: 'masa',
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        })
+      }
+      assert.equal(reads, 3)
+    })
+
+    it('makes every copy its own object, which a later change of the source or of another copy leaves as it was', () => {
+      const source = { id: 1, tags: ['a'] }
+      const copies = [copyJobArgs(source, 100), copyJobArgs(source, 100), copyJobArgs(source, 100)]
+      source.id = 2
+      source.tags.push('b')
+      copies[1]!.id = 3
+      assert.deepEqual(copies[0], { id: 1, tags: ['a'] })
+      assert.deepEqual(copies[2], { id: 1, tags: ['a'] })
+      assert.notEqual(copies[0], copies[2])
+    })
+  })
+
   describe('toJSON', () => {
     class Money {
       constructor(readonly cents: number) {}

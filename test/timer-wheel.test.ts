@@ -97,6 +97,53 @@ describe('TimerWheel', () => {
     }
   })
 
+  it('fires nodes scheduled in runs sharing a due time, among cancels and moves of time, each at its time', () => {
+    const rand = random(11)
+    const live = new Map<Probe, number>()
+    const done: { probe: Probe; due: number }[] = []
+    for (let round = 0; round < 200; round++) {
+      // A run of nodes due at one time, as a batch enqueued with one delay is.
+      const due = clock.now() + Math.floor(rand() * [50, 5_000, 500_000][round % 3]!)
+      for (let i = 0, run = 1 + Math.floor(rand() * 20); i < run; i++) {
+        const probe = new Probe(clock)
+        wheel.schedule(probe, due)
+        live.set(probe, due)
+      }
+      for (const probe of live.keys()) {
+        if (rand() < 0.2) {
+          wheel.cancel(probe)
+          live.delete(probe)
+        }
+      }
+      if (rand() < 0.5) clock.advance(Math.floor(rand() * 3_000))
+      for (const [probe, at] of live) {
+        if (!probe.isScheduled) {
+          done.push({ probe, due: at })
+          live.delete(probe)
+        }
+      }
+    }
+    clock.advance(1_000_000)
+    for (const [probe, due] of live) done.push({ probe, due })
+    for (const { probe, due } of done) {
+      assert.equal(probe.firedAt.length, 1)
+      assert.ok(probe.firedAt[0]! >= due, `fired at ${probe.firedAt[0]} before due ${due}`)
+    }
+  })
+
+  it('fires a node due when the last one was, after that one was cancelled and its emptied slot given up', () => {
+    const cancelled = new Probe(clock)
+    const again = new Probe(clock)
+    wheel.schedule(cancelled, start + 5_000)
+    wheel.cancel(cancelled)
+    // A turn at the same time finds the cancelled node's slot empty and gives it up.
+    wheel.advance()
+    wheel.schedule(again, start + 5_000)
+    clock.advance(5_000)
+    assert.deepEqual(again.firedAt, [start + 5_000])
+    assert.deepEqual(cancelled.firedAt, [])
+  })
+
   it('fires each node within a millisecond when time moves one millisecond at a time', () => {
     const rand = random(7)
     const probes: { probe: Probe; due: number }[] = []

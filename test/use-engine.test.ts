@@ -153,6 +153,23 @@ describe('o.useEngine(factory)', () => {
     )
   })
 
+  it('gives a batch to an engine without enqueueBatch as one NewJob per job, through enqueueMany', async () => {
+    const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
+    const at = clock.now()
+    const ids = await manager.enqueueMany(GreetJob, [
+      { args: new GreetDto('first'), delay: 1000 },
+      { args: new GreetDto('second') },
+    ])
+    assert.ok(engine !== undefined && !('enqueueBatch' in engine))
+    assert.deepEqual(engine?.enqueued, [
+      { name: 'GreetJob', args: { name: 'first' }, runAt: at + 1000, enqueuedAt: at },
+      { name: 'GreetJob', args: { name: 'second' }, runAt: at, enqueuedAt: at },
+    ])
+    clock.advance(1000)
+    for (const id of ids) assert.equal((await manager.onSettled(id)).state, 'completed')
+    assert.deepEqual(greeted, ['second', 'first'])
+  })
+
   it('serves the admin router from the custom engine', async () => {
     const manager = container.resolve<BackgroundJobManager>('backgroundJobManager')
     const id = await manager.enqueue(GreetJob, new GreetDto('later'), { delay: 60_000 })

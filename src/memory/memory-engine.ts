@@ -5,6 +5,7 @@ import {
   type EngineContext,
   type EngineFactory,
   type NewJob,
+  type NewJobBatch,
   type NewSchedule,
 } from '../background-job-engine'
 import { JobNotFoundError, JobStateError, ManagerStoppedError, PendingJobsLimitError } from '../errors'
@@ -149,9 +150,22 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       const pending = this.#store.count('pending')
       if (pending + count > this.#maxPendingJobs)
         throw new PendingJobsLimitError(first.name, this.#maxPendingJobs, { pending, batch: count })
-      const ids = new Array<string>(count)
-      for (let i = 0; i < count; i++) ids[i] = this.#processor.add(jobs[i]!).id
-      return Promise.resolve(ids)
+      return Promise.resolve(this.#processor.addMany(jobs))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  enqueueBatch(batch: NewJobBatch): Promise<string[]> {
+    try {
+      this.#assertRunning()
+      const count = batch.args.length
+      if (count === 0) return Promise.resolve([])
+      // The whole batch or nothing, as for enqueueMany.
+      const pending = this.#store.count('pending')
+      if (pending + count > this.#maxPendingJobs)
+        throw new PendingJobsLimitError(batch.name, this.#maxPendingJobs, { pending, batch: count })
+      return Promise.resolve(this.#processor.addBatch(batch))
     } catch (error) {
       return Promise.reject(error)
     }

@@ -99,6 +99,15 @@ export class TimerWheel {
   /** The wheel is empty and its timer left to lapse (see {@link TimerWheel.#idle}). */
   #isIdle = false
   #isClosed = false
+  /**
+   * Speed trick (workload W3, enqueue): the slot the last node was filed in, with the time it was
+   * due at and the wheel's time then (-1: none), which are all the slot depends on. Jobs enqueued
+   * together with one delay fall due in the same millisecond, so each after the first goes to that
+   * slot without the search over the levels; the obvious version searches every time.
+   */
+  #lastDue = -1
+  #lastCurrent = -1
+  #lastSlot = DUE_SLOT
 
   constructor(options: TimerWheelOptions) {
     const { clock, unref = true, maxSleepMs = 1000, onError = () => {} } = options
@@ -255,12 +264,20 @@ export class TimerWheel {
     const current = this.#current
     let slot = DUE_SLOT
     if (due > current) {
-      let level = 0
-      while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!))
-        level++
-      const index = Math.floor(due / SPAN[level]!) & SLOT_MASK
-      slot = level * SLOTS + index
-      this.#occupied[level * 2 + (index >>> 5)]! |= 1 << (index & 31)
+      if (due === this.#lastDue && current === this.#lastCurrent) {
+        slot = this.#lastSlot
+      } else {
+        let level = 0
+        while (level < LEVELS - 1 && Math.floor(due / SPAN[level + 1]!) !== Math.floor(current / SPAN[level + 1]!))
+          level++
+        slot = level * SLOTS + (Math.floor(due / SPAN[level]!) & SLOT_MASK)
+        this.#lastDue = due
+        this.#lastCurrent = current
+        this.#lastSlot = slot
+      }
+      // Set again even for the last slot: a cancel may have emptied it and its bit been cleared.
+      const index = slot & SLOT_MASK
+      this.#occupied[(slot >>> SLOT_BITS) * 2 + (index >>> 5)]! |= 1 << (index & 31)
     }
     const head = this.#heads[slot]!
     const last = head.wheelPrev!

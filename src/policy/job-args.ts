@@ -1,4 +1,5 @@
 import { InvalidJobArgsError, describeValue } from '../errors'
+import { ArgsShapes } from './args-shapes'
 import { describeThrown } from './error-info'
 
 /** Nesting deeper than this is refused rather than risking a stack overflow. */
@@ -9,8 +10,9 @@ export const MAX_ARGS_DEPTH = 64
  * and checks on the way that they survive a JSON round trip (what a distributed store keeps):
  * the copy is what `JSON.parse(JSON.stringify(args))` would give, or the args are refused.
  * Plain objects, instances of the user's own data classes and objects made with
- * `Object.create(plainObject)` are copied as their own enumerable data; arrays, strings, finite
- * numbers, booleans and null as they are. `undefined` properties are left out, as JSON does.
+ * `Object.create(plainObject)` are copied as their own enumerable string-keyed data; arrays,
+ * strings, finite numbers, booleans and null as they are. `undefined` properties and symbol keys
+ * are left out, as JSON leaves them (symbol keys unread).
  * A `toJSON()` method of a plain object, data class or array is called with the key, as
  * `JSON.stringify` calls it, and its result is checked and copied instead (a `Money` whose
  * `toJSON()` returns `"19.99"` is stored as that string).
@@ -88,13 +90,15 @@ function fail(walk: Walk, what: string, fix: string): never {
 
 function spend(walk: Walk, bytes: number): void {
   walk.left -= bytes
-  if (walk.left < 0) {
-    fail(
-      walk,
-      'pushes the arguments past the `maxArgsBytes` limit',
-      'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.',
-    )
-  }
+  if (walk.left < 0) overBudget(walk)
+}
+
+function overBudget(walk: Walk): never {
+  return fail(
+    walk,
+    'pushes the arguments past the `maxArgsBytes` limit',
+    'Store large data elsewhere and pass its key, or raise `maxArgsBytes`.',
+  )
 }
 
 /**
@@ -130,8 +134,32 @@ function numberBytes(value: number): number {
   if (!Number.isInteger(value) || value <= -1e21 || value >= 1e21) return String(value).length
   let bytes = value < 0 ? 2 : 1
   const size = Math.abs(value)
-  for (let power = 10; power <= size; power *= 10) bytes++
+  // Most numbers in args are counts and ids: five comparisons at most below a million.
+  if (size < 1e6) return bytes + (size < 10 ? 0 : size < 100 ? 1 : size < 1e3 ? 2 : size < 1e4 ? 3 : size < 1e5 ? 4 : 5)
+  bytes += 6
+  for (let power = 1e7; power <= size; power *= 10) bytes++
   return bytes
+}
+
+/**
+ * The bytes of `value` written as JSON when it is a string, a finite number, a boolean or null,
+ * which are copied as they are; -1 for anything else, which {@link copy} copies or refuses.
+ * Workload W3: a primitive in an object or array is counted here, without the call to `copy` and
+ * the push and pop of its key on the walk's path that `copy` needs for what it refuses.
+ */
+function primitiveBytes(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return jsonStringBytes(value)
+    case 'number':
+      return Number.isFinite(value) ? numberBytes(value) : -1
+    case 'boolean':
+      return value ? 4 : 5
+    case 'object':
+      return value === null ? 4 : -1
+    default:
+      return -1
+  }
 }
 
 /**
@@ -182,7 +210,7 @@ function copy(value: unknown, walk: Walk, mayCallToJSON: boolean): unknown {
     const toJSON: unknown = (object as { toJSON?: unknown }).toJSON
     if (typeof toJSON === 'function') return copyToJSON(object, toJSON as ToJSON, walk)
   }
-  if (parents.includes(object))
+  if (parents.length !== 0 && parents.includes(object))
     fail(walk, 'refers back to one of its parents (a cycle)', 'Remove the cycle; JSON cannot hold it.')
   let result: unknown
   if (isArray) {
@@ -195,9 +223,17 @@ function copy(value: unknown, walk: Walk, mayCallToJSON: boolean): unknown {
     spend(walk, length === 0 ? 2 : length + 1)
     parents.push(object)
     const out = new Array<unknown>(length)
+    // The item's index is on the path while it is read and copied: one slot, rewritten per item.
+    const top = keys.push(0) - 1
     for (let i = 0; i < length; i++) {
-      keys.push(i)
+      keys[top] = i
       const item: unknown = (object as unknown[])[i]
+      const bytes = primitiveBytes(item)
+      if (bytes >= 0) {
+        spend(walk, bytes)
+        out[i] = item
+        continue
+      }
       // JSON turns holes, undefined items and a toJSON() returning undefined into null; so does the copy.
       const copied = item === undefined ? undefined : copy(item, walk, true)
       if (copied === undefined) {
@@ -206,46 +242,86 @@ function copy(value: unknown, walk: Walk, mayCallToJSON: boolean): unknown {
       } else {
         out[i] = copied
       }
-      keys.pop()
     }
+    keys.pop()
     result = out
   } else {
     spend(walk, 2)
     parents.push(object)
-    // A spread copy keeps the source's layout, its properties in place: `{ i }` copied this way
-    // takes 32 bytes, against 56 for an object built key by key (V8 leaves room for four).
-    // Its values are then checked and replaced by their copies in place.
-    const out: Record<string, unknown> = { ...object }
-    let isJsonShaped = true
-    let written = 0
-    for (const key of Object.keys(out)) {
-      const item = out[key]
-      if (item === undefined) {
-        isJsonShaped = false
-        continue
-      }
-      // The key, its colon, and the comma before it unless it is the first.
-      const keyBytes = jsonStringBytes(key) + (written === 0 ? 1 : 2)
-      spend(walk, keyBytes)
-      keys.push(key)
-      const copied = copy(item, walk, true)
-      keys.pop()
-      if (copied === undefined) {
-        // A toJSON() returned undefined: JSON leaves the property out, and its key costs nothing.
-        walk.left += keyBytes
-        out[key] = undefined
-        isJsonShaped = false
-        continue
-      }
-      written++
-      // An own `__proto__` data property (spread defines one) shadows the setter, so this assigns it.
-      if (copied !== item) out[key] = copied
-    }
-    // JSON leaves out undefined values and symbol keys; so does the copy (rare, so done apart).
-    result = isJsonShaped && Object.getOwnPropertySymbols(out).length === 0 ? out : withoutNonJson(out)
+    result = copyObject(object as Record<string, unknown>, walk)
   }
   parents.pop()
   return result
+}
+
+/** The blanks copies of objects are made from (see {@link ArgsShapes}). */
+const shapes = new ArgsShapes()
+
+/**
+ * Copies a data object (already checked): its own enumerable string-keyed properties, in
+ * `Object.keys` order, all read first (as a spread reads them), then each value checked and
+ * replaced by its copy. Symbol keys are not read: JSON leaves them out. The copy is compact when
+ * its keys have a blank (see {@link ArgsShapes}), else built key by key.
+ */
+function copyObject(object: Record<string, unknown>, walk: Walk): Record<string, unknown> {
+  const names = Object.keys(object)
+  const blank = shapes.blankFor(names)
+  let out: Record<string, unknown>
+  if (blank === undefined) {
+    out = {}
+    for (const key of names) {
+      const value = object[key]
+      // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
+      if (key === '__proto__') defineData(out, key, value)
+      else out[key] = value
+    }
+  } else {
+    // The blank's own `__proto__` data property (JSON.parse defines one) shadows the setter.
+    out = { ...blank }
+    for (const key of names) out[key] = object[key]
+  }
+  const { keys } = walk
+  let isJsonShaped = true
+  let written = 0
+  for (const key of names) {
+    const item = out[key]
+    if (item === undefined) {
+      isJsonShaped = false
+      continue
+    }
+    // The key, its colon, and the comma before it unless it is the first.
+    const keyBytes = jsonStringBytes(key) + (written === 0 ? 1 : 2)
+    spend(walk, keyBytes)
+    const bytes = primitiveBytes(item)
+    if (bytes >= 0) {
+      walk.left -= bytes
+      if (walk.left < 0) {
+        keys.push(key)
+        overBudget(walk)
+      }
+      written++
+      continue
+    }
+    keys.push(key)
+    const copied = copy(item, walk, true)
+    keys.pop()
+    if (copied === undefined) {
+      // A toJSON() returned undefined: JSON leaves the property out, and its key costs nothing.
+      walk.left += keyBytes
+      out[key] = undefined
+      isJsonShaped = false
+      continue
+    }
+    written++
+    if (copied !== item) out[key] = copied
+  }
+  // JSON leaves out undefined values; so does the copy (rare, so done apart).
+  return isJsonShaped ? out : withoutNonJson(out)
+}
+
+/** Defines `key` on `object` as an enumerable, writable data property holding `value`. */
+function defineData(object: object, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 type ToJSON = (this: unknown, key: string) => unknown
@@ -264,8 +340,7 @@ function withoutNonJson(object: Record<string, unknown>): Record<string, unknown
     const value = object[key]
     if (value === undefined) continue
     // Assigning `__proto__` would set the copy's prototype; define it so it stays plain data.
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    if (key === '__proto__') defineData(out, key, value)
     else out[key] = value
   }
   return out
