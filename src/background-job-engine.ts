@@ -69,7 +69,8 @@ export interface NewJob {
 
 /**
  * A batch of new jobs of one name, as columns: each job's args and due time side by side, the
- * name and the creation time once. What {@link BackgroundJobEngine.enqueueBatch} stores.
+ * name and the creation time once, so the manager makes no object per job (workload W3, bulk
+ * enqueue). What {@link BackgroundJobEngine.enqueueMany} stores.
  */
 export interface NewJobBatch {
   readonly name: string
@@ -103,18 +104,12 @@ export interface BackgroundJobEngine {
   enqueue(job: NewJob): Promise<string>
   /**
    * Stores a batch of jobs (of one name, validated and copied by the manager) and schedules them;
-   * resolves with their ids in the order given. An engine that can refuse the batch before storing
+   * resolves with their ids in the order of `batch.args`. An engine that can refuse the batch before storing
    * any (a bound on pending jobs, a stopped engine) refuses it whole. One that stores it in
    * several writes (BullMQ: one per chunk) and fails part-way rejects with an error that carries
    * the ids already stored, so that none is lost without a word.
    */
-  enqueueMany(jobs: readonly NewJob[]): Promise<string[]>
-  /**
-   * Optional: {@link BackgroundJobEngine.enqueueMany} for a batch given as columns, with the same
-   * promises. Workload W3 (bulk enqueue): the manager then makes no {@link NewJob} object per job;
-   * an engine without it is given the batch as `NewJob` objects, through `enqueueMany`.
-   */
-  enqueueBatch?(batch: NewJobBatch): Promise<string[]>
+  enqueueMany(batch: NewJobBatch): Promise<string[]>
   getJob(id: string): Promise<JobInfo | undefined>
   listJobs(query: Required<ListJobsQuery>): Promise<JobPage>
   counts(): Promise<JobCounts>

@@ -4,7 +4,6 @@ import {
   MEMORY_CAPABILITIES,
   type BackgroundJobEngine,
   type EngineCapabilities,
-  type NewJob,
   type NewJobBatch,
 } from './background-job-engine'
 import type { Clock } from './clock'
@@ -211,10 +210,7 @@ export class BackgroundJobManager {
       runAt[i] = dueAt(delay, at, enqueuedAt, i)
     }
     const batch: NewJobBatch = { name, enqueuedAt, args, runAt }
-    const engine = this.#engine
-    // Speed trick (workload W3, bulk enqueue): the batch goes as columns to an engine that takes
-    // them, without an object per job; the obvious version, for every engine, is enqueueMany.
-    return engine.enqueueBatch !== undefined ? engine.enqueueBatch(batch) : engine.enqueueMany(newJobsOf(batch))
+    return this.#engine.enqueueMany(batch)
   }
 
   /**
@@ -439,14 +435,6 @@ export class BackgroundJobManager {
   get capabilities(): EngineCapabilities {
     return this.#engine.capabilities ?? MEMORY_CAPABILITIES
   }
-}
-
-/** The jobs of `batch`, one {@link NewJob} each, for an engine without `enqueueBatch`. */
-function newJobsOf(batch: NewJobBatch): NewJob[] {
-  const { name, enqueuedAt, args, runAt } = batch
-  const jobs = new Array<NewJob>(args.length)
-  for (let i = 0; i < args.length; i++) jobs[i] = { name, args: args[i], runAt: runAt[i]!, enqueuedAt }
-  return jobs
 }
 
 /** Checks the options of `on` and `off`; undefined stays undefined (the local scope). */

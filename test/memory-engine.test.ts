@@ -346,9 +346,6 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
 })
 
 describe('MemoryJobEngine.enqueueMany', () => {
-  class OtherJob extends BackgroundJobBase<{ n: number }> {
-    protected override async executing(): Promise<void> {}
-  }
   let h: Harness | undefined
 
   beforeEach(() => {
@@ -361,41 +358,11 @@ describe('MemoryJobEngine.enqueueMany', () => {
     await h?.container.dispose()
   })
 
-  it('stores each job of a batch under its own name, creation time and due time, as enqueue stores each', async () => {
-    h = createHarness((o) => o.addJob(FlakyJob).addJob(OtherJob))
-    const engine = h.container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine)
-    const t = h.clock.now()
-    const ids = await engine.enqueueMany([
-      { name: 'FlakyJob', args: { n: 1 }, runAt: t + 5000, enqueuedAt: t },
-      { name: 'OtherJob', args: { n: 2 }, runAt: t + 5000, enqueuedAt: t },
-      { name: 'OtherJob', args: { n: 3 }, runAt: t + 9000, enqueuedAt: t - 1000 },
-      { name: 'FlakyJob', args: { n: 4 }, runAt: t, enqueuedAt: t, scheduleId: 'nightly' },
-    ])
-    const jobs = await Promise.all(ids.map((id) => h!.manager.getJob(id)))
-    assert.deepEqual(
-      jobs.map((job) => [job?.name, job?.args, job?.createdAt.getTime(), job?.runAt.getTime(), job?.scheduleId]),
-      [
-        ['FlakyJob', { n: 1 }, t, t + 5000, undefined],
-        ['OtherJob', { n: 2 }, t, t + 5000, undefined],
-        ['OtherJob', { n: 3 }, t - 1000, t + 9000, undefined],
-        ['FlakyJob', { n: 4 }, t, t, 'nightly'],
-      ],
-    )
-    await h.tick(5000)
-    assert.deepEqual(
-      runs.map((run) => [run.n, run.at - t]),
-      [
-        [4, 0],
-        [1, 5000],
-      ],
-    )
-  })
-
-  it('stores a batch given as columns as it stores one given as jobs, and refuses it whole past maxPendingJobs', async () => {
+  it('stores a batch given as columns, each job with its args and due time, and refuses it whole past maxPendingJobs', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { maxPendingJobs: 3 })
     const engine = h.container.resolve<BackgroundJobEngine>(REGISTRATIONS.engine)
     const t = h.clock.now()
-    const ids = await engine.enqueueBatch!({
+    const ids = await engine.enqueueMany({
       name: 'FlakyJob',
       enqueuedAt: t,
       args: [{ n: 1 }, { n: 2 }],
@@ -410,11 +377,11 @@ describe('MemoryJobEngine.enqueueMany', () => {
       ],
     )
     await assert.rejects(
-      engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [{ n: 3 }, { n: 4 }], runAt: [t, t] }),
+      engine.enqueueMany({ name: 'FlakyJob', enqueuedAt: t, args: [{ n: 3 }, { n: 4 }], runAt: [t, t] }),
       PendingJobsLimitError,
     )
     assert.equal((await h.manager.counts()).pending, 2)
-    assert.deepEqual(await engine.enqueueBatch!({ name: 'FlakyJob', enqueuedAt: t, args: [], runAt: [] }), [])
+    assert.deepEqual(await engine.enqueueMany({ name: 'FlakyJob', enqueuedAt: t, args: [], runAt: [] }), [])
     await h.tick(5000)
     assert.deepEqual(
       runs.map((run) => [run.n, run.at - t]),

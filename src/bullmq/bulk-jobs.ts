@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq'
-import type { NewJob } from '../background-job-engine'
+import type { NewJobBatch } from '../background-job-engine'
 import { BackgroundJobError } from '../errors'
 import type { JobEventHub } from '../job-events'
 import { describeThrown, toErrorInfo } from '../policy/error-info'
@@ -56,31 +56,29 @@ export interface BulkEnqueueParts {
 }
 
 /**
- * Stores `jobs` (all of one name) with `queue.addBulk`, {@link BULK_CHUNK_SIZE} at a time, and
+ * Stores the jobs of `batch` with `queue.addBulk`, {@link BULK_CHUNK_SIZE} at a time, and
  * resolves with their ids in order; emits `enqueued` for each stored job.
  * @throws BackendUnavailableError when the first chunk fails; BulkEnqueueError when a later one does
  */
-export async function addJobsInChunks(parts: BulkEnqueueParts, jobs: readonly NewJob[]): Promise<string[]> {
-  const first = jobs[0]
-  if (first === undefined) return []
+export async function addJobsInChunks(parts: BulkEnqueueParts, batch: NewJobBatch): Promise<string[]> {
+  const { name, enqueuedAt, args, runAt } = batch
+  const count = args.length
+  if (count === 0) return []
   const { connections, access, events } = parts
-  const options = parts.jobOptions(first.name)
+  const options = { ...parts.jobOptions(name), timestamp: enqueuedAt }
   const ids: string[] = []
-  for (let start = 0; start < jobs.length; start += BULK_CHUNK_SIZE) {
-    const chunk = jobs.slice(start, start + BULK_CHUNK_SIZE).map((job) => ({
-      name: job.name,
-      data: job.args,
-      opts:
-        job.runAt > job.enqueuedAt
-          ? { ...options, timestamp: job.enqueuedAt, delay: job.runAt - job.enqueuedAt }
-          : { ...options, timestamp: job.enqueuedAt },
-    }))
+  for (let start = 0; start < count; start += BULK_CHUNK_SIZE) {
+    const chunk: { name: string; data: unknown; opts: JobsOptions }[] = []
+    for (let i = start; i < Math.min(count, start + BULK_CHUNK_SIZE); i++) {
+      const delay = runAt[i]! - enqueuedAt
+      chunk.push({ name, data: args[i], opts: delay > 0 ? { ...options, delay } : options })
+    }
     let added: BullmqJob[]
     try {
-      added = await connections.run(`enqueue ${chunk.length} jobs "${first.name}"`, () => access.queue.addBulk(chunk))
+      added = await connections.run(`enqueue ${chunk.length} jobs "${name}"`, () => access.queue.addBulk(chunk))
     } catch (error) {
       if (ids.length === 0) throw error
-      throw new BulkEnqueueError({ jobName: first.name, requested: jobs.length, storedIds: ids, cause: error })
+      throw new BulkEnqueueError({ jobName: name, requested: count, storedIds: ids, cause: error })
     }
     for (const job of added) {
       ids.push(job.id ?? '')

@@ -3,6 +3,7 @@ import type {
   EngineCapabilities,
   EngineContext,
   NewJob,
+  NewJobBatch,
   NewSchedule,
 } from '../background-job-engine'
 import { JobNotFoundError, ManagerStoppedError } from '../errors'
@@ -171,10 +172,10 @@ export class BullmqJobEngine implements BackgroundJobEngine {
   }
 
   /** In chunks of `addBulk` (see {@link addJobsInChunks}). */
-  async enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
+  async enqueueMany(batch: NewJobBatch): Promise<string[]> {
     this.#assertRunning()
     const parts = { connections: this.#redis.connections, access: this.#access, events: this.#events }
-    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions.of(name) }, jobs)
+    return addJobsInChunks({ ...parts, jobOptions: (name) => this.#jobOptions.of(name) }, batch)
   }
 
   /** Pipelined, in chunks (see {@link cancelJobs}). */

@@ -140,28 +140,12 @@ export class MemoryJobEngine implements BackgroundJobEngine {
     }
   }
 
-  enqueueMany(jobs: readonly NewJob[]): Promise<string[]> {
-    try {
-      this.#assertRunning()
-      const count = jobs.length
-      const first = jobs[0]
-      if (first === undefined) return Promise.resolve([])
-      // The whole batch or nothing: checked once here, so the adds below cannot hit the bound.
-      const pending = this.#store.count('pending')
-      if (pending + count > this.#maxPendingJobs)
-        throw new PendingJobsLimitError(first.name, this.#maxPendingJobs, { pending, batch: count })
-      return Promise.resolve(this.#processor.addMany(jobs))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-
-  enqueueBatch(batch: NewJobBatch): Promise<string[]> {
+  enqueueMany(batch: NewJobBatch): Promise<string[]> {
     try {
       this.#assertRunning()
       const count = batch.args.length
       if (count === 0) return Promise.resolve([])
-      // The whole batch or nothing, as for enqueueMany.
+      // The whole batch or nothing: checked once here, so the adds below cannot hit the bound.
       const pending = this.#store.count('pending')
       if (pending + count > this.#maxPendingJobs)
         throw new PendingJobsLimitError(batch.name, this.#maxPendingJobs, { pending, batch: count })

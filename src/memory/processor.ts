@@ -118,41 +118,8 @@ export class JobProcessor {
   }
 
   /**
-   * Stores a batch of new pending jobs, as {@link JobProcessor.add} stores each, and returns their
-   * ids in order. The caller has checked that there is room for all of them. Workload W3 (bulk
-   * enqueue): what the jobs of a batch share (their kind, most often their creation tick, whether
-   * anyone hears them enqueued) is found once, not per job.
-   */
-  addMany(jobs: readonly NewJob[]): string[] {
-    const count = jobs.length
-    const ids = new Array<string>(count)
-    if (count === 0) return ids
-    const wheel = this.#wheel
-    const store = this.#store
-    let kind = this.#kindOf(jobs[0]!.name)
-    let now = jobs[0]!.enqueuedAt
-    let createdTick = wheel.tickOf(now)
-    // No listener can be added while none listens: only the engine's code runs in this loop.
-    const isHeard = this.#events.has('enqueued')
-    for (let i = 0; i < count; i++) {
-      const job = jobs[i]!
-      if (job.name !== kind.name) kind = this.#kindOf(job.name)
-      if (job.enqueuedAt !== now) {
-        now = job.enqueuedAt
-        createdTick = wheel.tickOf(now)
-      }
-      const record = store.create(kind, job.args, createdTick)
-      if (job.scheduleId !== undefined) record.written().scheduleId = job.scheduleId
-      this.#file(record, job.runAt, now)
-      if (isHeard && this.#events.has('enqueued')) this.#events.emit('enqueued', () => record.toInfo())
-      ids[i] = record.id
-    }
-    return ids
-  }
-
-  /**
-   * Stores a batch given as columns, as {@link JobProcessor.addMany} stores one given as jobs,
-   * and returns their ids in order. The caller has checked that there is room for all of them.
+   * Stores a batch given as columns, each job as {@link JobProcessor.add} stores one, and returns
+   * their ids in order. The caller has checked that there is room for all of them.
    */
   addBatch(batch: NewJobBatch): string[] {
     const { args, runAt } = batch

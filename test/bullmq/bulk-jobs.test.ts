@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict'
 import { BackendUnavailableError } from 'express-background-jobs'
 import { BULK_CHUNK_SIZE, BulkEnqueueError } from 'express-background-jobs/bullmq'
-import type { NewJob } from '../../src/background-job-engine'
+import type { NewJobBatch } from '../../src/background-job-engine'
 import { addJobsInChunks, type BulkEnqueueParts } from '../../src/bullmq/bulk-jobs'
 import { JobEventHub } from '../../src/job-events'
 import { CapturingLogger } from '../support/harness'
 
 /** A batch of `count` jobs named `BulkJob`, args `{ i }`, all due now. */
-function batch(count: number): NewJob[] {
-  return Array.from({ length: count }, (_, i) => ({ name: 'BulkJob', args: { i }, runAt: 1000, enqueuedAt: 1000 }))
+function batch(count: number): NewJobBatch {
+  return {
+    name: 'BulkJob',
+    enqueuedAt: 1000,
+    args: Array.from({ length: count }, (_, i) => ({ i })),
+    runAt: Array.from({ length: count }, () => 1000),
+  }
 }
 
 /**
