@@ -223,6 +223,30 @@ describe('MemoryJobEngine (processor)', () => {
   })
 })
 
+/**
+ * Makes `clock` move 1 ms at every reading of `now()`, so the times it gave apart show how many
+ * readings were taken; `count` is how many.
+ */
+function countReadings(clock: ManualClock): { count: number } {
+  const readings = { count: 0 }
+  const read = clock.now.bind(clock)
+  clock.now = () => {
+    readings.count++
+    clock.advance(1)
+    return read()
+  }
+  return readings
+}
+
+/** Four FlakyJobs due in 5 s on `h`, and from then on a count of `h`'s clock readings ({@link countReadings}). */
+async function fourDelayedJobs(h: Harness): Promise<{ ids: string[]; readings: { count: number } }> {
+  const ids = await h.manager.enqueueMany(
+    FlakyJob,
+    Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
+  )
+  return { ids, readings: countReadings(h.clock) }
+}
+
 describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
   let h: Harness | undefined
 
@@ -272,45 +296,24 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
 
   it('cancels a batch at one moment: every job of it gets the same finishedAt, read once', async () => {
     h = createHarness((o) => o.addJob(FlakyJob))
-    const { manager, clock } = h
-    const ids = await manager.enqueueMany(
-      FlakyJob,
-      Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
-    )
-    // A clock that moves at every reading shows how many times the batch read it.
-    let readings = 0
-    const read = clock.now.bind(clock)
-    clock.now = () => {
-      readings++
-      clock.advance(1)
-      return read()
-    }
+    const { manager } = h
+    const { ids, readings } = await fourDelayedJobs(h)
     await manager.cancelMany(ids)
     const finished = await Promise.all(ids.map(async (id) => (await manager.getJob(id))?.finishedAt?.getTime()))
-    assert.equal(readings, 1)
+    assert.equal(readings.count, 1)
     assert.equal(new Set(finished).size, 1, `one finishedAt, got ${finished.join(', ')}`)
   })
 
   it('cancels the jobs cancelled in one run of code at one moment, and jobs cancelled one await apart at their own', async () => {
     h = createHarness((o) => o.addJob(FlakyJob))
-    const { manager, clock } = h
-    const ids = await manager.enqueueMany(
-      FlakyJob,
-      Array.from({ length: 4 }, (_, i) => ({ args: { n: i }, delay: 5000 })),
-    )
-    let readings = 0
-    const read = clock.now.bind(clock)
-    clock.now = () => {
-      readings++
-      clock.advance(1)
-      return read()
-    }
+    const { manager } = h
+    const { ids, readings } = await fourDelayedJobs(h)
     const cancels = [manager.cancel(ids[0]!), manager.cancel(ids[1]!)]
     await Promise.all(cancels)
-    assert.equal(readings, 1, 'two cancels in one run of code read the clock once')
+    assert.equal(readings.count, 1, 'two cancels in one run of code read the clock once')
     await manager.cancel(ids[2]!)
     await manager.cancel(ids[3]!)
-    assert.equal(readings, 3)
+    assert.equal(readings.count, 3)
     const finished = await Promise.all(ids.map(async (id) => (await manager.getJob(id))?.finishedAt?.getTime()))
     assert.equal(finished[0], finished[1])
     assert.ok(finished[1]! < finished[2]! && finished[2]! < finished[3]!, `finishedAt ${finished.join(', ')}`)

@@ -9,6 +9,8 @@ import {
 import type { ContractHarness, EngineFixture } from './fixture'
 import {
   FAR_DELAY_MS,
+  assertRunsNoMore,
+  bouncingJobs,
   createJobsInEveryState,
   defineJob,
   recordEvents,
@@ -226,17 +228,7 @@ export function bulkContract(fixture: EngineFixture): void {
     it('never cancels a job that ran again meanwhile: each job is cancelled as its last attempt left it or skipped, and none runs after', async () => {
       // Retried at once, each job goes back and forth between pending and running while the batch
       // is read and removed: each must be skipped or taken as it is then (cancel's own promise).
-      const runs = new Map<string, number>()
-      const jobs = Array.from({ length: 10 }, (_, n) =>
-        defineJob<null>(
-          `BouncingBulkJob${n}`,
-          (_args, { jobId }) => {
-            runs.set(jobId, (runs.get(jobId) ?? 0) + 1)
-            throw new Error('fails every time')
-          },
-          { retry: { maxRetries: 3, initialDelayMs: n } },
-        ),
-      )
+      const { runs, jobs } = bouncingJobs('BouncingBulkJob')
       const h = await create({ jobs, options: { concurrency: 10 } })
       const failedOnce = new Set<string>()
       h.manager.on('retrying', (job) => void failedOnce.add(job.id))
@@ -250,13 +242,7 @@ export function bulkContract(fixture: EngineFixture): void {
         assert.equal(job.attempts, runs.get(id), `job ${id}: the snapshot counts every attempt that ran`)
       }
       assert.equal(result.cancelled + result.skipped.length, ids.length)
-      const ranBefore = ids.map((id) => runs.get(id))
-      await h.advance(50)
-      assert.deepEqual(
-        ids.map((id) => runs.get(id)),
-        ranBefore,
-        'no job runs after it settled',
-      )
+      await assertRunsNoMore(h, ids, runs)
     })
 
     it('tells a cancelled listener of every job of a batch larger than keepCancelled', async () => {

@@ -67,6 +67,41 @@ export function defineJob<TArgs>(name: string, body: JobBody<TArgs>, policy: Job
   return ContractJob
 }
 
+/**
+ * Ten jobs named `<prefix>0` to `<prefix>9` that fail every attempt and are retried up to 3 times
+ * after 0 to 9 ms, so that they go back and forth between pending and running while a test
+ * cancels them; `runs` counts each job's attempts by id.
+ */
+export function bouncingJobs(prefix: string): { runs: Map<string, number>; jobs: JobClass<null>[] } {
+  const runs = new Map<string, number>()
+  const jobs = Array.from({ length: 10 }, (_, n) =>
+    defineJob<null>(
+      `${prefix}${n}`,
+      (_args, { jobId }) => {
+        runs.set(jobId, (runs.get(jobId) ?? 0) + 1)
+        throw new Error('fails every time')
+      },
+      { retry: { maxRetries: 3, initialDelayMs: n } },
+    ),
+  )
+  return { runs, jobs }
+}
+
+/** Asserts that none of the settled jobs `ids` runs again (as `runs` counts them) while 50 ms pass. */
+export async function assertRunsNoMore(
+  h: ContractHarness,
+  ids: readonly string[],
+  runs: Map<string, number>,
+): Promise<void> {
+  const ranBefore = ids.map((id) => runs.get(id))
+  await h.advance(50)
+  assert.deepEqual(
+    ids.map((id) => runs.get(id)),
+    ranBefore,
+    'no job runs after it settled',
+  )
+}
+
 /** How {@link until} lets time pass. */
 export interface UntilOptions {
   /** Time let pass between two checks, in ms. @default 5 */
