@@ -121,9 +121,10 @@ export async function cancelJobs(parts: BulkCancelParts, ids: readonly string[])
       }
     }
     const found = await Promise.all(indexes.map((i) => reader.raw(ids[i]!)))
-    const pending: { index: number; job: BullmqJob }[] = []
+    const pending: { index: number; job: BullmqJob; isScheduleRun: boolean }[] = []
     found.forEach((entry, k) => {
-      if (entry?.state === 'pending') pending.push({ index: indexes[k]!, job: entry.job })
+      if (entry?.state === 'pending')
+        pending.push({ index: indexes[k]!, job: entry.job, isScheduleRun: isScheduleRunJob(entry.job) })
     })
     if (pending.length === 0) continue
     const snapshots = await reader.snapshots(
@@ -138,13 +139,13 @@ export async function cancelJobs(parts: BulkCancelParts, ids: readonly string[])
     // as if it were the job read; it is skipped. A schedule's next run is left to the removal,
     // which refuses it.
     const takenOut = await Promise.all(
-      pending.map(({ job }) =>
-        isScheduleRunJob(job) ? Promise.resolve(true) : takeOutIfUnstarted(access, job.id ?? '', job),
+      pending.map(({ job, isScheduleRun }) =>
+        isScheduleRun ? Promise.resolve(false) : takeOutIfUnstarted(access, job.id ?? '', job),
       ),
     )
     const removals = await Promise.all(
-      pending.map(({ job }, k) =>
-        takenOut[k] === true
+      pending.map(({ job, isScheduleRun }, k) =>
+        isScheduleRun || takenOut[k] === true
           ? queue.remove(job.id ?? '').then(
               (removed) => ({ removed, error: undefined }),
               (error: unknown) => ({ removed: 0, error }),
@@ -158,8 +159,7 @@ export async function cancelJobs(parts: BulkCancelParts, ids: readonly string[])
       const info = infos[k]!
       // Taken out of its list, a job whose removal then failed can no longer run: it stays
       // cancelled (and counted), and the failure is still reported.
-      const isOut = takenOut[k] === true && !isScheduleRunJob(pending[k]!.job)
-      if (removed === 1 || (isOut && error !== undefined)) {
+      if (removed === 1 || (takenOut[k] === true && error !== undefined)) {
         isCancelled[pending[k]!.index] = true
         cancelled++
         waiters.resolveSettled(info)
