@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
 import {
   BENCH_QUEUE,
   benchConnection,
@@ -77,6 +78,22 @@ async function warmUp(count: number, schedule: (i: number) => Promise<unknown>, 
 }
 
 /**
+ * What both variants measure once ready: {@link warmUp} through `add` with no delay, then
+ * {@link produceDelayed}; W2's figures, the production's, and Redis's `hz` during the run.
+ */
+async function warmThenProduce(
+  log: StartLog,
+  params: BullmqDelayedParams,
+  add: (i: number, delay: number) => Promise<unknown>,
+  warmed: () => number,
+  redis: Redis,
+): Promise<Record<string, number>> {
+  await warmUp(params.warmupJobs, (i) => add(i, 0), warmed)
+  const production = await produceDelayed(log, params, add)
+  return { ...log.figures(), ...production, redisHz: (await redisFacts(redis)).hz }
+}
+
+/**
  * B3 baseline: a plain BullMQ `Worker` (concurrency {@link DELAYED_CONCURRENCY}) whose processor
  * records `Date.now()` first thing, started, ready and warmed up first; then
  * `queue.add(name, { i }, { delay })` by {@link produceDelayed}. Figures as W2's, the
@@ -101,13 +118,7 @@ export async function delayedRaw(params: BullmqDelayedParams): Promise<Record<st
     queue.add('StampJob', { i }, { ...rawJobOptions(), delay })
   try {
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()])
-    await warmUp(
-      params.warmupJobs,
-      (i) => add(i, 0),
-      () => warmed,
-    )
-    const production = await produceDelayed(log, params, add)
-    return { ...log.figures(), ...production, redisHz: (await redisFacts(redis)).hz }
+    return await warmThenProduce(log, params, add, () => warmed, redis)
   } finally {
     await worker.close()
     await queue.close()
@@ -136,13 +147,7 @@ export async function delayedBullmqKit(params: BullmqDelayedParams): Promise<Rec
   const add = (i: number, delay: number): Promise<unknown> => kit.manager.enqueue(StampJob, { i }, { delay })
   try {
     await kit.manager.counts()
-    await warmUp(
-      params.warmupJobs,
-      (i) => add(i, 0),
-      () => warmed,
-    )
-    const production = await produceDelayed(log, params, add)
-    return { ...log.figures(), ...production, redisHz: (await redisFacts(redis)).hz }
+    return await warmThenProduce(log, params, add, () => warmed, redis)
   } finally {
     await kit.dispose()
     await deleteKeys(redis, prefix)
