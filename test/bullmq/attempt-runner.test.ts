@@ -51,25 +51,40 @@ function runnerOf(body: (context: JobContext) => Promise<void>, timeoutMs = 0): 
   })
 }
 
+/**
+ * Runs one attempt on a fresh runner whose body, once `goOn` resolves, reads its signal (what
+ * `seen()` returns) and throws the signal's reason if it was aborted; resolves once the body started.
+ */
+async function startLateReader(): Promise<{
+  runner: AttemptRunner
+  job: ReturnType<typeof fakeJob>
+  ran: Promise<unknown>
+  goOn: ReturnType<typeof deferred>
+  seen: () => AbortSignal | undefined
+}> {
+  const started = deferred()
+  const goOn = deferred()
+  let seen: AbortSignal | undefined
+  const runner = runnerOf(async (context) => {
+    started.resolve()
+    await goOn.promise
+    seen = context.signal
+    if (seen.aborted) throw seen.reason
+  })
+  const job = fakeJob()
+  const ran = runner.run(job, 'token')
+  await started.promise
+  return { runner, job, ran, goOn, seen: () => seen }
+}
+
 describe('AttemptRunner signal', () => {
   it('gives a body that reads its signal only after stop aborted it an aborted signal with ManagerStoppedError, and puts the job back to waiting', async () => {
-    const started = deferred()
-    const goOn = deferred()
-    let seen: AbortSignal | undefined
-    const runner = runnerOf(async (context) => {
-      started.resolve()
-      await goOn.promise
-      seen = context.signal
-      if (seen.aborted) throw seen.reason
-    })
-    const job = fakeJob()
-    const ran = runner.run(job, 'token')
-    await started.promise
+    const { runner, job, ran, goOn, seen } = await startLateReader()
     runner.abortAll(() => new ManagerStoppedError('interrupted'))
     goOn.resolve()
     await assert.rejects(ran, WaitingError)
-    assert.equal(seen?.aborted, true)
-    assert.ok(seen?.reason instanceof ManagerStoppedError)
+    assert.equal(seen()?.aborted, true)
+    assert.ok(seen()?.reason instanceof ManagerStoppedError)
     assert.equal(job.movedToWait, 1)
     assert.equal(runner.interrupted, 1)
   })
@@ -90,23 +105,12 @@ describe('AttemptRunner signal', () => {
   })
 
   it('gives a body that reads its signal after two aborts an aborted signal with the first reason, as an AbortController keeps it', async () => {
-    const started = deferred()
-    const goOn = deferred()
-    let seen: AbortSignal | undefined
-    const runner = runnerOf(async (context) => {
-      started.resolve()
-      await goOn.promise
-      seen = context.signal
-      if (seen.aborted) throw seen.reason
-    })
-    const job = fakeJob()
-    const ran = runner.run(job, 'token')
-    await started.promise
+    const { runner, ran, goOn, seen } = await startLateReader()
     const first = new ManagerStoppedError('interrupted')
     runner.abortAll(() => first)
     runner.abortAll(() => new ManagerStoppedError('stopped'))
     goOn.resolve()
     await assert.rejects(ran, WaitingError)
-    assert.equal(seen?.reason, first)
+    assert.equal(seen()?.reason, first)
   })
 })
