@@ -226,7 +226,16 @@ export function progressContract(fixture: EngineFixture): void {
       )
       const h = await create({ jobs: [Job] })
       const id = await h.manager.enqueue(Job, null)
-      await until(h, async () => ((await h.manager.getJob(id))?.history.length ?? 0) === 1, `job ${id} to fail once`)
+      // Pending again with one attempt in its history: failed once and waiting for its retry (a
+      // running first attempt is in the history too, and cannot be cancelled).
+      await until(
+        h,
+        async () => {
+          const job = await h.manager.getJob(id)
+          return job?.state === 'pending' && job.history.length === 1
+        },
+        `job ${id} to fail once`,
+      )
       await h.manager.cancel(id)
       for (const job of [await h.manager.getJob(id), (await h.manager.listJobs({ state: 'cancelled' })).items[0]]) {
         assert.equal(job?.state, 'cancelled')
