@@ -123,11 +123,16 @@ export function attemptsContract(fixture: EngineFixture): void {
       const h = await create({ jobs: [Job], options: { retry: { maxRetries: 0 } } })
       const id = await h.manager.enqueue(Job, null)
       const settled = h.manager.onSettled(id)
-      h.manager.on('failed', (job) => {
-        if (job.id === id) void h.manager.retry(id)
+      const retried = new Promise<unknown>((resolve) => {
+        h.manager.on('failed', (job) => {
+          if (job.id === id) resolve(h.manager.retry(id))
+        })
       })
       const job: JobInfo = await settled
       assert.deepEqual([job.state, job.attempts, job.lastError?.message], ['failed', 1, 'first run fails'])
+      // The retry is asynchronous on every engine: a settle asked for before it took effect would
+      // see the failed job (BullMQ's retry takes a round trip; this failed in CI once).
+      await retried
       assert.equal((await settle(h, id)).state, 'completed', 'the listener’s retry ran')
     })
   })

@@ -162,8 +162,7 @@ export async function advanceToJustBefore(h: ContractHarness, time: number): Pro
   await h.advance(Math.max(0, time - 1 - h.now()))
 }
 
-/** Every job event, in the order {@link recordEvents} subscribes to them. */
-/** Every job event, as the manager lists them. */
+/** Every job event, as the manager lists them, in the order {@link recordEvents} subscribes to them. */
 export const JOB_EVENTS = JOB_EVENT_NAMES
 
 /** One event heard by {@link recordEvents}. */
