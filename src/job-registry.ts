@@ -94,6 +94,9 @@ export class JobRegistry implements JobHandlerSource {
     const resolver = asClass(jobClass as unknown as new (...args: unknown[]) => BackgroundJobBase<unknown>).scoped()
     this.#container.register(registration, resolver)
     const isBaseConstructed = isConstructedByBaseOnly(jobClass)
+    // See LayoutKeeper: the last instance of this class made without a scope, and its attempt.
+    const lastBaseConstructed = new LayoutKeeper<BackgroundJobBase<unknown>>()
+    const lastScopeless = new LayoutKeeper<ScopelessAttempt>()
     const job: RegisteredJob = {
       name,
       jobClass,
@@ -108,11 +111,11 @@ export class JobRegistry implements JobHandlerSource {
             let body: Promise<unknown>
             try {
               const Job = jobClass as unknown as new (deps: BackgroundJobDependencies) => BackgroundJobBase<unknown>
-              body = executeJob(new Job(dependencies), jobArgs, context)
+              body = executeJob(lastBaseConstructed.keep(new Job(dependencies)), jobArgs, context)
             } catch (error) {
               body = Promise.reject(error)
             }
-            return new ScopelessAttempt(body)
+            return lastScopeless.keep(new ScopelessAttempt(body))
           }
         }
         const scope = new AttemptScope(this.#container, this.#logger, context)
@@ -219,6 +222,32 @@ export class JobRegistry implements JobHandlerSource {
     const named: unknown = (args as { constructor?: { name?: unknown } }).constructor?.name
     const type = typeof named === 'string' ? named : 'Object'
     throw new JobNotRegisteredError(type === 'Object' ? { plainObject: true } : { argsType: type })
+  }
+}
+
+/**
+ * Speed trick (workload W1h steady round, and any burst of jobs after an idle spell): V8 drops an
+ * object layout (hidden class) that no live object has any more, and with it every piece of
+ * compiled code that checked for that layout. Between two bursts no attempt object is alive, so a
+ * full collection there would throw away the compiled start path (the job's constructor, `begin`,
+ * the processor's `#run`), and the next burst would run unoptimized until it warmed up again. This
+ * holds the last object made of each such layout, so the layout outlives the idle spell: for each
+ * job class constructed without a scope, its last instance and that attempt's
+ * {@link ScopelessAttempt} (neither is used again; they hold what the job held and its body's
+ * result until the class's next attempt replaces them). The obvious version keeps nothing.
+ */
+class LayoutKeeper<T> {
+  #kept: T | undefined = undefined
+
+  /** The object held now. */
+  get kept(): T | undefined {
+    return this.#kept
+  }
+
+  /** Holds `value` instead of the one held before, and returns it. */
+  keep(value: T): T {
+    this.#kept = value
+    return value
   }
 }
 

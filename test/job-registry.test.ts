@@ -6,9 +6,12 @@ import { BackgroundJobBase } from '../src/background-job-base'
 import type { BackgroundJobManager } from '../src/background-job-manager'
 import { AttemptScope } from '../src/attempt-scope'
 import { ManualClock } from '../src/clock'
-import { isConstructedByBaseOnly } from '../src/job-registry'
+import { isConstructedByBaseOnly, type JobRegistry } from '../src/job-registry'
 import type { JobLogger } from '../src/logger'
 import { addBackgroundJobs } from '../src/register'
+import { REGISTRATIONS } from '../src/registrations'
+import type { JobContext } from '../src/types'
+import { collectGarbage } from './support/gc'
 import { CapturingLogger } from './support/harness'
 
 /**
@@ -193,6 +196,38 @@ describe('JobRegistry', () => {
     } finally {
       AttemptScope.prototype.resolve = resolve
     }
+  })
+
+  it('keeps the last instance of a class constructed without a scope, and its attempt, until the next attempt of that class', async () => {
+    // The layouts of these objects must outlive an idle spell (see LayoutKeeper in the registry).
+    container = createContainer()
+    const instances: WeakRef<object>[] = []
+    class Kept extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {
+        instances.push(new WeakRef(this))
+      }
+    }
+    const { manager } = setUp(container, (o) => o.addJob(Kept))
+    const registry = container.resolve<JobRegistry>(REGISTRATIONS.registry)
+    const attempts: WeakRef<object>[] = []
+    const context = { jobId: '0', jobName: 'Kept', attempt: 1, maxAttempts: 1 } as JobContext
+    const begin = (): Promise<unknown> => {
+      const begun = registry.handler('Kept')!.begin(null, context)
+      attempts.push(new WeakRef(begun))
+      return begun.body
+    }
+    await manager.onSettled(await manager.enqueue(Kept, null))
+    await begin()
+    await collectGarbage()
+    assert.equal(instances.length, 2)
+    assert.notEqual(instances[1]!.deref(), undefined, 'the last instance is kept')
+    assert.notEqual(attempts[0]!.deref(), undefined, 'the last attempt is kept')
+    await begin()
+    await collectGarbage()
+    assert.equal(instances[1]!.deref(), undefined, 'an instance replaced by a later one is not')
+    assert.equal(attempts[0]!.deref(), undefined, 'nor is its attempt')
+    assert.notEqual(instances[2]!.deref(), undefined)
+    assert.notEqual(attempts[1]!.deref(), undefined)
   })
 
   it('gives a job whose class declares no constructor the logger of its own scope when the logger is scoped', async () => {
