@@ -168,18 +168,17 @@ const POWERS_OF_TEN: readonly number[] = [1, 10, 100, 1000, 10_000, 100_000, 1_0
  * What {@link parseJobId} answers for an id of at most {@link MAX_SHORT_ID_LENGTH} characters.
  *
  * Speed trick (workload W3, cancel): V8 keeps the value of a decimal string of at most seven
- * digits made from a number (as ids are, `String(seq)`) in the string itself, and both `+id` and
- * `parseInt(id, 10)` read it from there, where parseJobId reads every character (most of a
- * lookup by id). Exact for any string: one that starts with 1-9 and is not all digits has a
- * first non-digit, before which `parseInt` stops with fewer digits than the string has, so its
- * value is below the least number of that many digits, or is not what `+id` reads; one that is
- * all digits is its own value. The obvious version is parseJobId(id).
+ * digits made from a number (as ids are, `String(seq)`) in the string itself, and
+ * `parseInt(id, 10)` reads it from there, where parseJobId reads every character (most of a
+ * lookup by id). Exact for any string: `parseInt` reads the digits the string starts with (no
+ * sign or space, as it starts with 1-9), so its value has as many digits as the string has
+ * characters only when the string is all digits. The obvious version is parseJobId(id).
  */
 export function shortIdSeq(id: string): number {
   const first = id.charCodeAt(0)
   if (!(first >= 49 && first <= 57)) return 0
-  const seq = +id
-  return seq === parseInt(id, 10) && seq >= POWERS_OF_TEN[id.length - 1]! && seq < POWERS_OF_TEN[id.length]! ? seq : 0
+  const seq = parseInt(id, 10)
+  return seq >= POWERS_OF_TEN[id.length - 1]! && seq < POWERS_OF_TEN[id.length]! ? seq : 0
 }
 
 /** What the store keeps for one state: how many jobs are in it, their index (none for pending), its bound. */
