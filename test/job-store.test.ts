@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { JobAttempt } from '../src/memory/job-attempt'
 import { JobRecord, parseJobId, type JobKind } from '../src/memory/job-record'
-import { JobStore } from '../src/memory/job-store'
+import { JobStore, shortIdSeq } from '../src/memory/job-store'
 
 const kind: JobKind = { name: 'job', origin: 1000, maxAttempts: 3, due() {} }
 
@@ -280,6 +280,38 @@ describe('job ids', () => {
     }
     assert.equal(parseJobId('123456789012345'), 123456789012345)
     assert.equal(parseJobId('1234567890123456'), 0)
+  })
+
+  it('reads a short id as parseJobId does, whether the string holds its value or not, and refuses every other form of a number', () => {
+    const forms = [
+      '12.0',
+      '1.',
+      '1e2',
+      '12e2',
+      '1e+3',
+      '1.5e4',
+      '1e0002',
+      '1E2',
+      '0x1F',
+      '0b1',
+      '0o7',
+      '12 ',
+      ' 12',
+      '1\n',
+    ]
+    const others = ['+12', '-1', '1_0', 'Infinity', 'NaN', '', '0', '00', '007', '\u0663', '1a', '9999999 ', '1234567']
+    // Digits typed in (not made from a number) take V8's other path, which must agree too.
+    const typed = Array.from({ length: 300 }, (_, i) => [...String(i * 33_331 + 1)].join(''))
+    for (const id of [
+      ...forms,
+      ...others,
+      ...typed,
+      ...Array.from({ length: 300 }, (_, i) => String(i * 33_331 + 1)),
+    ]) {
+      if (id.length <= 7) assert.equal(shortIdSeq(id), parseJobId(id), JSON.stringify(id))
+    }
+    assert.equal(shortIdSeq('9999999'), 9_999_999)
+    assert.equal(shortIdSeq('12.0'), 0)
   })
 })
 

@@ -335,6 +335,29 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
     assert.equal((await h.manager.counts()).cancelled, 3)
   })
 
+  it('resolves an idle waiter once cancel(id) of jobs nobody listens to or waits for takes the last pending one, due or delayed, keeping the newest keepCancelled', async () => {
+    h = createHarness((o) => o.addJob(FlakyJob), { concurrency: 1, keepCancelled: 1 })
+    const ids = await h.manager.enqueueMany(FlakyJob, [
+      { args: { n: 1 }, delay: 5000 },
+      { args: { n: 2 } },
+      { args: { n: 3 }, delay: 5000 },
+    ])
+    let isIdle = false
+    void h.manager.onIdle().then(() => (isIdle = true))
+    await Promise.all(ids.map((id) => h!.manager.cancel(id)))
+    await h.tick(10_000)
+    assert.equal(isIdle, true)
+    assert.deepEqual(runs, [], 'no cancelled job runs')
+    assert.deepEqual(await h.manager.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 1 })
+    assert.equal((await h.manager.getJob(ids[2]!))?.state, 'cancelled')
+    assert.equal(await h.manager.getJob(ids[0]!), undefined, 'the older cancelled jobs are forgotten')
+    const cancelled: string[] = []
+    h.manager.on('cancelled', (job) => void cancelled.push(job.id))
+    const seen = await h.manager.enqueue(FlakyJob, { n: 4 }, { delay: 5000 })
+    await h.manager.cancel(seen)
+    assert.deepEqual(cancelled, [seen], 'a listener added later sees the next cancel')
+  })
+
   it('gives a settled waiter of a job in the batch its cancelled snapshot', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { keepCancelled: 1 })
     const ids = await h.manager.enqueueMany(FlakyJob, [

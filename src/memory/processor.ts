@@ -160,7 +160,7 @@ export class JobProcessor {
     const isQueued = !record.isScheduled
     this.#wheel.cancel(record)
     record.finishedAt = finishedAt
-    if (isUnseen) this.#store.transition(record, 'cancelled')
+    if (isUnseen) this.#store.cancelPending(record)
     else this.#finish(record, 'cancelled')
     // A due record sits in the ready queue, which skips it and drops it with the other stale ones.
     if (isQueued) this.#ready.markStale()
