@@ -59,4 +59,59 @@ describe('ArgsShapes', () => {
     }
     assert.ok(shapes.size > 0)
   })
+
+  describe('blankOf', () => {
+    it("finds the blank of an object's own enumerable keys once their list has one, with that list", () => {
+      const shapes = new ArgsShapes()
+      assert.equal(shapes.blankOf({ id: 1, name: 'a' }), undefined, 'a list never seen')
+      shapes.blankFor(['id', 'name'])
+      assert.equal(shapes.blankOf({ id: 1, name: 'a' }), undefined, 'a list seen once has no blank yet')
+      const blank = shapes.blankFor(['id', 'name'])
+      const found = shapes.blankOf({ id: 2, name: 'b' })
+      assert.equal(found?.blank, blank)
+      assert.deepEqual(found?.keys, ['id', 'name'])
+      assert.equal(shapes.blankOf({ id: 3, name: 'c' })?.blank, blank, 'and again, from the last one found')
+    })
+
+    it('finds nothing for the same keys in another order, or with one key more or less', () => {
+      const shapes = new ArgsShapes()
+      shapes.blankFor(['a', 'b'])
+      shapes.blankFor(['a', 'b'])
+      assert.ok(shapes.blankOf({ a: 1, b: 2 }) !== undefined)
+      assert.equal(shapes.blankOf({ b: 2, a: 1 }), undefined)
+      assert.equal(shapes.blankOf({ a: 1 }), undefined)
+      assert.equal(shapes.blankOf({ a: 1, b: 2, c: 3 }), undefined)
+      assert.equal(shapes.blankOf({ a: 1, c: 3 }), undefined)
+      assert.equal(shapes.blankOf({}), undefined)
+    })
+
+    it('counts own keys only, as Object.keys does, and reads no value', () => {
+      const shapes = new ArgsShapes()
+      shapes.blankFor(['x'])
+      const blank = shapes.blankFor(['x'])
+      class Point {
+        x = 1
+      }
+      ;(Point.prototype as unknown as { y: number }).y = 2
+      const point = new Point()
+      assert.deepEqual(Object.keys(point), ['x'])
+      assert.equal(shapes.blankOf(point)?.blank, blank, 'the enumerable y it inherits is not one of its keys')
+      assert.equal(shapes.blankOf(Object.assign(Object.create({ x: 0, z: 1 }) as object, { x: 1 }))?.blank, blank)
+      const guarded = {
+        get x(): number {
+          throw new Error('read')
+        },
+      }
+      assert.equal(shapes.blankOf(guarded)?.blank, blank)
+    })
+
+    it('forgets the last blank found when the cache starts over', () => {
+      const shapes = new ArgsShapes()
+      shapes.blankFor(['keep'])
+      shapes.blankFor(['keep'])
+      assert.ok(shapes.blankOf({ keep: 1 }) !== undefined)
+      for (let i = 0; i < 256; i++) shapes.blankFor([`id${i}`])
+      assert.equal(shapes.blankOf({ keep: 1 }), undefined)
+    })
+  })
 })

@@ -172,4 +172,20 @@ describe('JobTable', () => {
     assert.ok(table.pageCount <= Math.ceil(model.size / 8) + 2, `${table.pageCount} pages for ${model.size} entries`)
     for (let seq = 0; seq <= next; seq++) assert.equal(table.get(seq), model.get(seq))
   })
+
+  it('goes on filling the newest page after every entry in it was removed', () => {
+    const table = new JobTable<Entry>()
+    const first = entries(1, 10)
+    for (const entry of first) table.add(entry)
+    for (const entry of first) table.delete(entry)
+    assert.equal(table.pageCount, 1, 'the page being filled stays')
+    const next = entries(11, 140)
+    for (const entry of next) table.add(entry)
+    for (const entry of next) assert.equal(table.get(entry.seq), entry)
+    assert.equal(table.size, next.length)
+    assert.deepEqual(
+      [...table.values()].map((entry) => entry.seq),
+      next.map((entry) => entry.seq),
+    )
+  })
 })

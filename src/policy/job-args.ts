@@ -264,8 +264,10 @@ const shapes = new ArgsShapes()
  * its keys have a blank (see {@link ArgsShapes}), else built key by key.
  */
 function copyObject(object: Record<string, unknown>, walk: Walk): Record<string, unknown> {
-  const names = Object.keys(object)
-  const blank = shapes.blankFor(names)
+  // A known key list is found without the array `Object.keys` makes (see ArgsShapes.blankOf).
+  const known = shapes.blankOf(object)
+  const names = known === undefined ? Object.keys(object) : known.keys
+  const blank = known === undefined ? shapes.blankFor(names) : known.blank
   let out: Record<string, unknown>
   if (blank === undefined) {
     out = {}
