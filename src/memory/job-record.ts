@@ -209,7 +209,7 @@ export class JobRecord extends TimerNode {
 
   /** The job's id: its sequence number in decimal, as BullMQ and Hangfire number their jobs. */
   get id(): string {
-    return idOf(this.seq)
+    return String(this.seq)
   }
 
   get name(): string {
@@ -419,30 +419,6 @@ function attemptHistoryOf(record: JobRecord, history: JobHistory, origin: number
     })
   }
   return entries
-}
-
-/** "00" to "99": the last two digits of an id (see {@link idOf}). */
-const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'))
-
-/** The hundreds {@link idOf} last wrote, as a number and in decimal (-1: none yet). */
-let lastHundreds = -1
-let lastHundredsText = ''
-
-/**
- * `String(seq)`. Speed trick (workload W3, enqueue and enqueueMany): ids are asked for in the
- * order jobs are made, so the decimal text of `seq / 100` is kept from one id to the next and
- * only its last two digits are appended. `String(n)` of a number not in V8's small cache of
- * recent conversions is a call into the runtime, which was a tenth of a bulk enqueue; joining a
- * short string to a two-digit one is done in place. The obvious version is `String(seq)`.
- */
-function idOf(seq: number): string {
-  if (seq < 100 || seq > 0x7fffffff) return String(seq)
-  const hundreds = (seq / 100) | 0
-  if (hundreds !== lastHundreds) {
-    lastHundreds = hundreds
-    lastHundredsText = String(hundreds)
-  }
-  return lastHundredsText + TWO_DIGITS[seq - hundreds * 100]!
 }
 
 /**
