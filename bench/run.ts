@@ -68,7 +68,7 @@ const FULL: Config = {
   delayedJobs: 50_000,
   maxDelayMs: 2000,
   pendingJobs: 1_000_000,
-  http: { rounds: 12, sliceSeconds: 0.25, warmupSeconds: 1 },
+  http: { rounds: 12, sliceSeconds: 0.25, warmupSeconds: 0.5 },
 }
 const QUICK: Config = {
   runs: 3,
@@ -76,9 +76,9 @@ const QUICK: Config = {
   handOverJobs: 20_000,
   warmupJobs: 40_000,
   delayedJobs: 10_000,
-  maxDelayMs: 1000,
-  pendingJobs: 200_000,
-  http: { rounds: 4, sliceSeconds: 0.25, warmupSeconds: 0.5 },
+  maxDelayMs: 500,
+  pendingJobs: 100_000,
+  http: { rounds: 4, sliceSeconds: 0.25, warmupSeconds: 0.3 },
 }
 
 const argv = process.argv.slice(2)
