@@ -9,7 +9,7 @@ import {
   rawJobOptions,
   redisFacts,
 } from './bullmq-support'
-import { BackgroundJobBase } from '../src/index'
+import { BackgroundJobBase } from '../src/background-job-base'
 import { createBullmqKit } from './bullmq-kit'
 import { mulberry32, type BenchArgs } from './support'
 import { StartLog, type DelayedParams } from './w2-delayed'

@@ -14,7 +14,7 @@ import { createBullmqKit } from './bullmq-kit'
 import { B5_ROUTES, RAW_HTTP_QUEUE, type HttpServerParams } from './bullmq-http'
 import { benchConnection, rawJobOptions } from './bullmq-support'
 import { NoopJob, type BenchArgs } from './support'
-import { READY_PREFIX } from './w4-http'
+import { READY_PREFIX } from './http-load'
 
 async function main(): Promise<void> {
   const { prefix } = JSON.parse(process.argv[2] ?? '{}') as HttpServerParams

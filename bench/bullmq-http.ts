@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { BENCH_QUEUE, benchPrefix, benchRedis, deleteKeys } from './bullmq-support'
-import { READY_PREFIX, loadSlice } from './w4-http'
+import { READY_PREFIX, loadSlice } from './http-load'
 
 /** B5 parameters. */
 export interface HttpParams {

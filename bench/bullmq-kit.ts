@@ -1,12 +1,10 @@
 import { createContainer, type AwilixContainer } from 'awilix'
 import { bullmqEngine, type BullmqEngineOptions } from '../src/bullmq'
-import {
-  BackgroundJobBase,
-  addBackgroundJobs,
-  type BackgroundJobManager,
-  type JobClass,
-  type JobContext,
-} from '../src/index'
+// The index's modules, not the index, which loads express too (see support.ts).
+import { BackgroundJobBase, type JobClass } from '../src/background-job-base'
+import type { BackgroundJobManager } from '../src/background-job-manager'
+import { addBackgroundJobs } from '../src/register'
+import type { JobContext } from '../src/types'
 import { BENCH_QUEUE, REDIS_URL } from './bullmq-support'
 import type { BenchWorker, WorkerProcessParams } from './bullmq-worker-process'
 import type { BenchArgs } from './support'

@@ -9,7 +9,6 @@ import { handOverKit, handOverMicrotask, handOverPQueue, handOverSetTimeout } fr
 import { immediateKit, immediateMicrotask, immediatePQueue } from './w1-immediate'
 import { delayedKit, delayedSetTimeout } from './w2-delayed'
 import { pendingKit, pendingKitBulk, pendingPQueue, pendingSetTimeout, pendingToad } from './w3-pending'
-import { serveHttp } from './w4-http'
 
 type Run = (params: never) => Promise<Record<string, number>>
 
@@ -33,11 +32,11 @@ const RUNS: Record<string, Record<string, Run>> = {
 
 async function main(): Promise<void> {
   const [workload = '', variant = '', params = '{}'] = process.argv.slice(2)
+  // The W4 server loads express, the BullMQ workloads bullmq and ioredis; the others never do.
   if (workload === 'w4') {
-    await serveHttp()
+    await (await import('./w4-http')).serveHttp()
     return
   }
-  // The BullMQ workloads load bullmq and ioredis; the others never do.
   const runs = workload.startsWith('b') ? (await import('./bullmq-runs')).BULLMQ_RUNS : RUNS
   const run = runs[workload]?.[variant]
   if (run === undefined)

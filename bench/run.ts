@@ -18,14 +18,8 @@ import { benchRedis, redisFacts, redisMissing, REDIS_URL } from './bullmq-suppor
 import { BENCH_CONCURRENCY, RESULT_PREFIX, median } from './support'
 import { ZERO_TARGET, format, interquartile, latenessRows, range, renderTable, type Row } from './table'
 import { HAND_OVER_CONCURRENCY } from './w1-hand-over'
-import {
-  READY_PREFIX,
-  loadInterleaved,
-  type HttpRun,
-  type RouteFigures,
-  type SliceParams,
-  type W4Route,
-} from './w4-http'
+import { READY_PREFIX } from './http-load'
+import { loadInterleaved, type HttpRun, type RouteFigures, type SliceParams, type W4Route } from './w4-http'
 
 export type { Row } from './table'
 
@@ -74,7 +68,7 @@ const FULL: Config = {
   delayedJobs: 50_000,
   maxDelayMs: 2000,
   pendingJobs: 1_000_000,
-  http: { rounds: 12, sliceSeconds: 0.25, warmupSeconds: 1 },
+  http: { rounds: 12, sliceSeconds: 0.25, warmupSeconds: 0.5 },
 }
 const QUICK: Config = {
   runs: 3,
@@ -82,9 +76,9 @@ const QUICK: Config = {
   handOverJobs: 20_000,
   warmupJobs: 40_000,
   delayedJobs: 10_000,
-  maxDelayMs: 1000,
-  pendingJobs: 200_000,
-  http: { rounds: 4, sliceSeconds: 0.25, warmupSeconds: 0.5 },
+  maxDelayMs: 500,
+  pendingJobs: 100_000,
+  http: { rounds: 4, sliceSeconds: 0.25, warmupSeconds: 0.3 },
 }
 
 const argv = process.argv.slice(2)
@@ -203,6 +197,8 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   const log = (message: string): void => void process.stderr.write(`${message}\n`)
   const timings: string[] = []
+  /** Seconds spent in each workload's children (spawn to exit), for the BullMQ workloads' timings. */
+  const childSeconds = new Map<string, number>()
   log(
     `express-background-jobs benchmark (${isQuick ? 'QUICK: fewer jobs, shorter HTTP runs; figures are indicative only' : 'full'}), ${config.runs} runs per variant, kit concurrency ${BENCH_CONCURRENCY} (W1h: ${HAND_OVER_CONCURRENCY})`,
   )
@@ -217,8 +213,11 @@ async function main(): Promise<void> {
     for (let run = 0; run < config.runs; run++) {
       const order = run % 2 === 0 ? variants : [...variants].reverse()
       for (const variant of order) {
+        const start = performance.now()
         const result = await runChild(workload, variant, params)
-        log(`  ${workload} ${variant} run ${run + 1}: ${JSON.stringify(result.figures)}`)
+        const seconds = (performance.now() - start) / 1000
+        childSeconds.set(workload, (childSeconds.get(workload) ?? 0) + seconds)
+        log(`  ${workload} ${variant} run ${run + 1} (${seconds.toFixed(1)} s): ${JSON.stringify(result.figures)}`)
         runs[variant]!.push(result)
       }
     }
@@ -465,7 +464,9 @@ async function main(): Promise<void> {
   const bullmqStart = performance.now()
   rows.push(...(await bullmqRows({ isQuick, runs: config.runs, wants, log, alternate })))
   if (rows.some((row) => row.workload.startsWith('B'))) {
-    timings.push(`b1-b5 ${((performance.now() - bullmqStart) / 1000).toFixed(0)} s`)
+    const each = [...childSeconds].filter(([workload]) => workload.startsWith('b'))
+    const parts = each.map(([workload, seconds]) => `${workload} ${seconds.toFixed(0)} s`).join(', ')
+    timings.push(`b1-b5 ${((performance.now() - bullmqStart) / 1000).toFixed(0)} s: ${parts}`)
   }
 
   const { markdown, json } = renderTable(rows, isQuick)

@@ -1,11 +1,10 @@
 import { createContainer, type AwilixContainer } from 'awilix'
-import {
-  BackgroundJobBase,
-  addBackgroundJobs,
-  type BackgroundJobManager,
-  type JobClass,
-  type MemoryStoreOptions,
-} from '../src/index'
+// The modules the package's index re-exports, not the index: that also loads the HTTP edge and
+// express, which no workload child but W4's server uses, and loading them is a quarter second per child.
+import { BackgroundJobBase, type JobClass } from '../src/background-job-base'
+import type { BackgroundJobManager } from '../src/background-job-manager'
+import type { MemoryStoreOptions } from '../src/memory/memory-options'
+import { addBackgroundJobs } from '../src/register'
 
 /** The prefix of the one stdout line a workload child reports its figures on. */
 export const RESULT_PREFIX = 'BENCH_RESULT '

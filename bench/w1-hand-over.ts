@@ -5,7 +5,7 @@
  * and, after `warmupJobs` more in the same process (the one-shot round counts towards them), a
  * steady-state round, as a server that has been running a while sees it.
  */
-import { BackgroundJobBase } from '../src/index'
+import { BackgroundJobBase } from '../src/background-job-base'
 import { StartLog, handOver, handOverAsync } from './hand-over'
 import { loadPQueue } from './peers'
 import { collectGarbage, createKit, peakRssMb, type BenchArgs } from './support'

@@ -1,4 +1,4 @@
-import { BackgroundJobBase } from '../src/index'
+import { BackgroundJobBase } from '../src/background-job-base'
 import { createKit, inYieldingBatches, mulberry32, quantile, type BenchArgs } from './support'
 
 /** W2 parameters. */

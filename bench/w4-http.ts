@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { backgroundJobsMiddleware } from '../src/index'
 import { loadPQueue } from './peers'
+import { READY_PREFIX, autocannon } from './http-load'
 import { BENCH_CONCURRENCY, NoopJob, createKit, noopJob, type BenchArgs } from './support'
 
 /** The routes the W4 server serves: the same handler without a job, with the kit's enqueue, with p-queue's add. */
@@ -16,9 +17,6 @@ export type W4Route = keyof typeof W4_ROUTES
  * between slices; registered after the measured routes, which the router matches first.
  */
 export const W4_CPU_ROUTE = '/cpu-usage'
-
-/** The prefix of the line the W4 server prints once it listens. */
-export const READY_PREFIX = 'BENCH_READY '
 
 /**
  * The W4 server (run in its own child process): Express with `backgroundJobsMiddleware`, one
@@ -60,56 +58,6 @@ export async function serveHttp(): Promise<void> {
     server.closeAllConnections()
     container.dispose().catch(() => {})
   })
-}
-
-/** The part of autocannon's result the benchmark reads. */
-interface AutocannonResult {
-  /** Requests per sample tick (`average`), and in all (`total`). */
-  readonly requests: { readonly average: number; readonly total: number }
-  /** Seconds the load ran, to 10 ms. */
-  readonly duration: number
-  readonly non2xx: number
-  readonly errors: number
-  readonly timeouts: number
-}
-
-/** A running load: its result once it ends, and an event per response meanwhile. */
-type AutocannonRun = Promise<AutocannonResult> & { on(event: 'response', listener: () => void): unknown }
-
-type Autocannon = (options: {
-  url: string
-  connections: number
-  duration: number
-  pipelining: number
-  sampleInt?: number
-}) => AutocannonRun
-
-// autocannon ships no type declarations; these are the calls the benchmark makes.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS module, typed by the cast
-const autocannon = (): Autocannon => require('autocannon') as Autocannon
-
-/** Loads `url` for `seconds` (whole) with autocannon (in the calling process); requests/s and failures. */
-export async function loadUrl(url: string, seconds: number): Promise<{ requestsPerSecond: number; failures: number }> {
-  const result = await autocannon()({ url, connections: 10, duration: seconds, pipelining: 1 })
-  return { requestsPerSecond: result.requests.average, failures: result.non2xx + result.errors + result.timeouts }
-}
-
-/** What one slice of load on a route did. */
-export interface Slice {
-  readonly requests: number
-  readonly seconds: number
-  readonly failures: number
-}
-
-/** Loads `url` for `seconds`, fractions allowed, with autocannon; its requests, seconds and failures. */
-export async function loadSlice(url: string, seconds: number): Promise<Slice> {
-  // autocannon stops at the first sample tick after `duration`: ticks of 50 ms let a slice be short.
-  const result = await autocannon()({ url, connections: 10, duration: seconds, pipelining: 1, sampleInt: 50 })
-  return {
-    requests: result.requests.total,
-    seconds: result.duration,
-    failures: result.non2xx + result.errors + result.timeouts,
-  }
 }
 
 /** How W4 loads one server. */

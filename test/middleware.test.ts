@@ -58,6 +58,79 @@ describeEachExpress('backgroundJobsMiddleware', ({ express }) => {
     assert.deepEqual(disposed, ['/a'])
   })
 
+  it('makes no request scope for a request that never reads req.container, and one for a request that does', async () => {
+    let scopesMade = 0
+    const createScope = h.container.createScope.bind(h.container)
+    h.container.createScope = () => {
+      scopesMade++
+      return createScope()
+    }
+    const app = express()
+    app.use(backgroundJobsMiddleware(h.container))
+    app.get('/plain', (req, res) => {
+      res.json({ sameManager: req.backgroundJobs === h.manager })
+    })
+    app.get('/scoped', (req, res) => {
+      res.json({ hasReq: req.container.resolve('req') === req, same: req.container === req.container })
+    })
+    await request(app).get('/plain').expect(200, { sameManager: true })
+    await request(app).get('/plain').expect(200)
+    assert.equal(scopesMade, 0)
+    const res = await request(app).get('/scoped').expect(200)
+    assert.deepEqual(res.body, { hasReq: true, same: true })
+    assert.equal(scopesMade, 1)
+  })
+
+  it('lets an app put a container of its own in req.container', async () => {
+    const own = createContainer()
+    const app = express()
+    app.use(backgroundJobsMiddleware(h.container))
+    app.use((req, _res, next) => {
+      req.container = own
+      next()
+    })
+    app.get('/', (req, res) => {
+      res.json({ isOwn: req.container === own, enumerable: Object.keys(req).includes('container') })
+    })
+    const res = await request(app).get('/').expect(200)
+    assert.deepEqual(res.body, { isOwn: true, enumerable: true })
+  })
+
+  it('disposes the scopes of two containers whose middleware both ran on one request', async () => {
+    const other = createHarness()
+    try {
+      const disposed: string[] = []
+      for (const [harness, name] of [
+        [h, 'first'],
+        [other, 'second'],
+      ] as const) {
+        harness.container.register(
+          'thing',
+          asClass(class Thing {})
+            .scoped()
+            .disposer(() => void disposed.push(name)),
+        )
+      }
+      const app = express()
+      app.use(backgroundJobsMiddleware(h.container))
+      app.use((req, _res, next) => {
+        req.container.resolve('thing')
+        next()
+      })
+      app.use(backgroundJobsMiddleware(other.container))
+      app.get('/', (req, res) => {
+        req.container.resolve('thing')
+        res.json({ isSecond: req.backgroundJobs === other.manager })
+      })
+      const res = await request(app).get('/').expect(200)
+      assert.deepEqual(res.body, { isSecond: true })
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(disposed.sort(), ['first', 'second'])
+    } finally {
+      await other.container.dispose()
+    }
+  })
+
   it('keeps the manager running when a server that served requests closes (test tools open one per request)', async () => {
     const app = express()
     app.use(backgroundJobsMiddleware(h.container))

@@ -196,6 +196,32 @@ describe('request scopes', () => {
       assert.equal(Connection.disposed, 1)
     })
 
+    it('gives a handler that holds the scope, and first reads req.container after answering, a working scope, disposed on release', async () => {
+      let release!: () => void
+      let connection: Connection | undefined
+      let done!: () => void
+      const finished = new Promise<void>((resolve) => (done = resolve))
+      const app = express()
+      app.use(backgroundJobsMiddleware(h.container))
+      app.post('/import', (req, res) => {
+        release = holdRequestScope(req)
+        res.status(202).end()
+        void (async () => {
+          await once(res, 'finish')
+          await settle()
+          connection = req.container.resolve<Connection>('connection')
+          done()
+        })()
+      })
+      const port = await listen(app)
+      assert.equal((await send(port, { method: 'POST', path: '/import' })).status, 202)
+      await finished
+      assert.equal(connection?.query(), 'row')
+      release()
+      await settle()
+      assert.equal(connection?.isDisposed, true)
+    })
+
     it('logs a disposer that fails instead of dropping the failure', async () => {
       h.container.register(
         'fragile',
