@@ -247,6 +247,21 @@ async function fourDelayedJobs(h: Harness): Promise<{ ids: string[]; readings: {
   return { ids, readings: countReadings(h.clock) }
 }
 
+/**
+ * Three FlakyJobs on `h`, one due now between two due in 5 s, and an idle waiter asked for
+ * then: `isIdle()` says whether it has resolved since.
+ */
+async function threeJobsAndIdleWaiter(h: Harness): Promise<{ ids: string[]; isIdle: () => boolean }> {
+  const ids = await h.manager.enqueueMany(FlakyJob, [
+    { args: { n: 1 }, delay: 5000 },
+    { args: { n: 2 } },
+    { args: { n: 3 }, delay: 5000 },
+  ])
+  let isIdle = false
+  void h.manager.onIdle().then(() => (isIdle = true))
+  return { ids, isIdle: () => isIdle }
+}
+
 describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
   let h: Harness | undefined
 
@@ -321,32 +336,20 @@ describe('MemoryJobEngine.cancelMany past keepCancelled', () => {
 
   it('resolves an idle waiter once a batch nobody listens to cancels the last pending jobs, due or delayed', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { concurrency: 1 })
-    const ids = await h.manager.enqueueMany(FlakyJob, [
-      { args: { n: 1 }, delay: 5000 },
-      { args: { n: 2 } },
-      { args: { n: 3 }, delay: 5000 },
-    ])
-    let isIdle = false
-    void h.manager.onIdle().then(() => (isIdle = true))
+    const { ids, isIdle } = await threeJobsAndIdleWaiter(h)
     assert.deepEqual(await h.manager.cancelMany(ids), { cancelled: 3, skipped: [] })
     await h.tick(10_000)
-    assert.equal(isIdle, true)
+    assert.equal(isIdle(), true)
     assert.deepEqual(runs, [], 'no cancelled job runs')
     assert.equal((await h.manager.counts()).cancelled, 3)
   })
 
   it('resolves an idle waiter once cancel(id) of jobs nobody listens to or waits for takes the last pending one, due or delayed, keeping the newest keepCancelled', async () => {
     h = createHarness((o) => o.addJob(FlakyJob), { concurrency: 1, keepCancelled: 1 })
-    const ids = await h.manager.enqueueMany(FlakyJob, [
-      { args: { n: 1 }, delay: 5000 },
-      { args: { n: 2 } },
-      { args: { n: 3 }, delay: 5000 },
-    ])
-    let isIdle = false
-    void h.manager.onIdle().then(() => (isIdle = true))
+    const { ids, isIdle } = await threeJobsAndIdleWaiter(h)
     await Promise.all(ids.map((id) => h!.manager.cancel(id)))
     await h.tick(10_000)
-    assert.equal(isIdle, true)
+    assert.equal(isIdle(), true)
     assert.deepEqual(runs, [], 'no cancelled job runs')
     assert.deepEqual(await h.manager.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 1 })
     assert.equal((await h.manager.getJob(ids[2]!))?.state, 'cancelled')
