@@ -115,6 +115,31 @@ describe('JobStore', () => {
     assert.deepEqual([info.state, info.finishedAt?.getTime(), info.args], ['cancelled', 4000, { i: 2 }])
   })
 
+  it('gives every job cancelled in two stores its own ending, the spares made ahead being shared by the process', () => {
+    const stores = [1, 2].map(() => new JobStore({ keepCompleted: 10, keepFailed: 10, keepCancelled: 2 }))
+    const records = stores.map((store) => create(store, 5))
+    for (let i = 0; i < 5; i++) {
+      for (const [s, store] of stores.entries()) {
+        const record = records[s]![i]!
+        record.finishedAt = 2000 + 10 * s + i
+        store.cancelPending(record)
+      }
+    }
+    for (const [s, store] of stores.entries()) {
+      assert.deepEqual(
+        store.list('cancelled', 0, 10).map((r) => [r.id, r.state, r.args, r.finishedAt]),
+        [
+          ['5', 'cancelled', { i: 4 }, 2004 + 10 * s],
+          ['4', 'cancelled', { i: 3 }, 2003 + 10 * s],
+        ],
+      )
+      for (const evicted of records[s]!.slice(0, 3)) {
+        assert.deepEqual([evicted.state, evicted.args, evicted.indexed], ['cancelled', undefined, 0])
+      }
+      assert.deepEqual(store.counts(), { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 2 })
+    }
+  })
+
   it('keeps the full history of an evicted job that ran, and its state', () => {
     const store = new JobStore({ keepCompleted: 1, keepFailed: 10, keepCancelled: 10 })
     const [a, b] = create(store, 2) as [JobRecord, JobRecord]

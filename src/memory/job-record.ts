@@ -57,16 +57,39 @@ const FORGOTTEN = new JobEnding(undefined)
 FORGOTTEN.state = 'cancelled'
 
 /**
- * Speed trick (workload W3, cancel): the ending of the last forgotten record that never started,
- * given to the next record that ends without starting. A steady stream of cancels, each evicting
- * the oldest of the kept cancelled jobs, then makes no ending at all. A new ending was young and
+ * Speed trick (workload W3, cancel): the endings of forgotten records that never started, given
+ * to the next records that end without starting. A steady stream of cancels, each evicting the
+ * oldest of the kept cancelled jobs, then makes no ending at all. A new ending was young and
  * pointed to from an old record (the pending job, made long before), so every scavenge kept every
  * ending made since the last one alive, through records already forgotten, and promoted them: a
- * quarter of the cancel's time went to garbage collection. The obvious version makes a new
- * {@link JobEnding} for every cancelled job. One spare for the process: holding more would only
- * keep memory the next cancels may never need.
+ * quarter of the cancel's time went to garbage collection.
+ *
+ * The spares are made ahead, when a store is made ({@link reserveEndings}), enough to end every
+ * job its cancelled list keeps and one more: made before the jobs they will end, they are old by
+ * the time those are cancelled, as the records are, so writing one into a record (and back here)
+ * stores an old object in an old one, which V8's write barrier lets through on its fast path. An
+ * ending made during the cancels stays young while old records point at it, and each of those
+ * writes takes the barrier's slow path (remembering the slot for the next scavenge).
+ *
+ * The obvious version makes a new {@link JobEnding} for every cancelled job. At most
+ * {@link MAX_SPARE_ENDINGS} for the process: holding more would only keep memory the next cancels
+ * may never need.
  */
-let spareEnding: JobEnding | undefined
+const spareEndings: JobEnding[] = []
+/** How many spare endings the stores made so far asked for (see {@link reserveEndings}); at least one. */
+let reservedEndings = 1
+/** The most spare endings kept, whatever the stores ask for. */
+const MAX_SPARE_ENDINGS = 1024
+
+/**
+ * Makes spare endings ahead for a store that keeps up to `count` jobs ended without starting
+ * (its `keepCancelled` and one more, the job that evicts the oldest), up to
+ * {@link MAX_SPARE_ENDINGS} in all (see {@link spareEndings}).
+ */
+export function reserveEndings(count: number): void {
+  reservedEndings = Math.min(MAX_SPARE_ENDINGS, reservedEndings + count)
+  while (spareEndings.length < reservedEndings) spareEndings.push(new JobEnding(undefined))
+}
 
 /**
  * What a record holds only once it has started, finished or came from a schedule. Pending jobs
@@ -253,13 +276,9 @@ export class JobRecord extends TimerNode {
     if (data instanceof JobEnding) {
       data.finishedTick = tick
     } else if (tick !== null) {
-      let ending = spareEnding
-      if (ending === undefined) {
-        ending = new JobEnding(data)
-      } else {
-        spareEnding = undefined
-        ending.args = data
-      }
+      let ending = spareEndings.pop()
+      if (ending === undefined) ending = new JobEnding(data)
+      else ending.args = data
       ending.finishedTick = tick
       this.#argsOrHistory = ending
     }
@@ -267,7 +286,7 @@ export class JobRecord extends TimerNode {
 
   /**
    * The store has forgotten this record (evicted or deleted it): a record that never started gives
-   * its {@link JobEnding} to the next one that ends so (see {@link spareEnding}) and keeps a shared
+   * its {@link JobEnding} to the next one that ends so (see {@link spareEndings}) and keeps a shared
    * final one instead. A record with a full history keeps it: a timed-out body may still write to it.
    */
   forget(): void {
@@ -279,7 +298,7 @@ export class JobRecord extends TimerNode {
     data.args = undefined
     data.state = 'pending'
     data.finishedTick = null
-    spareEnding = data
+    if (spareEndings.length < reservedEndings) spareEndings.push(data)
   }
 
   /** The error of the last failed attempt. */

@@ -1,5 +1,5 @@
 import type { JobState } from '../types'
-import { JobRecord, parseJobId, type JobKind } from './job-record'
+import { JobRecord, parseJobId, reserveEndings, type JobKind } from './job-record'
 import { JobTable } from './job-table'
 import { StateIndex } from './state-index'
 
@@ -29,6 +29,7 @@ export class JobStore {
     this.#completed = new StateEntry(new StateIndex<JobRecord>(), limits.keepCompleted)
     this.#failed = new StateEntry(new StateIndex<JobRecord>(), limits.keepFailed)
     this.#cancelled = new StateEntry(new StateIndex<JobRecord>(), limits.keepCancelled)
+    reserveEndings(limits.keepCancelled + 1)
   }
 
   /**
