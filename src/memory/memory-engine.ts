@@ -190,7 +190,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
         cancelled++
       }
     }
-    if (this.#waiters.hasIdleWaiters && this.#processor.isIdle) this.#waiters.resolveIdle()
+    this.#processor.resolveIdleWaiters()
     return Promise.resolve({ cancelled, skipped })
   }
 
@@ -224,7 +224,7 @@ export class MemoryJobEngine implements BackgroundJobEngine {
       // version lets the processor finish it as any job (#finish: store.transition, waiters, events).
       const isUnseen = !this.#events.has('cancelled') && !this.#waiters.hasSettledWaiters
       this.#processor.cancel(record, this.#cancelClock.now(), isUnseen)
-      if (isUnseen && this.#waiters.hasIdleWaiters && this.#processor.isIdle) this.#waiters.resolveIdle()
+      if (isUnseen) this.#processor.resolveIdleWaiters()
       return RESOLVED
     } catch (error) {
       return Promise.reject(error)

@@ -105,6 +105,11 @@ export class JobProcessor {
     return this.#store.count('pending') === 0 && this.#store.count('running') === 0
   }
 
+  /** Resolves the idle waiters if nothing is pending or running now (checked only when some wait). */
+  resolveIdleWaiters(): void {
+    if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
+  }
+
   /** Stores a new pending job and schedules it (or queues it when due). @throws PendingJobsLimitError */
   add(job: NewJob): JobRecord {
     this.#assertRoomFor(job.name)
@@ -519,7 +524,7 @@ export class JobProcessor {
     // Waiters first: their snapshot is the job as it settled, before a listener can retry it.
     this.#waiters.resolveSettled(record)
     if (this.#events.has(state)) this.#events.emitEnded(state, () => record.toInfo(), record.name, record.finishedAt)
-    if (this.#waiters.hasIdleWaiters && this.isIdle) this.#waiters.resolveIdle()
+    this.resolveIdleWaiters()
   }
 }
 
