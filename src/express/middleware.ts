@@ -187,7 +187,7 @@ export function backgroundJobsMiddleware(container: AwilixContainer): RequestHan
 /**
  * One resolver per registration name that throws {@link RequestScopeDisposedError}, shared by all
  * scopes: a plain `{ resolve }` object, since `asFunction` costs microseconds per call and a scope
- * is closed on every request.
+ * is closed on every request that reads `req.container`.
  */
 const closedResolvers = new Map<string | symbol, Resolver<never>>()
 
