@@ -340,6 +340,38 @@ describe('the admin page in headless Chromium', function () {
     }
   })
 
+  it("wraps a list's args between JSON members on a 390 px screen, not inside a key or a value", async () => {
+    const { h, url } = await serve()
+    // Each token fits on one line of the cell; the whole does not.
+    const args = { to: 'ada.lovelace@example.com', subject: 'WeeklyDigest2026' }
+    await h.manager.enqueue(SendMailJob, args, { delay: 3_600_000 })
+    const page = await open(`${url}?state=pending`, 390)
+    await screenshot(page, 'args-390')
+    // For each JSON token of the cell (a key or a value, quotes included): how many lines it spans.
+    const { total, tokens } = await page.evaluate<{ total: number; tokens: Array<[string, number]> }>(`(() => {
+      const code = document.querySelector('td.args code');
+      const text = code.textContent;
+      const lines = (start, end) => {
+        const range = document.createRange();
+        const at = (offset) => {
+          const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (offset <= node.data.length) return [node, offset];
+            offset -= node.data.length;
+          }
+        };
+        range.setStart(...at(start));
+        range.setEnd(...at(end));
+        return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+      };
+      const tokens = [...text.matchAll(/"[^"]*"/g)].map((m) => [m[0], lines(m.index, m.index + m[0].length)]);
+      return { total: lines(0, text.length), tokens };
+    })()`)
+    assert.equal(tokens.length, 4, JSON.stringify(tokens))
+    assert.ok(total >= 2, `the args wrap at 390 px (${total} lines), else this test shows nothing`)
+    for (const [token, lines] of tokens) assert.equal(lines, 1, `${token} is split across ${lines} lines`)
+  })
+
   it('can be used with the keyboard alone: tab to a job, open it, retry it', async () => {
     const { h, url } = await serve()
     const { failed } = await seed(h)

@@ -476,7 +476,7 @@ describeEachExpress('backgroundJobsAdminRouter', (version) => {
       for (const state of ['pending', 'running', 'completed', 'failed', 'cancelled'])
         assert.ok(res.text.includes(`data-state="${state}"`), state)
       assert.ok(res.text.includes(`data-id="${id}"`))
-      assert.ok(res.text.includes('{&quot;text&quot;:&quot;shown&quot;}'))
+      assert.ok(res.text.includes('{&quot;text&quot;:<wbr>&quot;shown&quot;}'))
       assert.match(res.text, /pending <span class="count">2<\/span>/)
 
       const paged = await request(app).get('/admin/jobs?state=pending&offset=1&limit=1').expect(200)

@@ -57,6 +57,16 @@ export function toJson(value: unknown, indent = 0): string {
   }
 }
 
+/**
+ * Escaped compact JSON (`escaped`, already HTML) with a line-break opportunity (`<wbr>`) after each
+ * comma and colon. Compact JSON has no spaces, so a narrow cell would otherwise break it inside a
+ * key or a value; with these, `overflow-wrap: anywhere` splits a token only when it is longer than
+ * the line.
+ */
+export function breakableJson(escaped: string): string {
+  return escaped.replace(/[,:]/g, '$&<wbr>')
+}
+
 /** `text` cut to `max` characters, ending in `…` when cut. */
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text

@@ -1,6 +1,6 @@
 import type { JobErrorInfo, JobInfo, JobState } from '../types'
 import { escapeHtml, queryHref, timeElement } from './admin-html'
-import { clip, formatDuration, timeOf, toJson } from './admin-page-format'
+import { breakableJson, clip, formatDuration, timeOf, toJson } from './admin-page-format'
 import { previewJson } from './json-preview'
 
 /**
@@ -53,7 +53,7 @@ export function renderJobRow(job: AdminJobListItem, now: number): string {
         ? timeOf(job.lastRunAt)
         : timeOf(job.finishedAt)
   const args = job.argsPreview ?? toJson(job.args)
-  return `<tr data-id="${e(job.id)}"><td data-label="Id"><a class="id" href="${e(queryHref({ job: job.id }))}" data-id="${e(job.id)}" data-key="job-${e(job.id)}">${e(job.id)}</a></td><td data-label="Name">${e(job.name)}</td><td data-label="Args" class="args"><code>${e(clip(args, 160))}</code></td><td data-label="Attempts">${e(`${job.attempts}/${job.maxAttempts}`)}</td><td data-label="${e(whenHeading(job.state))}">${timeElement(when, now)}</td><td data-label="Duration">${e(durationText(job, now))}</td><td data-label="Last error" class="error-text">${e(clip(error, 300))}</td></tr>`
+  return `<tr data-id="${e(job.id)}"><td data-label="Id"><a class="id" href="${e(queryHref({ job: job.id }))}" data-id="${e(job.id)}" data-key="job-${e(job.id)}">${e(job.id)}</a></td><td data-label="Name">${e(job.name)}</td><td data-label="Args" class="args"><code>${breakableJson(e(clip(args, 160)))}</code></td><td data-label="Attempts">${e(`${job.attempts}/${job.maxAttempts}`)}</td><td data-label="${e(whenHeading(job.state))}">${timeElement(when, now)}</td><td data-label="Duration">${e(durationText(job, now))}</td><td data-label="Last error" class="error-text">${e(clip(error, 300))}</td></tr>`
 }
 
 /** The action buttons a job's state allows (none when mutations are off). */
