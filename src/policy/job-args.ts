@@ -267,6 +267,10 @@ function copyObject(object: Record<string, unknown>, walk: Walk): Record<string,
   const known = shapes.blankOf(object)
   const names = known === undefined ? Object.keys(object) : known.keys
   const blank = known === undefined ? shapes.blankFor(names) : known.blank
+  // Speed trick (workload W3, enqueue): the key list is walked by index in the copy's two loops,
+  // which V8 left as a call of the array iterator's `next` per key in `for...of`. The obvious
+  // version is `for (const key of names)`.
+  const count = names.length
   let out: Record<string, unknown>
   if (blank === undefined) {
     out = {}
@@ -279,13 +283,17 @@ function copyObject(object: Record<string, unknown>, walk: Walk): Record<string,
   } else {
     // The blank's own `__proto__` data property (JSON.parse defines one) shadows the setter.
     out = { ...blank }
-    for (const key of names) out[key] = object[key]
+    for (let i = 0; i < count; i++) {
+      const key = names[i]!
+      out[key] = object[key]
+    }
   }
   const { keys } = walk
   let isJsonShaped = true
   let isParent = false
   let written = 0
-  for (const key of names) {
+  for (let i = 0; i < count; i++) {
+    const key = names[i]!
     const item = out[key]
     if (item === undefined) {
       isJsonShaped = false
