@@ -511,8 +511,18 @@ function isPlainObject(value: unknown): value is object {
  * and names the unknown key.
  */
 function hasOnlyKnownKeys(options: object, known: readonly string[]): boolean {
-  for (const key in options) if (!known.includes(key)) return false
+  for (const key in options) if (!isKnownKey(key, known)) return false
   return true
+}
+
+/**
+ * Whether `key` is one of `known`: `known.includes(key)`. Speed trick (workload W3, enqueue and
+ * enqueueMany): a loop V8 compiles in place, where it left `includes` a call of its builtin per key
+ * of every options object and batch item. The obvious version is `known.includes(key)`.
+ */
+function isKnownKey(key: string, known: readonly string[]): boolean {
+  for (let i = 0; i < known.length; i++) if (known[i] === key) return true
+  return false
 }
 
 /**
