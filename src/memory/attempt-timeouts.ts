@@ -1,7 +1,6 @@
 import type { BegunAttempt, JobHandler } from '../background-job-engine'
-import { monotonicView, type Clock, type ClockTimer } from '../clock'
-import { InvalidOptionError } from '../errors'
-import { MAX_TIME_MS, MAX_TIMER_MS } from '../limits'
+import { monotonicView, type Clock } from '../clock'
+import { MAX_TIMER_MS } from '../limits'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown } from '../policy/error-info'
 import type { JobAttempt } from './job-attempt'
@@ -23,10 +22,6 @@ export class RunningAttempt extends TimerNode {
   isOverrun = false
   /** The attempt as its handler's `begin` returned it, when the handler has `begin`. */
   begun: BegunAttempt | undefined = undefined
-  /** The queue it waits in to time out (see {@link TimeoutQueue}), while it does. */
-  timeoutQueue: TimeoutQueue | undefined = undefined
-  /** Its place in {@link RunningAttempt.timeoutQueue}. */
-  timeoutSlot = 0
   /** The body's promise fulfilled. */
   readonly fulfilled = (): void => this.hooks.ended(this, false, undefined)
   /** The body's promise rejected (or the body threw) with `error`. */
@@ -105,48 +100,27 @@ export interface AttemptHooks {
 /**
  * Running attempts by the time they time out, on the clock's monotonic time: a timeout is a
  * duration, and the job wheel follows the wall clock, so setting the clock forward would abort
- * every running attempt at once. One Node timer per timeout duration while attempts run (see
- * {@link TimeoutQueue}); once none runs it lapses, holding no process open. Bodies that outlived
- * their timeout wait in a wheel for the end of their grace.
+ * every running attempt at once. One wheel instead of a Node timer per attempt: its one timer is
+ * armed while attempts run; once none runs it lapses, holding no process open.
  */
 export class AttemptTimeouts {
   readonly #clock: Clock
-  readonly #unref: boolean
-  readonly #onError: (error: unknown) => void
   readonly #wheel: TimerWheel
-  readonly #queues = new Map<number, TimeoutQueue>()
-  /** The queue {@link AttemptTimeouts.start} used last (attempts come in runs of one job). */
-  #lastQueue: TimeoutQueue | undefined = undefined
-  #isClosed = false
 
   constructor(clock: Clock, unref: boolean, logger: JobLogger) {
     this.#clock = clock
-    this.#unref = unref
-    this.#onError = (error) =>
-      safeLog(logger, 'error', 'Timing out an attempt failed', { error: describeThrown(error) })
     this.#wheel = new TimerWheel({
       clock: monotonicView(clock),
       unref,
       // Capped sleeps guard the job wheel against wall-clock jumps; monotonic time has none.
       maxSleepMs: MAX_TIMER_MS,
-      onError: this.#onError,
+      onError: (error) => safeLog(logger, 'error', 'Timing out an attempt failed', { error: describeThrown(error) }),
     })
   }
 
   /** Files `run` to time out `run.handler.timeoutMs` from now (never, for 0). May throw for a broken clock. */
   start(run: RunningAttempt): void {
-    const timeoutMs = run.handler.timeoutMs
-    if (timeoutMs === 0 || this.#isClosed) return
-    let queue = this.#lastQueue
-    if (queue === undefined || queue.timeoutMs !== timeoutMs) {
-      queue = this.#queues.get(timeoutMs)
-      if (queue === undefined) {
-        queue = new TimeoutQueue(timeoutMs, this.#clock, this.#unref, this.#onError)
-        this.#queues.set(timeoutMs, queue)
-      }
-      this.#lastQueue = queue
-    }
-    queue.add(run)
+    if (run.handler.timeoutMs > 0) this.#wheel.schedule(run, this.#clock.monotonicNow() + run.handler.timeoutMs)
   }
 
   /** Files `run` to expire `ms` from now (its grace after a timeout). */
@@ -154,195 +128,13 @@ export class AttemptTimeouts {
     this.#wheel.schedule(run, this.#clock.monotonicNow() + ms)
   }
 
-  /** `run` settled before its timeout (or its body ended within its grace). */
+  /** `run` settled before its timeout. */
   cancel(run: RunningAttempt): void {
-    const queue = run.timeoutQueue
-    if (queue !== undefined) queue.remove(run)
-    if (run.wheelNext !== null) this.#wheel.cancel(run)
+    this.#wheel.cancel(run)
   }
 
   /** Times nothing out from now on and leaves no timer armed. */
   close(): void {
-    this.#isClosed = true
-    for (const queue of this.#queues.values()) queue.close()
     this.#wheel.close()
   }
 }
-
-/**
- * Speed trick (workloads W1h and W1): the running attempts of one timeout duration, in the order
- * they started, which is the order they time out in, as monotonic time never goes back. Filing
- * an attempt appends it, settling one clears its entry, and one clock timer is armed for the
- * oldest entry still filed. In a timer wheel, filing and unfiling cost two thirds of what the
- * attempt timeout cost a quick job, the clock reading being the rest. Cleared entries are passed
- * over when they reach the front, dropped all at once when no entry is left, and squeezed out
- * when they outnumber the live ones, so the queue holds at most about twice as many entries as
- * attempts run. An attempt never times out early: it expires only once the clock has reached
- * its due time. The obvious version files every attempt in a {@link TimerWheel}.
- *
- * ```
- *   0            #head                                   #runs.length
- *   | cleared     | oldest live, then live or cleared ones  |
- *   a filed attempt's run.timeoutSlot is its index in #runs and #dueAt
- * ```
- */
-export class TimeoutQueue {
-  readonly timeoutMs: number
-  readonly #clock: Clock
-  readonly #unref: boolean
-  readonly #onError: (error: unknown) => void
-  #runs: (RunningAttempt | undefined)[] = []
-  #dueAt: number[] = []
-  /** No live entry is before this one. */
-  #head = 0
-  /** Entries not cleared. */
-  #live = 0
-  #timer: ClockTimer | undefined = undefined
-  /** The timer was left to lapse, unref'd, when the last entry was cleared. */
-  #isIdle = false
-  #isClosed = false
-  readonly #fire = (): void => {
-    this.#timer = undefined
-    this.#isIdle = false
-    this.#expire()
-  }
-
-  constructor(timeoutMs: number, clock: Clock, unref: boolean, onError: (error: unknown) => void) {
-    this.timeoutMs = timeoutMs
-    this.#clock = clock
-    this.#unref = unref
-    this.#onError = onError
-  }
-
-  /** Attempts filed and not yet cleared or expired (for tests). */
-  get size(): number {
-    return this.#live
-  }
-
-  /** Entries held, cleared ones included (for tests). */
-  get held(): number {
-    return this.#runs.length - this.#head
-  }
-
-  /** Files `run` to time out {@link TimeoutQueue.timeoutMs} from now. @throws InvalidOptionError for a broken clock */
-  add(run: RunningAttempt): void {
-    const dueAt = this.#clock.monotonicNow() + this.timeoutMs
-    if (!Number.isFinite(dueAt) || Math.abs(dueAt) > MAX_TIME_MS) {
-      throw new InvalidOptionError({
-        option: 'dueAt',
-        value: dueAt,
-        expected: 'a time in ms within the range of a Date',
-      })
-    }
-    run.timeoutQueue = this
-    run.timeoutSlot = this.#runs.length
-    this.#runs.push(run)
-    this.#dueAt.push(dueAt)
-    this.#live++
-    if (this.#timer === undefined) this.#arm(dueAt)
-    else if (this.#isIdle) this.#wake()
-  }
-
-  /** Clears `run`'s entry: it settled before its timeout. */
-  remove(run: RunningAttempt): void {
-    run.timeoutQueue = undefined
-    const runs = this.#runs
-    runs[run.timeoutSlot] = undefined
-    if (--this.#live === 0) {
-      this.#runs = []
-      this.#dueAt = []
-      this.#head = 0
-      this.#idle()
-    } else if (runs.length - this.#live > COMPACT_AFTER && runs.length - this.#live > this.#live) {
-      this.#compact()
-    }
-  }
-
-  /** Arms nothing from now on (stop). */
-  close(): void {
-    this.#isClosed = true
-    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer)
-    this.#timer = undefined
-  }
-
-  /** Keeps only the live entries, in order, renumbering their slots. */
-  #compact(): void {
-    const runs: RunningAttempt[] = []
-    const dueAt: number[] = []
-    const oldRuns = this.#runs
-    const oldDueAt = this.#dueAt
-    for (let i = this.#head; i < oldRuns.length; i++) {
-      const run = oldRuns[i]
-      if (run === undefined) continue
-      run.timeoutSlot = runs.length
-      runs.push(run)
-      dueAt.push(oldDueAt[i]!)
-    }
-    this.#runs = runs
-    this.#dueAt = dueAt
-    this.#head = 0
-  }
-
-  /** The timer fired: expires the attempts due by now, then arms for the next one. */
-  #expire(): void {
-    if (this.#isClosed) return
-    const now = this.#clock.monotonicNow()
-    while (this.#live > 0) {
-      const runs = this.#runs
-      let head = this.#head
-      while (runs[head] === undefined) head++
-      this.#head = head
-      const dueAt = this.#dueAt[head]!
-      if (dueAt > now) {
-        this.#arm(dueAt)
-        return
-      }
-      const run = runs[head]!
-      this.remove(run)
-      try {
-        run.expire()
-      } catch (error) {
-        try {
-          this.#onError(error)
-        } catch {
-          // The error reporter itself failed; the remaining attempts must still expire.
-        }
-      }
-    }
-  }
-
-  /** Arms the timer for `dueAt` (instead of any armed before: an expiry may have filed attempts). */
-  #arm(dueAt: number): void {
-    if (this.#isClosed) return
-    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer)
-    const ms = Math.min(Math.max(0, Math.ceil(dueAt - this.#clock.monotonicNow())), MAX_TIMER_MS)
-    this.#isIdle = false
-    this.#timer = this.#clock.setTimer(this.#fire, ms)
-    if (this.#unref) this.#timer.unref?.()
-  }
-
-  /**
-   * No entry is left: the timer is left to lapse, unref'd, as the timer wheel's is (see its
-   * `#idle`), so a steady stream of attempts does not clear and set a Node timer between each.
-   */
-  #idle(): void {
-    const timer = this.#timer
-    if (timer === undefined) return
-    if (typeof timer.ref !== 'function' || typeof timer.unref !== 'function') {
-      this.#clock.clearTimer(timer)
-      this.#timer = undefined
-      return
-    }
-    this.#isIdle = true
-    if (!this.#unref) timer.unref()
-  }
-
-  /** An attempt was filed while the timer lapses: it holds the process open again. */
-  #wake(): void {
-    this.#isIdle = false
-    if (!this.#unref) this.#timer?.ref?.()
-  }
-}
-
-/** Front slots below this many are left in place: copying a small array often costs more than it frees. */
-const COMPACT_AFTER = 1024
