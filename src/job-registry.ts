@@ -18,6 +18,9 @@ import { REGISTRATIONS, jobRegistration } from './registrations'
 import type { JobContext } from './types'
 import { checkInteger } from './validation'
 
+/** Settled once: `then` on it runs its callback at the next microtask checkpoint. */
+const SETTLED: Promise<void> = Promise.resolve()
+
 /** A registered job: its class, name, container registration and run policy. */
 export interface RegisteredJob extends JobHandler {
   readonly name: string
@@ -41,6 +44,13 @@ export class JobRegistry implements JobHandlerSource {
   readonly #byArgsType = new Map<object, RegisteredJob>()
   /** What {@link JobRegistry.#baseDependencies} last gave, made again when the root's logger changes. */
   #baseDeps: BackgroundJobDependencies | undefined = undefined
+  /** Counts the checks' lifetimes (see {@link JobRegistry.#checkEpoch}). */
+  #epoch = 0
+  #isEpochOpen = false
+  readonly #closeEpoch = (): void => {
+    this.#epoch++
+    this.#isEpochOpen = false
+  }
 
   /**
    * @param policy the defaults of jobs whose class sets no `timeoutMs` or `retry` of its own
@@ -97,6 +107,9 @@ export class JobRegistry implements JobHandlerSource {
     // See LayoutKeeper: the last instance of this class made without a scope, and its attempt.
     const lastBaseConstructed = new LayoutKeeper<BackgroundJobBase<unknown>>()
     const lastScopeless = new LayoutKeeper<ScopelessAttempt>()
+    // What the container checks found for this class, and in which epoch (see #checkEpoch).
+    let checkedEpoch = -1
+    let checkedDeps: BackgroundJobDependencies | undefined
     const job: RegisteredJob = {
       name,
       jobClass,
@@ -106,8 +119,14 @@ export class JobRegistry implements JobHandlerSource {
       begin: (args, context) => {
         const jobArgs = argsType === undefined ? args : argsInstance(name, argsType, args)
         if (isBaseConstructed) {
-          const dependencies = this.#baseDependencies()
-          if (dependencies !== undefined && this.#isConstructedDirectly(registration, resolver)) {
+          const epoch = this.#checkEpoch()
+          if (epoch !== checkedEpoch) {
+            const found = this.#baseDependencies()
+            checkedDeps = found !== undefined && this.#isConstructedDirectly(registration, resolver) ? found : undefined
+            checkedEpoch = epoch
+          }
+          const dependencies = checkedDeps
+          if (dependencies !== undefined) {
             let body: Promise<unknown>
             try {
               const Job = jobClass as unknown as new (deps: BackgroundJobDependencies) => BackgroundJobBase<unknown>
@@ -179,6 +198,26 @@ export class JobRegistry implements JobHandlerSource {
       (resolver.injectionMode ?? options.injectionMode ?? InjectionMode.PROXY) === InjectionMode.PROXY &&
       container.getRegistration(registration) === resolver
     )
+  }
+
+  /**
+   * The epoch the container checks of an attempt made now belong to: it ends at the next
+   * microtask checkpoint after its first use.
+   *
+   * Speed trick (workload W1h): whether a job can be constructed without a scope depends on the
+   * container's registrations and cache, which awilix offers no way to watch; asking it (two
+   * registration lookups, a cache lookup and the options) cost 7% of a quick job. The answer is
+   * kept for the attempts begun until the code running now gives way, as the attempts one
+   * settling batch starts are, so a registration changed by a job's body or a listener is seen
+   * by the attempts begun after the next checkpoint. The obvious version asks at every attempt.
+   */
+  #checkEpoch(): number {
+    if (!this.#isEpochOpen) {
+      this.#isEpochOpen = true
+      // A promise reaction, not queueMicrotask, which makes an async resource per call (see TurnClock).
+      void SETTLED.then(this.#closeEpoch)
+    }
+    return this.#epoch
   }
 
   /**

@@ -198,6 +198,34 @@ describe('JobRegistry', () => {
     }
   })
 
+  it('checks the container once per run of code: a logger replaced in the middle of one is seen from the attempts begun after it gives way', async () => {
+    container = createContainer()
+    const seen: unknown[] = []
+    class NoConstructor extends BackgroundJobBase<null> {
+      protected override async executing(): Promise<void> {
+        seen.push(this.logger)
+      }
+    }
+    const { manager } = setUp(container, (o) => o.addJob(NoConstructor))
+    await manager.onSettled(await manager.enqueue(NoConstructor, null))
+    const registry = container.resolve<JobRegistry>(REGISTRATIONS.registry)
+    const context = { jobId: '0', jobName: 'NoConstructor', attempt: 1, maxAttempts: 1 } as JobContext
+    const begin = (): Promise<unknown> => registry.handler('NoConstructor')!.begin(null, context).body
+    const replaced = new CapturingLogger()
+    const before = begin()
+    container.cache.delete('logger')
+    container.register('logger', asFunction(() => replaced).singleton())
+    container.resolve('logger')
+    const sameRun = begin()
+    await Promise.all([before, sameRun])
+    await begin()
+    assert.equal(seen.length, 4)
+    assert.notEqual(seen[0], replaced)
+    assert.equal(seen[1], seen[0])
+    assert.equal(seen[2], seen[0], 'an attempt begun in the same run of code shares the check made at its start')
+    assert.equal(seen[3], replaced, 'the next run of code checks again')
+  })
+
   it('keeps the last instance of a class constructed without a scope, and its attempt, until the next attempt of that class', async () => {
     // The layouts of these objects must outlive an idle spell (see LayoutKeeper in the registry).
     container = createContainer()
