@@ -36,6 +36,18 @@ function setUp(
   return { manager: container.resolve<BackgroundJobManager>('backgroundJobManager'), scopes: () => scopes }
 }
 
+/**
+ * Registers a new logger singleton on `container` and builds it (awilix keeps a built singleton
+ * cached past a new registration, so the old one is dropped from the cache first); returns it.
+ */
+function replaceLogger(container: AwilixContainer): CapturingLogger {
+  const replaced = new CapturingLogger()
+  container.cache.delete('logger')
+  container.register('logger', asFunction(() => replaced).singleton())
+  container.resolve('logger')
+  return replaced
+}
+
 class Mailer {}
 
 describe('JobRegistry', () => {
@@ -181,11 +193,7 @@ describe('JobRegistry', () => {
     try {
       const { manager, scopes } = setUp(container, (o) => o.addJob(NoConstructor))
       await manager.onSettled(await manager.enqueue(NoConstructor, null))
-      // A new logger singleton, built (awilix keeps a built singleton cached past a new registration).
-      const replaced = new CapturingLogger()
-      container.cache.delete('logger')
-      container.register('logger', asFunction(() => replaced).singleton())
-      container.resolve('logger')
+      const replaced = replaceLogger(container)
       await manager.onSettled(await manager.enqueue(NoConstructor, null))
       assert.equal(seen.length, 2)
       assert.ok(seen[0] instanceof CapturingLogger)
@@ -211,11 +219,8 @@ describe('JobRegistry', () => {
     const registry = container.resolve<JobRegistry>(REGISTRATIONS.registry)
     const context = { jobId: '0', jobName: 'NoConstructor', attempt: 1, maxAttempts: 1 } as JobContext
     const begin = (): Promise<unknown> => registry.handler('NoConstructor')!.begin(null, context).body
-    const replaced = new CapturingLogger()
     const before = begin()
-    container.cache.delete('logger')
-    container.register('logger', asFunction(() => replaced).singleton())
-    container.resolve('logger')
+    const replaced = replaceLogger(container)
     const sameRun = begin()
     await Promise.all([before, sameRun])
     await begin()
