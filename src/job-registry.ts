@@ -15,11 +15,9 @@ import { executeJob } from './job-execution'
 import type { JobPolicy } from './policy/job-policy'
 import { resolveRetryOptions } from './policy/retry-policy'
 import { REGISTRATIONS, jobRegistration } from './registrations'
+import { atNextCheckpoint } from './next-checkpoint'
 import type { JobContext } from './types'
 import { checkInteger } from './validation'
-
-/** Settled once: `then` on it runs its callback at the next microtask checkpoint. */
-const SETTLED: Promise<void> = Promise.resolve()
 
 /** A registered job: its class, name, container registration and run policy. */
 export interface RegisteredJob extends JobHandler {
@@ -214,8 +212,7 @@ export class JobRegistry implements JobHandlerSource {
   #checkEpoch(): number {
     if (!this.#isEpochOpen) {
       this.#isEpochOpen = true
-      // A promise reaction, not queueMicrotask, which makes an async resource per call (see TurnClock).
-      void SETTLED.then(this.#closeEpoch)
+      atNextCheckpoint(this.#closeEpoch)
     }
     return this.#epoch
   }

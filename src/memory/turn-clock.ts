@@ -1,7 +1,5 @@
 import type { Clock } from '../clock'
-
-/** Settled once: `then` on it runs its callback at the next microtask checkpoint. */
-const SETTLED: Promise<void> = Promise.resolve()
+import { atNextCheckpoint } from '../next-checkpoint'
 
 /**
  * Speed trick (workload W3, cancel): one reading of a {@link Clock} shared by every call of
@@ -29,9 +27,7 @@ export class TurnClock {
     if (!this.#isRead) {
       this.#reading = this.#clock.now()
       this.#isRead = true
-      // A promise reaction, not queueMicrotask: Node's queueMicrotask makes an async resource per
-      // call, which cost more than the clock reading it saves for a caller awaiting each call.
-      void SETTLED.then(this.#expire)
+      atNextCheckpoint(this.#expire)
     }
     return this.#reading
   }
