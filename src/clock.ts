@@ -125,3 +125,20 @@ export function monotonicView(clock: Clock): Clock {
     clearTimer: (timer) => clock.clearTimer(timer),
   }
 }
+
+/**
+ * Calls `callback` once `ms` milliseconds have passed on `clock`'s monotonic time, never before,
+ * and returns a function that cancels the call. A Node timer may fire up to a millisecond early
+ * (it counts the event loop's whole milliseconds); when one does, this waits out the rest.
+ */
+export function afterAtLeast(clock: Clock, ms: number, callback: () => void): () => void {
+  const deadline = clock.monotonicNow() + ms
+  let timer: ClockTimer
+  const check = (): void => {
+    const left = deadline - clock.monotonicNow()
+    if (left > 0) timer = clock.setTimer(check, Math.ceil(left))
+    else callback()
+  }
+  timer = clock.setTimer(check, ms)
+  return () => clock.clearTimer(timer)
+}

@@ -1,3 +1,4 @@
+import { afterAtLeast, systemClock } from '../clock'
 import { ManagerStoppedError } from '../errors'
 import { safeLog, type JobLogger } from '../logger'
 import { describeThrown } from '../policy/error-info'
@@ -63,9 +64,10 @@ export class EngineStop {
       await this.#step('pausing the worker', () => worker.pause(true))
       if (drain && runner.active > 0) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeoutMs)
+          // Never early: the attempts get the whole timeoutMs, as on the memory engine's clock.
+          const cancel = afterAtLeast(systemClock, timeoutMs, resolve)
           this.#endDrain = () => {
-            clearTimeout(timer)
+            cancel()
             resolve()
           }
           void runner.whenIdle().then(this.#endDrain)

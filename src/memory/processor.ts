@@ -1,5 +1,5 @@
 import type { JobHandler, JobHandlerSource, NewJob, NewJobBatch } from '../background-job-engine'
-import type { Clock } from '../clock'
+import { afterAtLeast, type Clock } from '../clock'
 import {
   JobTimeoutError,
   ManagerStoppedError,
@@ -198,9 +198,9 @@ export class JobProcessor {
   async whenDrained(timeoutMs: number): Promise<void> {
     if (this.#active === 0) return
     await new Promise<void>((resolve) => {
-      const timer = this.#clock.setTimer(() => resolve(), timeoutMs)
+      const cancel = afterAtLeast(this.#clock, timeoutMs, resolve)
       this.#drained = () => {
-        this.#clock.clearTimer(timer)
+        cancel()
         resolve()
       }
     })
